@@ -1,0 +1,282 @@
+//! AES-GCM (NIST SP 800-38D) with run-time dispatched backends.
+//!
+//! [`AesGcm`] holds an expanded key for one backend, chosen when the key is
+//! built ([`Backend::best`], the `SEALWIRE_BACKEND` environment variable, or
+//! [`AesGcm::with_backend`]). Every seal and open is one `match` on that
+//! choice, followed by the shared GCM driver in [`driver`], generic over the
+//! backend's [`Kernel`].
+//!
+//! What is shared (SP 800-38D section 7.1/7.2), and what a backend supplies:
+//!
+//! ```text
+//!   J0      = IV || 0^31 || 1                  (12-byte IV)      shared
+//!           = GHASH(IV || 0^s || [len(IV)]_64)  (any other)      shared
+//!   S       = GHASH(A || 0^v || C || 0^u || [len(A)]_64 || [len(C)]_64)
+//!   C       = GCTR(inc32(J0), P)
+//!               whole blocks: Kernel::seal_blocks / open_blocks  backend
+//!               partial last block                               shared
+//!   T       = MSB_t(GCTR(J0, S))                                 shared
+//! ```
+
+mod driver;
+mod portable;
+mod rustcrypto;
+
+use core::fmt;
+use zeroize::Zeroize;
+
+/// Largest plaintext SP 800-38D allows: 2^39 - 256 bits = 2^36 - 32 bytes.
+pub const MAX_PLAINTEXT_LEN: u64 = (1 << 36) - 32;
+/// AAD must be shorter than 2^64 bits, i.e. below 2^61 bytes.
+pub const MAX_AAD_LEN: u64 = (1 << 61) - 1;
+/// The IV length in bits must fit the 64-bit length field: below 2^61 bytes.
+pub const MAX_NONCE_LEN: u64 = (1 << 61) - 1;
+
+/// Errors of the AEAD layer. Authentication failure is deliberately opaque.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The key is not 16, 24 or 32 bytes.
+    KeyLength(usize),
+    /// The nonce is empty (or beyond the SP 800-38D limit).
+    NonceLength(usize),
+    /// The tag is not 16, 15, 14, 13, 12, 8 or 4 bytes.
+    TagLength(usize),
+    /// Plaintext or AAD beyond the SP 800-38D limits.
+    TooLong,
+    /// This CPU cannot run the named backend.
+    Unavailable(Backend),
+    /// `SEALWIRE_BACKEND` names no backend.
+    UnknownBackend(String),
+    /// The message did not authenticate; the buffer was zeroed.
+    Authentication,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::KeyLength(n) => write!(f, "AES key must be 16, 24 or 32 bytes, not {n}"),
+            Error::NonceLength(n) => write!(f, "GCM nonce of {n} bytes is not allowed"),
+            Error::TagLength(n) => write!(
+                f,
+                "GCM tag must be 16, 15, 14, 13, 12, 8 or 4 bytes, not {n}"
+            ),
+            Error::TooLong => write!(f, "input exceeds the SP 800-38D length limits"),
+            Error::Unavailable(b) => write!(f, "this CPU cannot run the {} backend", b.name()),
+            Error::UnknownBackend(s) => write!(f, "unknown AES-GCM backend {s:?}"),
+            Error::Authentication => write!(f, "authentication failed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// An AES-GCM implementation strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// x86_64 VAES + VPCLMULQDQ on 256-bit registers (AVX2).
+    VaesAvx2,
+    /// x86_64 AES-NI + PCLMULQDQ on 128-bit registers.
+    AesniClmul,
+    /// aarch64 AES + PMULL.
+    Neon,
+    /// The RustCrypto `aes` and `ghash` crates composed as CTR + GHASH.
+    RustCrypto,
+    /// Constant-time software: bitsliced S-box, masked GHASH.
+    Portable,
+}
+
+impl Backend {
+    /// Every backend, fastest first.
+    pub const ALL: [Backend; 5] = [
+        Backend::VaesAvx2,
+        Backend::AesniClmul,
+        Backend::Neon,
+        Backend::RustCrypto,
+        Backend::Portable,
+    ];
+
+    /// Every backend this CPU can run, fastest first.
+    pub fn available() -> Vec<Backend> {
+        Self::ALL.into_iter().filter(|b| b.is_available()).collect()
+    }
+
+    /// The backend [`AesGcm::new`] picks (without `SEALWIRE_BACKEND`).
+    pub fn best() -> Backend {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.is_available())
+            .unwrap_or(Backend::Portable)
+    }
+
+    /// Whether this CPU can run the backend.
+    pub fn is_available(self) -> bool {
+        match self {
+            Backend::VaesAvx2 => false,
+            Backend::AesniClmul => false,
+            Backend::Neon => false,
+            Backend::RustCrypto | Backend::Portable => true,
+        }
+    }
+
+    /// The backend's name, as `from_name`, the CLI and `SEALWIRE_BACKEND` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::VaesAvx2 => "vaes-avx2",
+            Backend::AesniClmul => "aesni-clmul",
+            Backend::Neon => "neon",
+            Backend::RustCrypto => "rustcrypto",
+            Backend::Portable => "portable",
+        }
+    }
+
+    /// The backend with this name.
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a backend supplies to the shared GCM driver: the block cipher, GHASH
+/// of whole blocks, and the bulk CTR(+GHASH) loop over whole blocks.
+pub(crate) trait Kernel {
+    /// The running GHASH value in whatever form the backend prefers.
+    type Acc;
+
+    /// A zero GHASH accumulator.
+    fn acc_zero(&self) -> Self::Acc;
+    /// The accumulator as the 16 bytes of SP 800-38D's GHASH output.
+    fn acc_bytes(&self, acc: Self::Acc) -> [u8; 16];
+    /// `acc = (acc ^ X_i) * H` for each 16-byte block of `blocks`
+    /// (`blocks.len()` is a multiple of 16).
+    fn ghash(&self, acc: &mut Self::Acc, blocks: &[u8]);
+    /// Encrypts one block (used for E(K, J0) and the partial last block).
+    fn encrypt_block(&self, block: &mut [u8; 16]);
+    /// XORs the keystream of counter blocks `ctr, inc32(ctr), ...` into `buf`
+    /// (whole blocks) and leaves `ctr` at the next unused counter.
+    fn ctr32(&self, ctr: &mut [u8; 16], buf: &mut [u8]);
+
+    /// Encrypts whole blocks and absorbs the ciphertext into GHASH.
+    fn seal_blocks(&self, ctr: &mut [u8; 16], acc: &mut Self::Acc, buf: &mut [u8]) {
+        self.ctr32(ctr, buf);
+        self.ghash(acc, buf);
+    }
+
+    /// Absorbs whole ciphertext blocks into GHASH and decrypts them.
+    fn open_blocks(&self, ctr: &mut [u8; 16], acc: &mut Self::Acc, buf: &mut [u8]) {
+        self.ghash(acc, buf);
+        self.ctr32(ctr, buf);
+    }
+}
+
+/// The expanded key of the chosen backend.
+enum KeyImpl {
+    RustCrypto(rustcrypto::Key),
+    Portable(portable::Key),
+}
+
+/// An AES-GCM key (AES-128, -192 or -256) bound to one backend.
+///
+/// Key material is zeroized on drop and never printed by `Debug`.
+pub struct AesGcm {
+    imp: KeyImpl,
+    key_len: usize,
+}
+
+impl fmt::Debug for AesGcm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AesGcm")
+            .field("backend", &self.backend())
+            .field("key_bits", &(self.key_len * 8))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks an AES key length (16, 24 or 32 bytes).
+pub(crate) fn check_key(key: &[u8]) -> Result<(), Error> {
+    match key.len() {
+        16 | 24 | 32 => Ok(()),
+        n => Err(Error::KeyLength(n)),
+    }
+}
+
+impl AesGcm {
+    /// A key on the best backend for this CPU, or on the one named by the
+    /// `SEALWIRE_BACKEND` environment variable (an unknown or unavailable
+    /// name is an error, never a silent fallback).
+    pub fn new(key: &[u8]) -> Result<AesGcm, Error> {
+        let backend = match std::env::var("SEALWIRE_BACKEND") {
+            Ok(name) if !name.is_empty() => {
+                Backend::from_name(&name).ok_or(Error::UnknownBackend(name))?
+            }
+            _ => Backend::best(),
+        };
+        Self::with_backend(key, backend)
+    }
+
+    /// A key on the given backend; an error when this CPU cannot run it.
+    pub fn with_backend(key: &[u8], backend: Backend) -> Result<AesGcm, Error> {
+        check_key(key)?;
+        let imp = match backend {
+            Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
+            Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
+            other => return Err(Error::Unavailable(other)),
+        };
+        Ok(AesGcm {
+            imp,
+            key_len: key.len(),
+        })
+    }
+
+    /// The backend this key runs on.
+    pub fn backend(&self) -> Backend {
+        match &self.imp {
+            KeyImpl::RustCrypto(_) => Backend::RustCrypto,
+            KeyImpl::Portable(_) => Backend::Portable,
+        }
+    }
+
+    /// Key length in bytes (16, 24 or 32).
+    pub fn key_len(&self) -> usize {
+        self.key_len
+    }
+
+    /// Encrypts `buf` in place and returns the 16-byte tag.
+    pub fn seal_in_place_detached(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], Error> {
+        match &self.imp {
+            KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
+            KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
+        }
+    }
+
+    /// Decrypts `buf` in place if `tag` (16, 15..=12, 8 or 4 bytes)
+    /// authenticates it; otherwise zeroes `buf` and returns
+    /// [`Error::Authentication`].
+    pub fn open_in_place_detached(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), Error> {
+        match &self.imp {
+            KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
+            KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
+        }
+    }
+}
+
+/// Zeroes a buffer in a way the optimizer keeps.
+pub(crate) fn wipe(buf: &mut [u8]) {
+    buf.zeroize();
+}
