@@ -103,9 +103,9 @@ pub fn parse(text: &str, direction: Direction) -> Result<VectorFile, ParseError>
     let mut seen_pt = false;
 
     let close = |current: &mut Option<Case>,
-                     seen_pt: &mut bool,
-                     section: &Section,
-                     cases: &mut Vec<Case>|
+                 seen_pt: &mut bool,
+                 section: &Section,
+                 cases: &mut Vec<Case>|
      -> Result<(), ParseError> {
         if let Some(case) = current.take() {
             check_case(&case, section, *seen_pt, direction)?;

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 #[cfg(target_arch = "x86_64")]
 macro_rules! aesni_clmul_features {
     ($m:ident!($($args:tt)*)) => {
-        $m!([$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq")
+        $m! { [$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq" }
     };
 }
 
@@ -25,7 +25,7 @@ macro_rules! aesni_clmul_features {
 #[cfg(target_arch = "x86_64")]
 macro_rules! vaes_avx2_features {
     ($m:ident!($($args:tt)*)) => {
-        $m!([$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq", "avx", "avx2", "vaes", "vpclmulqdq")
+        $m! { [$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq", "avx", "avx2", "vaes", "vpclmulqdq" }
     };
 }
 
@@ -33,7 +33,7 @@ macro_rules! vaes_avx2_features {
 #[cfg(target_arch = "aarch64")]
 macro_rules! neon_features {
     ($m:ident!($($args:tt)*)) => {
-        $m!([$($args)*] "neon", "aes")
+        $m! { [$($args)*] "neon", "aes" }
     };
 }
 

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "sealwire", version, about = "TLS record-layer crypto engine: AES-GCM backends, records, handshake")]
+#[command(
+    name = "sealwire",
+    version,
+    about = "TLS record-layer crypto engine: AES-GCM backends, records, handshake"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -66,7 +66,13 @@ pub(crate) fn j0<K: Kernel>(k: &K, nonce: &[u8]) -> [u8; 16] {
 
 /// Absorbs the length block and returns the full 16-byte tag
 /// `E(K, J0) ^ GHASH(...)`.
-fn finish<K: Kernel>(k: &K, mut acc: K::Acc, j0: &[u8; 16], aad_len: usize, ct_len: usize) -> [u8; 16] {
+fn finish<K: Kernel>(
+    k: &K,
+    mut acc: K::Acc,
+    j0: &[u8; 16],
+    aad_len: usize,
+    ct_len: usize,
+) -> [u8; 16] {
     let mut len_block = [0u8; 16];
     len_block[..8].copy_from_slice(&((aad_len as u64) * 8).to_be_bytes());
     len_block[8..].copy_from_slice(&((ct_len as u64) * 8).to_be_bytes());
@@ -88,7 +94,12 @@ fn tail_keystream<K: Kernel>(k: &K, ctr: &[u8; 16]) -> [u8; 16] {
 }
 
 /// Authenticated encryption (SP 800-38D 7.1), in place; returns the tag.
-pub(crate) fn seal<K: Kernel>(k: &K, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], Error> {
+pub(crate) fn seal<K: Kernel>(
+    k: &K,
+    nonce: &[u8],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Result<[u8; 16], Error> {
     check_lengths(nonce, aad, buf)?;
     let j0 = j0(k, nonce);
     let mut ctr = j0;

@@ -280,3 +280,20 @@ impl AesGcm {
 pub(crate) fn wipe(buf: &mut [u8]) {
     buf.zeroize();
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod macro_check {
+    aesni_clmul_features!(enable!(
+        unsafe fn probe(a: core::arch::x86_64::__m128i) -> core::arch::x86_64::__m128i {
+            core::arch::x86_64::_mm_aesenc_si128(a, a)
+        }
+    ));
+
+    #[test]
+    fn enable_macro_applies_features() {
+        if crate::cpu::AesClmul::get().is_some() {
+            // SAFETY: the token proves AES-NI is present.
+            let _ = unsafe { probe(core::arch::x86_64::_mm_setzero_si128()) };
+        }
+    }
+}
