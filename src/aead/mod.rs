@@ -19,6 +19,8 @@
 //! ```
 
 mod driver;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod portable;
 mod rustcrypto;
 
@@ -114,7 +116,7 @@ impl Backend {
         match self {
             Backend::VaesAvx2 => false,
             Backend::AesniClmul => false,
-            Backend::Neon => false,
+            Backend::Neon => crate::cpu::Neon::get().is_some(),
             Backend::RustCrypto | Backend::Portable => true,
         }
     }
@@ -176,6 +178,8 @@ pub(crate) trait Kernel {
 
 /// The expanded key of the chosen backend.
 enum KeyImpl {
+    #[cfg(target_arch = "aarch64")]
+    Neon(neon::Key),
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
 }
@@ -223,6 +227,11 @@ impl AesGcm {
     pub fn with_backend(key: &[u8], backend: Backend) -> Result<AesGcm, Error> {
         check_key(key)?;
         let imp = match backend {
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => match crate::cpu::Neon::get() {
+                Some(cpu) => KeyImpl::Neon(neon::Key::new(cpu, key)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
             Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
             Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
             other => return Err(Error::Unavailable(other)),
@@ -236,6 +245,8 @@ impl AesGcm {
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match &self.imp {
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(_) => Backend::Neon,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
             KeyImpl::Portable(_) => Backend::Portable,
         }
@@ -254,6 +265,8 @@ impl AesGcm {
         buf: &mut [u8],
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
         }
@@ -270,6 +283,8 @@ impl AesGcm {
         tag: &[u8],
     ) -> Result<(), Error> {
         match &self.imp {
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
         }
