@@ -82,14 +82,14 @@ fn ring_seal(key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8]) -> (Vec<u8>, [u8; 
     (buf, tag.as_ref().try_into().unwrap())
 }
 
+/// (key, nonce, aad, plaintext)
+type Msg<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
 /// Seals with the backend at an alignment offset, compares with `want`, and
 /// opens the expected ciphertext back.
 fn check(
     b: Backend,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    pt: &[u8],
+    (key, nonce, aad, pt): Msg,
     offset: usize,
     want: &(Vec<u8>, [u8; 16]),
     peer: &str,
@@ -124,7 +124,7 @@ fn every_backend_matches_the_aes_gcm_crate() {
             let aad = bytes(&mut r, aad_len);
             let pt = bytes(&mut r, len);
             let want = aes_gcm_crate(&key, &nonce, &aad, &pt);
-            check(b, &key, &nonce, &aad, &pt, i % 16, &want, "aes-gcm");
+            check(b, (&key, &nonce, &aad, &pt), i % 16, &want, "aes-gcm");
         }
     }
 }
@@ -140,7 +140,7 @@ fn every_backend_matches_ring() {
             let aad = bytes(&mut r, aad_len);
             let pt = bytes(&mut r, len);
             let want = ring_seal(&key, &nonce, &aad, &pt);
-            check(b, &key, &nonce, &aad, &pt, (i * 5) % 16, &want, "ring");
+            check(b, (&key, &nonce, &aad, &pt), (i * 5) % 16, &want, "ring");
         }
     }
 }
@@ -160,10 +160,7 @@ fn every_backend_matches_portable_on_every_nonce_length() {
             for b in Backend::available() {
                 check(
                     b,
-                    &key,
-                    &nonce,
-                    &aad,
-                    &pt,
+                    (&key, &nonce, &aad, &pt),
                     nonce_len % 16,
                     &want,
                     "portable",
@@ -184,7 +181,7 @@ fn every_alignment_offset_for_each_length_class() {
         let want = ring_seal(&key, &nonce, &aad, &pt);
         for b in Backend::available() {
             for offset in 0..16 {
-                check(b, &key, &nonce, &aad, &pt, offset, &want, "ring");
+                check(b, (&key, &nonce, &aad, &pt), offset, &want, "ring");
             }
         }
     }
