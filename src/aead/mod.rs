@@ -18,6 +18,7 @@
 //!   T       = MSB_t(GCTR(J0, S))                                 shared
 //! ```
 
+pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]
 mod neon;
