@@ -526,35 +526,36 @@ neon_features!(enable!(
     }
 ));
 
-neon_features!(enable!(
-    /// The stitched step shared by seal and open: the AES rounds of one
-    /// group of counters, with the GHASH products of the 8 reflected blocks
-    /// `x` (accumulator already folded into `x[0]`) slotted between the
-    /// rounds and the single reduction after round 5. Returns the keystream
-    /// and the new accumulator.
-    #[inline]
-    fn stitched<const NR: usize>(
-        rk: &RoundKeys,
-        t: &HTable,
-        base: uint32x4_t,
-        c: u32,
-        x: &[uint64x2_t; LANES],
-    ) -> ([uint8x16_t; LANES], uint64x2_t) {
-        let mut s = counters8(base, c);
+/// The stitched step shared by seal and open: the AES rounds of the group
+/// of counters `c..c+8`, with the GHASH products of the 8 reflected blocks
+/// `x` (accumulator already folded into `x[0]`) slotted between the first
+/// rounds and the single reduction after round 5. Evaluates to the keystream
+/// and the new accumulator.
+///
+/// A macro rather than a function: `#[inline(always)]` is not allowed on
+/// `#[target_feature]` functions, and LLVM does not inline a function this
+/// size into both the seal and the open loop, which would turn the group's
+/// state into stack traffic. It expands inside those target-feature
+/// functions.
+macro_rules! stitched {
+    ($nr:ident, $rk:expr, $t:expr, $base:expr, $c:expr, $x:expr) => {{
+        let rk: &RoundKeys = $rk;
+        let x: &[uint64x2_t; LANES] = $x;
+        let mut s = counters8($base, $c);
         let mut w = wide_zero();
         let mut y = vdupq_n_u64(0);
-        for (r, k) in rk[..NR - 1].iter().enumerate() {
+        for (r, k) in rk[..$nr - 1].iter().enumerate() {
             round8(&mut s, *k);
             if r < LANES / 2 {
-                absorb8_pair(&mut w, x, t, r);
+                absorb8_pair(&mut w, x, $t, r);
             } else if r == LANES / 2 {
                 y = reduce(w);
             }
         }
-        last8(&mut s, rk[NR - 1], rk[NR]);
+        last8(&mut s, rk[$nr - 1], rk[$nr]);
         (s, y)
-    }
-));
+    }};
+}
 
 neon_features!(enable!(
     /// Seal of whole blocks: CTR encryption of group g runs together with
@@ -573,7 +574,7 @@ neon_features!(enable!(
             c = c.wrapping_add(LANES as u32);
             for group in &mut groups {
                 prev[0] = veorq_u64(prev[0], y);
-                let (ks, y_next) = stitched::<NR>(&rk, &t, base, c, &prev);
+                let (ks, y_next) = stitched!(NR, &rk, &t, base, c, &prev);
                 c = c.wrapping_add(LANES as u32);
                 y = y_next;
                 for ((ks, block), x) in ks.iter().zip(group.chunks_exact_mut(16)).zip(&mut prev) {
@@ -617,7 +618,7 @@ neon_features!(enable!(
         let mut groups = buf.chunks_exact_mut(GROUP);
         for group in &mut groups {
             let x = reflect8(y, group);
-            let (ks, y_next) = stitched::<NR>(&rk, &t, base, c, &x);
+            let (ks, y_next) = stitched!(NR, &rk, &t, base, c, &x);
             c = c.wrapping_add(LANES as u32);
             y = y_next;
             for (ks, block) in ks.iter().zip(group.chunks_exact_mut(16)) {
