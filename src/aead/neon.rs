@@ -543,14 +543,16 @@ macro_rules! stitched {
         let x: &[uint64x2_t; LANES] = $x;
         let mut s = counters8($base, $c);
         let mut w = wide_zero();
-        let mut y = vdupq_n_u64(0);
-        for (r, k) in rk[..$nr - 1].iter().enumerate() {
+        // Rounds 1-4 each carry the products of one block pair.
+        for q in 0..LANES / 2 {
+            round8(&mut s, rk[q]);
+            absorb8_pair(&mut w, x, $t, q);
+        }
+        // Round 5 carries the reduction.
+        round8(&mut s, rk[LANES / 2]);
+        let y = reduce(w);
+        for k in &rk[LANES / 2 + 1..$nr - 1] {
             round8(&mut s, *k);
-            if r < LANES / 2 {
-                absorb8_pair(&mut w, x, $t, r);
-            } else if r == LANES / 2 {
-                y = reduce(w);
-            }
         }
         last8(&mut s, rk[$nr - 1], rk[$nr]);
         (s, y)
