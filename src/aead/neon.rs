@@ -161,29 +161,44 @@ neon_features!(enable!(
 
 // ---------------------------------------------------------------------------
 // Counter blocks (SP 800-38D 6.2, 6.5): the upper 96 bits stay, the low 32
-// bits count big-endian modulo 2^32.
-
-/// The 32-bit counter of a counter block.
-fn counter_of(ctr: &[u8; 16]) -> u32 {
-    u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]])
-}
+// bits count big-endian modulo 2^32. The counter is kept byte-swapped within
+// each 32-bit word (REV32), so lane 3 holds the count as a native u32 and a
+// vector ADD of [0, 0, 0, 1] is inc32 exactly: lane 3 wraps modulo 2^32 and
+// carries into no other lane. One REV32 turns it back into a counter block.
 
 neon_features!(enable!(
-    /// `base` with its low 32 bits replaced by `c` (big-endian).
+    /// The counter block `ctr` in the word-swapped form.
     #[inline]
-    fn counter_block(base: uint32x4_t, c: u32) -> uint8x16_t {
-        let lane = u32::from_ne_bytes(c.to_be_bytes());
-        vreinterpretq_u8_u32(vsetq_lane_u32::<3>(lane, base))
+    fn counter_load(ctr: &[u8; 16]) -> uint32x4_t {
+        vreinterpretq_u32_u8(vrev32q_u8(load(ctr)))
     }
 ));
 
 neon_features!(enable!(
-    /// Counter blocks `c, c+1, ..., c+7` (mod 2^32).
+    /// Stores the word-swapped counter `c` back as a counter block.
     #[inline]
-    fn counters8(base: uint32x4_t, c: u32) -> [uint8x16_t; LANES] {
+    fn counter_store(ctr: &mut [u8; 16], c: uint32x4_t) {
+        store(ctr, vrev32q_u8(vreinterpretq_u8_u32(c)));
+    }
+));
+
+neon_features!(enable!(
+    /// The current counter block; advances `c` by inc32.
+    #[inline]
+    fn counter_next(c: &mut uint32x4_t) -> uint8x16_t {
+        let block = vrev32q_u8(vreinterpretq_u8_u32(*c));
+        *c = vaddq_u32(*c, vsetq_lane_u32::<3>(1, vdupq_n_u32(0)));
+        block
+    }
+));
+
+neon_features!(enable!(
+    /// The next 8 counter blocks.
+    #[inline]
+    fn counters8(c: &mut uint32x4_t) -> [uint8x16_t; LANES] {
         let mut s = [vdupq_n_u8(0); LANES];
-        for (i, b) in s.iter_mut().enumerate() {
-            *b = counter_block(base, c.wrapping_add(i as u32));
+        for b in s.iter_mut() {
+            *b = counter_next(c);
         }
         s
     }
@@ -476,12 +491,10 @@ neon_features!(enable!(
     /// CTR over whole blocks, 8 at a time, then one at a time.
     fn ctr32_nr<const NR: usize>(key: &Key, ctr: &mut [u8; 16], buf: &mut [u8]) {
         let rk = load_round_keys(key);
-        let base = vreinterpretq_u32_u8(load(ctr));
-        let mut c = counter_of(ctr);
+        let mut c = counter_load(ctr);
         let mut groups = buf.chunks_exact_mut(GROUP);
         for group in &mut groups {
-            let mut s = counters8(base, c);
-            c = c.wrapping_add(LANES as u32);
+            let mut s = counters8(&mut c);
             for k in &rk[..NR - 1] {
                 round8(&mut s, *k);
             }
@@ -492,12 +505,11 @@ neon_features!(enable!(
             }
         }
         for block in groups.into_remainder().chunks_exact_mut(16) {
-            let ks = aes_block::<NR>(&rk, counter_block(base, c));
-            c = c.wrapping_add(1);
+            let ks = aes_block::<NR>(&rk, counter_next(&mut c));
             let out = veorq_u8(load(block), ks);
             store(block, out);
         }
-        ctr[12..].copy_from_slice(&c.to_be_bytes());
+        counter_store(ctr, c);
     }
 ));
 
@@ -507,11 +519,10 @@ neon_features!(enable!(
     #[inline]
     fn encrypt_group<const NR: usize>(
         rk: &RoundKeys,
-        base: uint32x4_t,
-        c: u32,
+        c: &mut uint32x4_t,
         group: &mut [u8],
     ) -> [uint64x2_t; LANES] {
-        let mut s = counters8(base, c);
+        let mut s = counters8(c);
         for k in &rk[..NR - 1] {
             round8(&mut s, *k);
         }
@@ -527,7 +538,7 @@ neon_features!(enable!(
 ));
 
 /// The stitched step shared by seal and open: the AES rounds of the group
-/// of counters `c..c+8`, with the GHASH products of the 8 reflected blocks
+/// of the next 8 counters (advancing `$c`), with the GHASH products of the 8 reflected blocks
 /// `x` (accumulator already folded into `x[0]`) slotted between the first
 /// rounds and the single reduction after round 5. Evaluates to the keystream
 /// and the new accumulator.
@@ -538,10 +549,10 @@ neon_features!(enable!(
 /// state into stack traffic. It expands inside those target-feature
 /// functions.
 macro_rules! stitched {
-    ($nr:ident, $rk:expr, $t:expr, $base:expr, $c:expr, $x:expr) => {{
+    ($nr:ident, $rk:expr, $t:expr, $c:expr, $x:expr) => {{
         let rk: &RoundKeys = $rk;
         let x: &[uint64x2_t; LANES] = $x;
-        let mut s = counters8($base, $c);
+        let mut s = counters8($c);
         let mut w = wide_zero();
         // Rounds 1-4 each carry the products of one block pair.
         for q in 0..LANES / 2 {
@@ -566,18 +577,15 @@ neon_features!(enable!(
     fn seal_nr<const NR: usize>(key: &Key, ctr: &mut [u8; 16], acc: &mut [u8; 16], buf: &mut [u8]) {
         let rk = load_round_keys(key);
         let t = load_htable(key);
-        let base = vreinterpretq_u32_u8(load(ctr));
-        let mut c = counter_of(ctr);
+        let mut c = counter_load(ctr);
         let mut y = vreinterpretq_u64_u8(load(acc));
 
         let mut groups = buf.chunks_exact_mut(GROUP);
         if let Some(first) = groups.next() {
-            let mut prev = encrypt_group::<NR>(&rk, base, c, first);
-            c = c.wrapping_add(LANES as u32);
+            let mut prev = encrypt_group::<NR>(&rk, &mut c, first);
             for group in &mut groups {
                 prev[0] = veorq_u64(prev[0], y);
-                let (ks, y_next) = stitched!(NR, &rk, &t, base, c, &prev);
-                c = c.wrapping_add(LANES as u32);
+                let (ks, y_next) = stitched!(NR, &rk, &t, &mut c, &prev);
                 y = y_next;
                 for ((ks, block), x) in ks.iter().zip(group.chunks_exact_mut(16)).zip(&mut prev) {
                     let out = veorq_u8(load(block), *ks);
@@ -595,14 +603,13 @@ neon_features!(enable!(
         let rest = groups.into_remainder();
         if !rest.is_empty() {
             for block in rest.chunks_exact_mut(16) {
-                let ks = aes_block::<NR>(&rk, counter_block(base, c));
-                c = c.wrapping_add(1);
+                let ks = aes_block::<NR>(&rk, counter_next(&mut c));
                 let out = veorq_u8(load(block), ks);
                 store(block, out);
             }
             y = ghash_short(y, rest, &t);
         }
-        ctr[12..].copy_from_slice(&c.to_be_bytes());
+        counter_store(ctr, c);
         store(acc, vreinterpretq_u8_u64(y));
     }
 ));
@@ -613,15 +620,13 @@ neon_features!(enable!(
     fn open_nr<const NR: usize>(key: &Key, ctr: &mut [u8; 16], acc: &mut [u8; 16], buf: &mut [u8]) {
         let rk = load_round_keys(key);
         let t = load_htable(key);
-        let base = vreinterpretq_u32_u8(load(ctr));
-        let mut c = counter_of(ctr);
+        let mut c = counter_load(ctr);
         let mut y = vreinterpretq_u64_u8(load(acc));
 
         let mut groups = buf.chunks_exact_mut(GROUP);
         for group in &mut groups {
             let x = reflect8(y, group);
-            let (ks, y_next) = stitched!(NR, &rk, &t, base, c, &x);
-            c = c.wrapping_add(LANES as u32);
+            let (ks, y_next) = stitched!(NR, &rk, &t, &mut c, &x);
             y = y_next;
             for (ks, block) in ks.iter().zip(group.chunks_exact_mut(16)) {
                 let out = veorq_u8(load(block), *ks);
@@ -632,13 +637,12 @@ neon_features!(enable!(
         if !rest.is_empty() {
             y = ghash_short(y, rest, &t);
             for block in rest.chunks_exact_mut(16) {
-                let ks = aes_block::<NR>(&rk, counter_block(base, c));
-                c = c.wrapping_add(1);
+                let ks = aes_block::<NR>(&rk, counter_next(&mut c));
                 let out = veorq_u8(load(block), ks);
                 store(block, out);
             }
         }
-        ctr[12..].copy_from_slice(&c.to_be_bytes());
+        counter_store(ctr, c);
         store(acc, vreinterpretq_u8_u64(y));
     }
 ));
