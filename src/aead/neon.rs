@@ -555,8 +555,8 @@ macro_rules! stitched {
         let mut s = counters8($c);
         let mut w = wide_zero();
         // Rounds 1-4 each carry the products of one block pair.
-        for (q, k) in rk[..LANES / 2].iter().enumerate() {
-            round8(&mut s, *k);
+        for q in 0..LANES / 2 {
+            round8(&mut s, rk[q]);
             absorb8_pair(&mut w, x, $t, q);
         }
         // Round 5 carries the reduction.
