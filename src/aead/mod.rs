@@ -21,6 +21,8 @@
 mod driver;
 mod portable;
 mod rustcrypto;
+#[cfg(target_arch = "x86_64")]
+mod vaes_avx2;
 
 use core::fmt;
 use zeroize::Zeroize;
@@ -112,6 +114,9 @@ impl Backend {
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => crate::cpu::VaesAvx2::get().is_some(),
+            #[cfg(not(target_arch = "x86_64"))]
             Backend::VaesAvx2 => false,
             Backend::AesniClmul => false,
             Backend::Neon => false,
@@ -176,6 +181,8 @@ pub(crate) trait Kernel {
 
 /// The expanded key of the chosen backend.
 enum KeyImpl {
+    #[cfg(target_arch = "x86_64")]
+    VaesAvx2(vaes_avx2::Key),
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
 }
@@ -223,6 +230,11 @@ impl AesGcm {
     pub fn with_backend(key: &[u8], backend: Backend) -> Result<AesGcm, Error> {
         check_key(key)?;
         let imp = match backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => match crate::cpu::VaesAvx2::get() {
+                Some(cpu) => KeyImpl::VaesAvx2(vaes_avx2::Key::new(key, cpu)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
             Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
             Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
             other => return Err(Error::Unavailable(other)),
@@ -236,6 +248,8 @@ impl AesGcm {
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(_) => Backend::VaesAvx2,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
             KeyImpl::Portable(_) => Backend::Portable,
         }
@@ -254,6 +268,8 @@ impl AesGcm {
         buf: &mut [u8],
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
         }
@@ -270,6 +286,8 @@ impl AesGcm {
         tag: &[u8],
     ) -> Result<(), Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
         }

@@ -1,0 +1,709 @@
+//! x86_64 AES-GCM on 256-bit registers: VAES and VPCLMULQDQ with AVX2
+//! (no AVX-512), two 16-byte blocks per `ymm` register.
+//!
+//! The bulk loop handles [`STRIDE`] blocks per iteration. Sealing runs the AES
+//! rounds of the next group of counter blocks interleaved ("stitched") with
+//! the GHASH multiplications of the ciphertext written by the previous
+//! iteration; opening hashes the very ciphertext it is about to decrypt. Each
+//! iteration multiplies its blocks by H^STRIDE..H^1 (precomputed in the key),
+//! sums the unreduced 256-bit products and reduces once (SP 800-38D 6.4:
+//! `Y_i = (Y_{i-1} ^ X_i) * H` unrolled over a group of blocks).
+//!
+//! ## Bit order and the reduction
+//!
+//! GHASH (SP 800-38D 6.3) reads bit 0 of a block, the most significant bit of
+//! byte 0, as the coefficient of x^0. After a byte reversal (`vpshufb`) the
+//! 128-bit register holds the coefficient of x^k at bit 127 - k: the
+//! polynomial reflected. For reflected operands a carry-less multiply yields
+//! the reflected 255-bit product one bit short of a 256-bit reflection, i.e.
+//! the product times x. Reducing the 256-bit value Montgomery style (clearing
+//! its 128 low register bits, which hold the *highest* powers of x, by adding
+//! multiples of the reflected modulus) divides by nothing in the GCM field,
+//! so a multiply of register values computes `a * b * x mod G`, with
+//! G = x^128 + x^7 + x^2 + x + 1. Storing every key power as `H^i * x^-1`
+//! cancels that factor:
+//!
+//! ```text
+//!   register(a) = bitrev128(a)              (a byte swap of the GCM block)
+//!   a' * b'     = a * b * x                 (one clmul product, reduced)
+//!   H'^i        = H^i * x^-1                (key powers as stored)
+//!   acc * H'^i  = acc * H^i                 (what GHASH needs)
+//!
+//!   256-bit product, four 64-bit words   q0 | q1 | q2 | q3  (register order)
+//!   fold q0:  (q1,q2) ^= q0 * 0xc2000000_00000000 ;  q2 ^= q0 ... (swap + xor)
+//!   fold q1:  (q2,q3) ^= q1 * 0xc2000000_00000000 ;  q3 ^= q1
+//!   result:   (q2,q3)
+//! ```
+//!
+//! 0xc2000000_00000000 (bits 57, 62, 63) with the implied 1 and x^128 is the
+//! reflected modulus x^128 + x^127 + x^126 + x^121 + 1.
+//!
+//! ## Counters
+//!
+//! Counter blocks are kept byte-swapped, so the 32-bit big-endian counter
+//! field (SP 800-38D 6.2, inc32) is the lowest 32-bit lane of each 128-bit
+//! half; `vpaddd` adds in that lane only and wraps modulo 2^32 without a
+//! carry into the nonce bits, exactly as inc32 does, wherever the wrap falls.
+
+use super::{Error, Kernel};
+use crate::cpu;
+use core::arch::x86_64::*;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Blocks per iteration of the bulk loop (measured against 12 and 16: see
+/// asm-notes/vaes-avx2.md).
+pub(crate) const STRIDE: usize = 8;
+/// `ymm` registers (block pairs) per iteration.
+const VECS: usize = STRIDE / 2;
+/// Number of powers of H the key holds: enough for one reduction per 16 blocks.
+pub(crate) const POWERS: usize = 16;
+/// Karatsuba (3 multiplies per 128x128 product, with precomputed key halves)
+/// instead of schoolbook (4 multiplies) in the bulk loop.
+const KARATSUBA: bool = true;
+
+/// The reflected GHASH modulus constant: bits 57, 62 and 63 of the high word.
+const GF_POLY_HI: i64 = 0xc200_0000_0000_0000_u64 as i64;
+
+/// An expanded AES key with the GHASH key powers, for the `vaes-avx2` backend.
+///
+/// Building one takes the [`cpu::VaesAvx2`] proof, so a `Key` exists only on
+/// a CPU that runs the kernels. Everything is zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+#[repr(C, align(32))]
+pub struct Key {
+    /// The AES round keys (FIPS 197 5.2), `rounds + 1` of them, each in the
+    /// byte order `AESENC`/`VAESENC` take from memory (the FIPS 197 byte
+    /// order: round key r is words w[4r..4r+4], bytes in sequence). Unused
+    /// trailing entries are zero.
+    pub(crate) round_keys: [[u8; 16]; 15],
+    /// Number of AES rounds: 10, 12 or 14.
+    pub(crate) rounds: usize,
+    /// Powers of the hash key in descending order:
+    /// `h_powers[i] = H^(POWERS - i) * x^-1 mod G`, each the little-endian
+    /// image of the byte-reflected 128-bit register (bit 127 - k holds the
+    /// coefficient of x^k; see the module notes). Any `2 * n` consecutive
+    /// entries ending at the last are H^(2n)..H^1, so a 32-byte load at
+    /// `h_powers[i]` gives the pair (H^(16-i), H^(15-i)) for one `ymm`.
+    pub(crate) h_powers: [[u8; 16]; POWERS],
+    /// For Karatsuba: the two 64-bit halves of `h_powers[i]` XORed, stored
+    /// in both halves of entry i.
+    h_karatsuba: [[u8; 16]; POWERS],
+    #[zeroize(skip)]
+    _cpu: cpu::VaesAvx2,
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("vaes_avx2::Key")
+            .field("rounds", &self.rounds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// Expands `key` (16, 24 or 32 bytes) and precomputes H^1..H^16.
+    pub(crate) fn new(key: &[u8], cpu: cpu::VaesAvx2) -> Result<Key, Error> {
+        super::check_key(key)?;
+        let mut k = Key {
+            round_keys: [[0; 16]; 15],
+            rounds: key.len() / 4 + 6,
+            h_powers: [[0; 16]; POWERS],
+            h_karatsuba: [[0; 16]; POWERS],
+            _cpu: cpu,
+        };
+        // SAFETY: the `cpu` token proves every feature of the list.
+        unsafe { setup(&mut k, key) };
+        Ok(k)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Small building blocks (all inlined into the kernels).
+
+vaes_avx2_features!(enable!(
+    /// `vpshufb` mask reversing the bytes of each 128-bit half.
+    #[inline]
+    fn bswap_mask() -> __m256i {
+        _mm256_set_epi64x(
+            0x0001_0203_0405_0607,
+            0x0809_0a0b_0c0d_0e0f,
+            0x0001_0203_0405_0607,
+            0x0809_0a0b_0c0d_0e0f,
+        )
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// One 16-byte round key (or key power) broadcast to both halves.
+    #[inline]
+    fn bcast(bytes: &[u8; 16]) -> __m256i {
+        // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
+        _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn load128(bytes: &[u8; 16]) -> __m128i {
+        // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
+        unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Two consecutive 16-byte entries as one `ymm` (low half = `t[i]`).
+    #[inline]
+    fn load_pair(t: &[[u8; 16]; POWERS], i: usize) -> __m256i {
+        assert!(i + 2 <= POWERS);
+        // SAFETY: entries i and i + 1 exist (checked above) and are contiguous.
+        unsafe { _mm256_loadu_si256(t[i..].as_ptr().cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// 32 bytes at `buf[at..at + 32]`.
+    #[inline]
+    fn load32(buf: &[u8], at: usize) -> __m256i {
+        assert!(at + 32 <= buf.len());
+        // SAFETY: the 32 bytes are in bounds (checked above).
+        unsafe { _mm256_loadu_si256(buf.as_ptr().add(at).cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn store32(buf: &mut [u8], at: usize, v: __m256i) {
+        assert!(at + 32 <= buf.len());
+        // SAFETY: the 32 bytes are in bounds (checked above).
+        unsafe { _mm256_storeu_si256(buf.as_mut_ptr().add(at).cast(), v) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn load16(buf: &[u8], at: usize) -> __m128i {
+        assert!(at + 16 <= buf.len());
+        // SAFETY: the 16 bytes are in bounds (checked above).
+        unsafe { _mm_loadu_si128(buf.as_ptr().add(at).cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn store16(buf: &mut [u8], at: usize, v: __m128i) {
+        assert!(at + 16 <= buf.len());
+        // SAFETY: the 16 bytes are in bounds (checked above).
+        unsafe { _mm_storeu_si128(buf.as_mut_ptr().add(at).cast(), v) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Reduces the 256-bit product `lo ^ mi*x^64 ^ hi*x^128` (register word
+    /// order, see the module notes) modulo G: two folds of 64 bits each.
+    #[inline]
+    fn reduce(lo: __m128i, mi: __m128i, hi: __m128i) -> __m128i {
+        let poly = _mm_set_epi64x(GF_POLY_HI, 1);
+        let t = _mm_clmulepi64_si128(lo, poly, 0x10);
+        let mi = _mm_xor_si128(_mm_xor_si128(mi, t), _mm_shuffle_epi32(lo, 0x4e));
+        let t = _mm_clmulepi64_si128(mi, poly, 0x10);
+        _mm_xor_si128(_mm_xor_si128(hi, t), _mm_shuffle_epi32(mi, 0x4e))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// `a * b * x mod G` on byte-reflected registers (schoolbook).
+    #[inline]
+    fn gf_mul(a: __m128i, b: __m128i) -> __m128i {
+        let lo = _mm_clmulepi64_si128(a, b, 0x00);
+        let hi = _mm_clmulepi64_si128(a, b, 0x11);
+        let mi = _mm_xor_si128(
+            _mm_clmulepi64_si128(a, b, 0x01),
+            _mm_clmulepi64_si128(a, b, 0x10),
+        );
+        reduce(lo, mi, hi)
+    }
+));
+
+/// Unreduced GHASH sums, one 128-bit product per half of each register.
+#[derive(Clone, Copy)]
+struct Wide {
+    lo: __m256i,
+    mi: __m256i,
+    hi: __m256i,
+}
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn wide_zero() -> Wide {
+        let z = _mm256_setzero_si256();
+        Wide {
+            lo: z,
+            mi: z,
+            hi: z,
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Adds `d * h` (two blocks times two key powers) to the sums. With
+    /// Karatsuba the middle sum holds `(d.lo ^ d.hi)(h.lo ^ h.hi)` until
+    /// [`wide_finish`] removes `lo` and `hi` from it.
+    #[inline]
+    fn wide_mul_add(s: &mut Wide, d: __m256i, h: __m256i, hk: __m256i) {
+        s.lo = _mm256_xor_si256(s.lo, _mm256_clmulepi64_epi128(d, h, 0x00));
+        s.hi = _mm256_xor_si256(s.hi, _mm256_clmulepi64_epi128(d, h, 0x11));
+        if KARATSUBA {
+            let dk = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+            s.mi = _mm256_xor_si256(s.mi, _mm256_clmulepi64_epi128(dk, hk, 0x00));
+        } else {
+            s.mi = _mm256_xor_si256(s.mi, _mm256_clmulepi64_epi128(d, h, 0x01));
+            s.mi = _mm256_xor_si256(s.mi, _mm256_clmulepi64_epi128(d, h, 0x10));
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Sums the two halves and reduces: the new GHASH accumulator.
+    #[inline]
+    fn wide_finish(s: Wide) -> __m128i {
+        let mi = if KARATSUBA {
+            _mm256_xor_si256(s.mi, _mm256_xor_si256(s.lo, s.hi))
+        } else {
+            s.mi
+        };
+        let fold =
+            |v: __m256i| _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        reduce(fold(s.lo), fold(mi), fold(s.hi))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of 1..=16 whole blocks with one reduction:
+    /// `(acc ^ X_1) * H^m ^ X_2 * H^(m-1) ^ ... ^ X_m * H`.
+    #[inline]
+    fn ghash_upto16(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+        let m = data.len() / 16;
+        debug_assert!(m <= POWERS && data.len() % 16 == 0);
+        if m == 0 {
+            return acc;
+        }
+        let bs = bswap_mask();
+        let first = POWERS - m;
+        let mut s = wide_zero();
+        let mut x = _mm256_zextsi128_si256(acc);
+        for j in 0..m / 2 {
+            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(data, 32 * j), bs), x);
+            x = _mm256_setzero_si256();
+            wide_mul_add(
+                &mut s,
+                d,
+                load_pair(&k.h_powers, first + 2 * j),
+                load_pair(&k.h_karatsuba, first + 2 * j),
+            );
+        }
+        if m % 2 == 1 {
+            // The last block, times H^1, in the low half only.
+            let d = _mm256_shuffle_epi8(_mm256_zextsi128_si256(load16(data, 16 * (m - 1))), bs);
+            let d = _mm256_xor_si256(d, x);
+            let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
+            let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
+            wide_mul_add(&mut s, d, h, hk);
+        }
+        wide_finish(s)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Counter blocks `[c, c+1]` (byte-swapped form) from the counter block
+    /// `ctr` as stored.
+    #[inline]
+    fn counter_pair(ctr: &[u8; 16]) -> __m256i {
+        let c = _mm256_shuffle_epi8(bcast(ctr), bswap_mask());
+        _mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The next `W` register pairs of counter blocks, byte order restored and
+    /// XORed with round key 0; advances `cv` by `2 * W` (inc32 per lane).
+    #[inline]
+    fn next_counters<const W: usize>(cv: &mut __m256i, rk0: __m256i) -> [__m256i; W] {
+        let bs = bswap_mask();
+        let two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+        let mut x = [_mm256_setzero_si256(); W];
+        for v in x.iter_mut() {
+            *v = _mm256_xor_si256(_mm256_shuffle_epi8(*cv, bs), rk0);
+            *cv = _mm256_add_epi32(*cv, two);
+        }
+        x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// AES rounds 1..=R on `W` registers (round key 0 already applied).
+    #[inline]
+    fn aes_rounds<const R: usize, const W: usize>(k: &Key, x: &mut [__m256i; W]) {
+        for r in 1..R {
+            let rk = bcast(&k.round_keys[r]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+        }
+        let rk = bcast(&k.round_keys[R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// XORs the keystream of `W` counter pairs into `buf[at..at + 32 * W]`.
+    #[inline]
+    fn ctr_group<const R: usize, const W: usize>(
+        k: &Key,
+        cv: &mut __m256i,
+        buf: &mut [u8],
+        at: usize,
+    ) {
+        let mut x = next_counters::<W>(cv, bcast(&k.round_keys[0]));
+        aes_rounds::<R, W>(k, &mut x);
+        for (i, v) in x.iter().enumerate() {
+            let o = at + 32 * i;
+            store32(buf, o, _mm256_xor_si256(*v, load32(buf, o)));
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// CTR over whole blocks starting at the counters in `cv`.
+    #[inline]
+    fn ctr_blocks<const R: usize>(k: &Key, cv: &mut __m256i, buf: &mut [u8]) {
+        let mut at = 0;
+        while buf.len() - at >= 16 * STRIDE {
+            ctr_group::<R, VECS>(k, cv, buf, at);
+            at += 16 * STRIDE;
+        }
+        while buf.len() - at >= 32 {
+            ctr_group::<R, 1>(k, cv, buf, at);
+            at += 32;
+        }
+        if buf.len() - at == 16 {
+            // One last block: the low half of the next pair.
+            let bs = bswap_mask();
+            let mut x = _mm256_xor_si256(_mm256_shuffle_epi8(*cv, bs), bcast(&k.round_keys[0]));
+            let mut one = [x];
+            aes_rounds::<R, 1>(k, &mut one);
+            x = one[0];
+            let ks = _mm256_castsi256_si128(x);
+            store16(buf, at, _mm_xor_si128(ks, load16(buf, at)));
+        }
+    }
+));
+
+// ---------------------------------------------------------------------------
+// The kernels.
+
+vaes_avx2_features!(enable!(
+    /// Key expansion (FIPS 197 5.2) and the hash key powers.
+    fn setup(k: &mut Key, key: &[u8]) {
+        let nk = key.len() / 4;
+        let total = 4 * (k.rounds + 1);
+        let mut w = [0u32; 60];
+        for (i, word) in key.chunks_exact(4).enumerate() {
+            w[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        // SubWord through AESENCLAST with a zero round key: with the word in
+        // all four columns, ShiftRows only moves equal bytes, leaving SubBytes.
+        let sub_word = |x: u32| -> u32 {
+            let v = _mm_aesenclast_si128(_mm_set1_epi32(x as i32), _mm_setzero_si128());
+            _mm_cvtsi128_si32(v) as u32
+        };
+        let mut rcon = 1u32;
+        for i in nk..total {
+            let mut t = w[i - 1];
+            if i % nk == 0 {
+                // RotWord on the little-endian image: byte 0 moves to byte 3.
+                t = sub_word(t.rotate_right(8)) ^ rcon;
+                rcon = if rcon & 0x80 != 0 {
+                    ((rcon << 1) ^ 0x1b) & 0xff
+                } else {
+                    rcon << 1
+                };
+            } else if nk > 6 && i % nk == 4 {
+                t = sub_word(t);
+            }
+            w[i] = w[i - nk] ^ t;
+        }
+        for (r, rk) in k.round_keys.iter_mut().enumerate().take(k.rounds + 1) {
+            for c in 0..4 {
+                rk[4 * c..4 * c + 4].copy_from_slice(&w[4 * r + c].to_le_bytes());
+            }
+        }
+        w.zeroize();
+
+        // H = E(K, 0^128) (SP 800-38D 6.4), reflected, times x^-1:
+        // a left shift of the register with the reflected modulus folded in
+        // when the x^0 coefficient (bit 127) shifts out; no branch on H.
+        let mut hb = [0u8; 16];
+        encrypt_block_impl(k, &mut hb);
+        let h = u128::from_be_bytes(hb);
+        hb.zeroize();
+        let mask = 0u128.wrapping_sub(h >> 127);
+        let poly = (0xc2u128 << 120) | 1;
+        let h1 = (h << 1) ^ (poly & mask);
+        let h1 = _mm_set_epi64x((h1 >> 64) as i64, h1 as i64);
+        let mut p = h1;
+        for i in (0..POWERS).rev() {
+            // SAFETY: each entry is 16 writable bytes.
+            unsafe { _mm_storeu_si128(k.h_powers[i].as_mut_ptr().cast(), p) };
+            let halves = _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e));
+            // SAFETY: as above.
+            unsafe { _mm_storeu_si128(k.h_karatsuba[i].as_mut_ptr().cast(), halves) };
+            p = gf_mul(p, h1);
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn aes_block<const R: usize>(k: &Key, b: __m128i) -> __m128i {
+        let mut x = _mm_xor_si128(b, load128(&k.round_keys[0]));
+        for r in 1..R {
+            x = _mm_aesenc_si128(x, load128(&k.round_keys[r]));
+        }
+        _mm_aesenclast_si128(x, load128(&k.round_keys[R]))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn encrypt_block_impl(k: &Key, block: &mut [u8; 16]) {
+        let b = load128(block);
+        let x = match k.rounds {
+            10 => aes_block::<10>(k, b),
+            12 => aes_block::<12>(k, b),
+            _ => aes_block::<14>(k, b),
+        };
+        // SAFETY: `block` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(block.as_mut_ptr().cast(), x) };
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn ghash_impl(k: &Key, acc: &mut u128, blocks: &[u8]) {
+        let mut a = acc_load(*acc);
+        for chunk in blocks.chunks(16 * POWERS) {
+            a = ghash_upto16(k, a, chunk);
+        }
+        *acc = acc_store(a);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn ctr32_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], buf: &mut [u8]) {
+        let mut cv = counter_pair(ctr);
+        ctr_blocks::<R>(k, &mut cv, buf);
+        advance(ctr, buf.len() / 16);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Seal: CTR over whole blocks with the GHASH of each group of
+    /// ciphertext stitched into the AES rounds of the next group.
+    fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        let bs = bswap_mask();
+        let mut a = acc_load(*acc);
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let bulk = if nblocks >= STRIDE {
+            nblocks / STRIDE * STRIDE * 16
+        } else {
+            0
+        };
+        let (main, rest) = buf.split_at_mut(bulk);
+        if !main.is_empty() {
+            let first = POWERS - STRIDE;
+            ctr_group::<R, VECS>(k, &mut cv, main, 0);
+            let mut at = 16 * STRIDE;
+            while at < main.len() {
+                let prev = at - 16 * STRIDE;
+                let rk0 = bcast(&k.round_keys[0]);
+                let mut x = next_counters::<VECS>(&mut cv, rk0);
+                let mut s = wide_zero();
+                let mut carry = _mm256_zextsi128_si256(a);
+                for r in 1..R {
+                    let rk = bcast(&k.round_keys[r]);
+                    for v in x.iter_mut() {
+                        *v = _mm256_aesenc_epi128(*v, rk);
+                    }
+                    if r <= VECS {
+                        let j = r - 1;
+                        let d = _mm256_shuffle_epi8(load32(main, prev + 32 * j), bs);
+                        let d = _mm256_xor_si256(d, carry);
+                        carry = _mm256_setzero_si256();
+                        wide_mul_add(
+                            &mut s,
+                            d,
+                            load_pair(&k.h_powers, first + 2 * j),
+                            load_pair(&k.h_karatsuba, first + 2 * j),
+                        );
+                    }
+                    if r == VECS + 1 {
+                        a = wide_finish(s);
+                    }
+                }
+                let rk = bcast(&k.round_keys[R]);
+                for (i, v) in x.iter().enumerate() {
+                    let o = at + 32 * i;
+                    let c = _mm256_aesenclast_epi128(*v, rk);
+                    store32(main, o, _mm256_xor_si256(c, load32(main, o)));
+                }
+                at += 16 * STRIDE;
+            }
+            a = ghash_upto16(k, a, &main[main.len() - 16 * STRIDE..]);
+        }
+        if !rest.is_empty() {
+            ctr_blocks::<R>(k, &mut cv, rest);
+            a = ghash_upto16(k, a, rest);
+        }
+        *acc = acc_store(a);
+        advance(ctr, nblocks);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Open: GHASH of each group of ciphertext stitched into the AES rounds
+    /// of its own keystream, then the XOR.
+    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        let bs = bswap_mask();
+        let mut a = acc_load(*acc);
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let first = POWERS - STRIDE;
+        let mut at = 0;
+        while buf.len() - at >= 16 * STRIDE {
+            let rk0 = bcast(&k.round_keys[0]);
+            let mut x = next_counters::<VECS>(&mut cv, rk0);
+            let mut s = wide_zero();
+            let mut carry = _mm256_zextsi128_si256(a);
+            for r in 1..R {
+                let rk = bcast(&k.round_keys[r]);
+                for v in x.iter_mut() {
+                    *v = _mm256_aesenc_epi128(*v, rk);
+                }
+                if r <= VECS {
+                    let j = r - 1;
+                    let d = _mm256_shuffle_epi8(load32(buf, at + 32 * j), bs);
+                    let d = _mm256_xor_si256(d, carry);
+                    carry = _mm256_setzero_si256();
+                    wide_mul_add(
+                        &mut s,
+                        d,
+                        load_pair(&k.h_powers, first + 2 * j),
+                        load_pair(&k.h_karatsuba, first + 2 * j),
+                    );
+                }
+                if r == VECS + 1 {
+                    a = wide_finish(s);
+                }
+            }
+            let rk = bcast(&k.round_keys[R]);
+            for (i, v) in x.iter().enumerate() {
+                let o = at + 32 * i;
+                let c = _mm256_aesenclast_epi128(*v, rk);
+                store32(buf, o, _mm256_xor_si256(c, load32(buf, o)));
+            }
+            at += 16 * STRIDE;
+        }
+        let rest = &mut buf[at..];
+        if !rest.is_empty() {
+            a = ghash_upto16(k, a, rest);
+            ctr_blocks::<R>(k, &mut cv, rest);
+        }
+        *acc = acc_store(a);
+        advance(ctr, nblocks);
+    }
+));
+
+/// The accumulator (a byte-reflected register value) into a register.
+#[inline(always)]
+fn acc_load(acc: u128) -> __m128i {
+    // SAFETY: SSE2 is part of the x86_64 baseline; u128 and __m128i have the
+    // same size, and the little-endian image of `acc` is the register.
+    unsafe { _mm_loadu_si128((&acc as *const u128).cast()) }
+}
+
+#[inline(always)]
+fn acc_store(a: __m128i) -> u128 {
+    let mut out = 0u128;
+    // SAFETY: as in `acc_load`; `out` is 16 writable bytes.
+    unsafe { _mm_storeu_si128((&mut out as *mut u128).cast(), a) };
+    out
+}
+
+/// `ctr` after `n` applications of inc32 (SP 800-38D 6.2): modulo 2^32.
+#[inline(always)]
+fn advance(ctr: &mut [u8; 16], n: usize) {
+    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n as u32);
+    ctr[12..].copy_from_slice(&c.to_be_bytes());
+}
+
+impl Kernel for Key {
+    /// The GHASH value as its byte-reflected register (`u128::from_be_bytes`
+    /// of the SP 800-38D block).
+    type Acc = u128;
+
+    fn acc_zero(&self) -> u128 {
+        0
+    }
+
+    fn acc_bytes(&self, acc: u128) -> [u8; 16] {
+        acc.to_be_bytes()
+    }
+
+    fn ghash(&self, acc: &mut u128, blocks: &[u8]) {
+        debug_assert_eq!(blocks.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe { ghash_impl(self, acc, blocks) }
+    }
+
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe { encrypt_block_impl(self, block) }
+    }
+
+    fn ctr32(&self, ctr: &mut [u8; 16], buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => ctr32_impl::<10>(self, ctr, buf),
+                12 => ctr32_impl::<12>(self, ctr, buf),
+                _ => ctr32_impl::<14>(self, ctr, buf),
+            }
+        }
+    }
+
+    fn seal_blocks(&self, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => seal_impl::<10>(self, ctr, acc, buf),
+                12 => seal_impl::<12>(self, ctr, acc, buf),
+                _ => seal_impl::<14>(self, ctr, acc, buf),
+            }
+        }
+    }
+
+    fn open_blocks(&self, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => open_impl::<10>(self, ctr, acc, buf),
+                12 => open_impl::<12>(self, ctr, acc, buf),
+                _ => open_impl::<14>(self, ctr, acc, buf),
+            }
+        }
+    }
+}
