@@ -179,7 +179,9 @@ pub(crate) trait Kernel {
     }
 }
 
-/// The expanded key of the chosen backend.
+/// The expanded key of the chosen backend, stored inline (no indirection
+/// on the seal/open path), so the variants differ in size.
+#[allow(clippy::large_enum_variant)]
 enum KeyImpl {
     #[cfg(target_arch = "x86_64")]
     VaesAvx2(vaes_avx2::Key),

@@ -283,7 +283,7 @@ vaes_avx2_features!(enable!(
     #[inline]
     fn ghash_upto16(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
         let m = data.len() / 16;
-        debug_assert!(m <= POWERS && data.len() % 16 == 0);
+        debug_assert!(m <= POWERS && data.len().is_multiple_of(16));
         if m == 0 {
             return acc;
         }
@@ -703,6 +703,258 @@ impl Kernel for Key {
                 10 => open_impl::<10>(self, ctr, acc, buf),
                 12 => open_impl::<12>(self, ctr, acc, buf),
                 _ => open_impl::<14>(self, ctr, acc, buf),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{portable, AesGcm, Backend, Kernel};
+    use super::{POWERS, STRIDE};
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    fn token() -> Option<crate::cpu::VaesAvx2> {
+        crate::cpu::VaesAvx2::get()
+    }
+
+    /// Seals and opens `len` bytes at alignment offset `offset` on both
+    /// backends and checks that ciphertext and tag agree.
+    fn compare(
+        rng: &mut ChaCha20Rng,
+        key: &[u8],
+        nonce: &[u8],
+        len: usize,
+        aad_len: usize,
+        offset: usize,
+    ) {
+        let fast = AesGcm::with_backend(key, Backend::VaesAvx2).unwrap();
+        let slow = AesGcm::with_backend(key, Backend::Portable).unwrap();
+        let mut aad = vec![0u8; aad_len];
+        rng.fill_bytes(&mut aad);
+        let mut storage = vec![0u8; len + offset];
+        rng.fill_bytes(&mut storage);
+        let plain = storage[offset..].to_vec();
+        let buf = &mut storage[offset..];
+        let tag = fast.seal_in_place_detached(nonce, &aad, buf).unwrap();
+        let mut expect = plain.clone();
+        let expect_tag = slow
+            .seal_in_place_detached(nonce, &aad, &mut expect)
+            .unwrap();
+        assert_eq!(buf, &expect[..], "ciphertext, len {len} offset {offset}");
+        assert_eq!(tag, expect_tag, "tag, len {len} offset {offset}");
+        fast.open_in_place_detached(nonce, &aad, buf, &tag).unwrap();
+        assert_eq!(buf, &plain[..], "open, len {len} offset {offset}");
+        // A flipped tag bit must fail and wipe the buffer.
+        let mut ct = expect.clone();
+        let mut bad = tag;
+        bad[rng.gen_range(0..16)] ^= 1 << rng.gen_range(0..8);
+        assert!(fast
+            .open_in_place_detached(nonce, &aad, &mut ct, &bad)
+            .is_err());
+        assert!(ct.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn every_length_to_300_and_random_to_4100() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let mut nonce = [0u8; 12];
+            rng.fill_bytes(&mut nonce);
+            for len in 0..=300 {
+                let offset = len % 16;
+                compare(&mut rng, &key, &nonce, len, 13, offset);
+            }
+            for _ in 0..20 {
+                let len = rng.gen_range(0..=4100);
+                let aad_len = rng.gen_range(0..=600);
+                let offset = rng.gen_range(0..16);
+                compare(&mut rng, &key, &nonce, len, aad_len, offset);
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_straddling_the_strides_at_every_offset() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let mut lens = Vec::new();
+        // The bulk stride, the GHASH chunk (POWERS blocks) and the register
+        // pair, in blocks and in bytes.
+        for stride in [STRIDE, POWERS, 2] {
+            for k in 1..=3 {
+                let n = k * stride;
+                for blocks in [n - 1, n, n + 1] {
+                    lens.extend([16 * blocks - 1, 16 * blocks, 16 * blocks + 1]);
+                }
+                lens.extend([n - 1, n, n + 1]);
+            }
+        }
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let nonce: [u8; 12] = rng.gen();
+            for &len in &lens {
+                for offset in 0..16 {
+                    compare(&mut rng, &key, &nonce, len, offset, offset);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aad_lengths_and_nonce_lengths() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let key: [u8; 16] = rng.gen();
+        for aad_len in (0..=300).chain([511, 512, 513, 1024]) {
+            compare(&mut rng, &key, &[7u8; 12], 33, aad_len, 0);
+        }
+        for nonce_len in [1, 8, 15, 16, 17, 31, 32, 33, 64, 255, 256, 300] {
+            let mut nonce = vec![0u8; nonce_len];
+            rng.fill_bytes(&mut nonce);
+            compare(&mut rng, &key, &nonce, 200, 13, 0);
+        }
+    }
+
+    /// The kernel itself against `portable`'s from a counter block just
+    /// below the 32-bit wrap: inc32 wraps to 0 a few blocks in (at every
+    /// position inside a bulk iteration and in the tail) and must not carry
+    /// into the upper 96 bits (SP 800-38D 6.2).
+    #[test]
+    fn counter_wraps_like_inc32_in_the_kernel() {
+        let Some(cpu) = token() else { return };
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let fast = super::Key::new(&key, cpu).unwrap();
+            let slow = portable::Key::new(&key).unwrap();
+            for before_wrap in 1..=(STRIDE as u32 + 2) {
+                for blocks in [1, 2, 3, STRIDE - 1, STRIDE, STRIDE + 1, 3 * STRIDE + 5] {
+                    let mut ctr: [u8; 16] = rng.gen();
+                    ctr[12..].copy_from_slice(&0u32.wrapping_sub(before_wrap).to_be_bytes());
+                    let mut data = vec![0u8; 16 * blocks];
+                    rng.fill_bytes(&mut data);
+                    let seed: [u8; 16] = rng.gen();
+                    type Op<K> = fn(&K, &mut [u8; 16], &mut <K as Kernel>::Acc, &mut [u8]);
+                    let ops: [(Op<super::Key>, Op<portable::Key>); 2] = [
+                        (
+                            <super::Key as Kernel>::seal_blocks,
+                            <portable::Key as Kernel>::seal_blocks,
+                        ),
+                        (
+                            <super::Key as Kernel>::open_blocks,
+                            <portable::Key as Kernel>::open_blocks,
+                        ),
+                    ];
+                    for (f, s) in ops {
+                        let (mut c1, mut c2) = (ctr, ctr);
+                        let (mut d1, mut d2) = (data.clone(), data.clone());
+                        let mut a1 = fast.acc_zero();
+                        let mut a2 = slow.acc_zero();
+                        fast.ghash(&mut a1, &seed);
+                        slow.ghash(&mut a2, &seed);
+                        f(&fast, &mut c1, &mut a1, &mut d1);
+                        s(&slow, &mut c2, &mut a2, &mut d2);
+                        assert_eq!(d1, d2, "data, {before_wrap} before wrap, {blocks} blocks");
+                        assert_eq!(c1, c2, "counter, {before_wrap} before wrap");
+                        assert_eq!(fast.acc_bytes(a1), slow.acc_bytes(a2), "ghash");
+                    }
+                    let (mut c1, mut c2) = (ctr, ctr);
+                    let (mut d1, mut d2) = (data.clone(), data.clone());
+                    fast.ctr32(&mut c1, &mut d1);
+                    slow.ctr32(&mut c2, &mut d2);
+                    assert_eq!(d1, d2, "ctr32 data");
+                    assert_eq!(c1, c2, "ctr32 counter");
+                }
+            }
+        }
+    }
+
+    /// GF(2^128) product in GCM's bit order (SP 800-38D 6.3, Algorithm 1).
+    fn gmul(x: u128, y: u128) -> u128 {
+        let mut z = 0;
+        let mut v = y;
+        for i in 0..128 {
+            if (x >> (127 - i)) & 1 == 1 {
+                z ^= v;
+            }
+            v = if v & 1 == 1 {
+                (v >> 1) ^ (0xe1 << 120)
+            } else {
+                v >> 1
+            };
+        }
+        z
+    }
+
+    fn ginv(x: u128) -> u128 {
+        // x^(2^128 - 2) by square and multiply.
+        let mut result = 1u128 << 127; // the field's 1
+        let mut base = x;
+        let mut e = u128::MAX - 1;
+        while e != 0 {
+            if e & 1 == 1 {
+                result = gmul(result, base);
+            }
+            base = gmul(base, base);
+            e >>= 1;
+        }
+        result
+    }
+
+    /// Whole-API check of the wrap: a 16-byte nonce N gives
+    /// J0 = GHASH(N || [0]_64 || [128]_64) = N*H^2 ^ L*H (SP 800-38D 7.1),
+    /// so N = (J0 ^ L*H) * H^-2 for a chosen J0 ending in ff..f0 to ff..ff.
+    #[test]
+    fn solved_nonces_make_the_counter_wrap_mid_message() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let mut h = [0u8; 16];
+            portable::Key::new(&key).unwrap().encrypt_block(&mut h);
+            let h = u128::from_be_bytes(h);
+            let l = 128u128;
+            let h2_inv = ginv(gmul(h, h));
+            assert_eq!(gmul(gmul(h, h), h2_inv), 1u128 << 127);
+            for low in 0xffff_fff0u32..=0xffff_ffff {
+                let j0 = (rng.gen::<u128>() & !0xffff_ffff) | u128::from(low);
+                let n = gmul(j0 ^ gmul(l, h), h2_inv);
+                let nonce = n.to_be_bytes();
+                assert_eq!(gmul(gmul(n, h) ^ l, h), j0);
+                for len in [16 * STRIDE + 7, 16 * 3 * STRIDE + 16, 300] {
+                    compare(&mut rng, &key, &nonce, len, 13, 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn best_backend_is_vaes_avx2_where_the_cpu_has_it() {
+        let has = std::arch::is_x86_feature_detected!("vaes")
+            && std::arch::is_x86_feature_detected!("vpclmulqdq")
+            && std::arch::is_x86_feature_detected!("avx2");
+        assert_eq!(Backend::VaesAvx2.is_available(), has);
+        if has {
+            assert_eq!(Backend::best(), Backend::VaesAvx2);
+            let k = AesGcm::new(&[0u8; 16]);
+            if std::env::var_os("SEALWIRE_BACKEND").is_none() {
+                assert_eq!(k.unwrap().backend(), Backend::VaesAvx2);
             }
         }
     }
