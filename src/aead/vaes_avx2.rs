@@ -357,19 +357,15 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// XORs the keystream of `W` counter pairs into `buf[at..at + 32 * W]`.
+    /// XORs the keystream of `W` counter pairs into `buf` (`32 * W` bytes).
     #[inline]
-    fn ctr_group<const R: usize, const W: usize>(
-        k: &Key,
-        cv: &mut __m256i,
-        buf: &mut [u8],
-        at: usize,
-    ) {
+    fn ctr_group<const R: usize, const W: usize>(k: &Key, cv: &mut __m256i, buf: &mut [u8]) {
+        assert_eq!(buf.len(), 32 * W);
         let mut x = next_counters::<W>(cv, bcast(&k.round_keys[0]));
         aes_rounds::<R, W>(k, &mut x);
         for (i, v) in x.iter().enumerate() {
-            let o = at + 32 * i;
-            store32(buf, o, _mm256_xor_si256(*v, load32(buf, o)));
+            let p = load32(buf, 32 * i);
+            store32(buf, 32 * i, _mm256_xor_si256(*v, p));
         }
     }
 ));
@@ -380,11 +376,13 @@ vaes_avx2_features!(enable!(
     fn ctr_blocks<const R: usize>(k: &Key, cv: &mut __m256i, buf: &mut [u8]) {
         let mut at = 0;
         while buf.len() - at >= 16 * STRIDE {
-            ctr_group::<R, VECS>(k, cv, buf, at);
+            // As in `seal_impl`: key loads stay in the loop.
+            let k = core::hint::black_box(k);
+            ctr_group::<R, VECS>(k, cv, &mut buf[at..at + 16 * STRIDE]);
             at += 16 * STRIDE;
         }
         while buf.len() - at >= 32 {
-            ctr_group::<R, 1>(k, cv, buf, at);
+            ctr_group::<R, 1>(k, cv, &mut buf[at..at + 32]);
             at += 32;
         }
         if buf.len() - at == 16 {
@@ -521,11 +519,19 @@ vaes_avx2_features!(enable!(
         };
         let (main, rest) = buf.split_at_mut(bulk);
         if !main.is_empty() {
+            const G: usize = 16 * STRIDE;
             let first = POWERS - STRIDE;
-            ctr_group::<R, VECS>(k, &mut cv, main, 0);
-            let mut at = 16 * STRIDE;
-            while at < main.len() {
-                let prev = at - 16 * STRIDE;
+            ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
+            for g in 1..main.len() / G {
+                // The previous group (ciphertext, hashed now) and this one:
+                // fixed-size views, so no bounds checks split the schedule.
+                let (done, todo) = main.split_at_mut(g * G);
+                let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
+                let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
+                // Key loads stay in the loop (from L1) instead of being
+                // hoisted into registers: that pressure made LLVM serialize
+                // the AES chains (see asm-notes/vaes-avx2.md).
+                let k = core::hint::black_box(k);
                 let rk0 = bcast(&k.round_keys[0]);
                 let mut x = next_counters::<VECS>(&mut cv, rk0);
                 let mut s = wide_zero();
@@ -537,7 +543,7 @@ vaes_avx2_features!(enable!(
                     }
                     if r <= VECS {
                         let j = r - 1;
-                        let d = _mm256_shuffle_epi8(load32(main, prev + 32 * j), bs);
+                        let d = _mm256_shuffle_epi8(load32(prev, 32 * j), bs);
                         let d = _mm256_xor_si256(d, carry);
                         carry = _mm256_setzero_si256();
                         wide_mul_add(
@@ -553,13 +559,12 @@ vaes_avx2_features!(enable!(
                 }
                 let rk = bcast(&k.round_keys[R]);
                 for (i, v) in x.iter().enumerate() {
-                    let o = at + 32 * i;
                     let c = _mm256_aesenclast_epi128(*v, rk);
-                    store32(main, o, _mm256_xor_si256(c, load32(main, o)));
+                    let p = load32(cur, 32 * i);
+                    store32(cur, 32 * i, _mm256_xor_si256(c, p));
                 }
-                at += 16 * STRIDE;
             }
-            a = ghash_upto16(k, a, &main[main.len() - 16 * STRIDE..]);
+            a = ghash_upto16(k, a, &main[main.len() - G..]);
         }
         if !rest.is_empty() {
             ctr_blocks::<R>(k, &mut cv, rest);
@@ -579,8 +584,13 @@ vaes_avx2_features!(enable!(
         let mut cv = counter_pair(ctr);
         let nblocks = buf.len() / 16;
         let first = POWERS - STRIDE;
-        let mut at = 0;
-        while buf.len() - at >= 16 * STRIDE {
+        const G: usize = 16 * STRIDE;
+        let bulk = buf.len() / G * G;
+        for chunk in buf[..bulk].chunks_exact_mut(G) {
+            // A fixed-size view, so no bounds checks split the schedule.
+            let cur: &mut [u8; G] = chunk.try_into().unwrap();
+            // As in `seal_impl`: key loads stay in the loop.
+            let k = core::hint::black_box(k);
             let rk0 = bcast(&k.round_keys[0]);
             let mut x = next_counters::<VECS>(&mut cv, rk0);
             let mut s = wide_zero();
@@ -592,7 +602,7 @@ vaes_avx2_features!(enable!(
                 }
                 if r <= VECS {
                     let j = r - 1;
-                    let d = _mm256_shuffle_epi8(load32(buf, at + 32 * j), bs);
+                    let d = _mm256_shuffle_epi8(load32(cur, 32 * j), bs);
                     let d = _mm256_xor_si256(d, carry);
                     carry = _mm256_setzero_si256();
                     wide_mul_add(
@@ -608,12 +618,12 @@ vaes_avx2_features!(enable!(
             }
             let rk = bcast(&k.round_keys[R]);
             for (i, v) in x.iter().enumerate() {
-                let o = at + 32 * i;
                 let c = _mm256_aesenclast_epi128(*v, rk);
-                store32(buf, o, _mm256_xor_si256(c, load32(buf, o)));
+                let p = load32(cur, 32 * i);
+                store32(cur, 32 * i, _mm256_xor_si256(c, p));
             }
-            at += 16 * STRIDE;
         }
+        let at = bulk;
         let rest = &mut buf[at..];
         if !rest.is_empty() {
             a = ghash_upto16(k, a, rest);
