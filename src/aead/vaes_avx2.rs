@@ -52,7 +52,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Blocks per iteration of the bulk loop (measured against 12 and 16: see
 /// asm-notes/vaes-avx2.md).
-pub(crate) const STRIDE: usize = 8;
+pub(crate) const STRIDE: usize = 12;
 /// `ymm` registers (block pairs) per iteration.
 const VECS: usize = STRIDE / 2;
 /// Number of powers of H the key holds: enough for one reduction per 16 blocks.
@@ -504,23 +504,74 @@ vaes_avx2_features!(enable!(
     }
 ));
 
+/// One bulk iteration: AES rounds 1..R of the [`STRIDE`] counter blocks in
+/// `$x` (round key 0 applied) interleaved with the GHASH of the [`STRIDE`]
+/// blocks `$text` (starting from `$acc`), then the last round; evaluates to
+/// the new accumulator. The GHASH multiplies ride along the first `VECS`
+/// rounds, one register pair per round, and the single reduction follows.
+///
+/// A macro rather than a function: LLVM declines to inline a function this
+/// large into its two callers, and `#[inline(always)]` cannot be combined
+/// with `#[target_feature]`.
+macro_rules! stitched {
+    ($k:expr, $R:expr, $x:expr, $text:expr, $acc:expr) => {{
+        let (k, x, text): (&Key, &mut [__m256i; VECS], &[u8; 16 * STRIDE]) = ($k, $x, $text);
+        let bs = bswap_mask();
+        let first = POWERS - STRIDE;
+        let mut s = wide_zero();
+        let mut carry = _mm256_zextsi128_si256($acc);
+        for j in 0..VECS {
+            let rk = bcast(&k.round_keys[j + 1]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(text, 32 * j), bs), carry);
+            carry = _mm256_setzero_si256();
+            wide_mul_add(
+                &mut s,
+                d,
+                load_pair(&k.h_powers, first + 2 * j),
+                load_pair(&k.h_karatsuba, first + 2 * j),
+            );
+        }
+        let acc = wide_finish(s);
+        for r in VECS + 1..$R {
+            let rk = bcast(&k.round_keys[r]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+        }
+        let rk = bcast(&k.round_keys[$R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+        acc
+    }};
+}
+
+const _: () = assert!(VECS < 10, "GHASH steps must fit in the AES-128 rounds");
+
+vaes_avx2_features!(enable!(
+    /// `out ^= ks` for one group.
+    #[inline]
+    fn xor_into(out: &mut [u8; 16 * STRIDE], ks: &[__m256i; VECS]) {
+        for (i, v) in ks.iter().enumerate() {
+            let p = load32(out, 32 * i);
+            store32(out, 32 * i, _mm256_xor_si256(*v, p));
+        }
+    }
+));
+
 vaes_avx2_features!(enable!(
     /// Seal: CTR over whole blocks with the GHASH of each group of
     /// ciphertext stitched into the AES rounds of the next group.
     fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
-        let bs = bswap_mask();
+        const G: usize = 16 * STRIDE;
         let mut a = acc_load(*acc);
         let mut cv = counter_pair(ctr);
         let nblocks = buf.len() / 16;
-        let bulk = if nblocks >= STRIDE {
-            nblocks / STRIDE * STRIDE * 16
-        } else {
-            0
-        };
-        let (main, rest) = buf.split_at_mut(bulk);
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
         if !main.is_empty() {
-            const G: usize = 16 * STRIDE;
-            let first = POWERS - STRIDE;
             ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
             for g in 1..main.len() / G {
                 // The previous group (ciphertext, hashed now) and this one:
@@ -532,37 +583,9 @@ vaes_avx2_features!(enable!(
                 // hoisted into registers: that pressure made LLVM serialize
                 // the AES chains (see asm-notes/vaes-avx2.md).
                 let k = core::hint::black_box(k);
-                let rk0 = bcast(&k.round_keys[0]);
-                let mut x = next_counters::<VECS>(&mut cv, rk0);
-                let mut s = wide_zero();
-                let mut carry = _mm256_zextsi128_si256(a);
-                for r in 1..R {
-                    let rk = bcast(&k.round_keys[r]);
-                    for v in x.iter_mut() {
-                        *v = _mm256_aesenc_epi128(*v, rk);
-                    }
-                    if r <= VECS {
-                        let j = r - 1;
-                        let d = _mm256_shuffle_epi8(load32(prev, 32 * j), bs);
-                        let d = _mm256_xor_si256(d, carry);
-                        carry = _mm256_setzero_si256();
-                        wide_mul_add(
-                            &mut s,
-                            d,
-                            load_pair(&k.h_powers, first + 2 * j),
-                            load_pair(&k.h_karatsuba, first + 2 * j),
-                        );
-                    }
-                    if r == VECS + 1 {
-                        a = wide_finish(s);
-                    }
-                }
-                let rk = bcast(&k.round_keys[R]);
-                for (i, v) in x.iter().enumerate() {
-                    let c = _mm256_aesenclast_epi128(*v, rk);
-                    let p = load32(cur, 32 * i);
-                    store32(cur, 32 * i, _mm256_xor_si256(c, p));
-                }
+                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+                a = stitched!(k, R, &mut x, prev, a);
+                xor_into(cur, &x);
             }
             a = ghash_upto16(k, a, &main[main.len() - G..]);
         }
@@ -579,52 +602,20 @@ vaes_avx2_features!(enable!(
     /// Open: GHASH of each group of ciphertext stitched into the AES rounds
     /// of its own keystream, then the XOR.
     fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
-        let bs = bswap_mask();
+        const G: usize = 16 * STRIDE;
         let mut a = acc_load(*acc);
         let mut cv = counter_pair(ctr);
         let nblocks = buf.len() / 16;
-        let first = POWERS - STRIDE;
-        const G: usize = 16 * STRIDE;
-        let bulk = buf.len() / G * G;
-        for chunk in buf[..bulk].chunks_exact_mut(G) {
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
+        for chunk in main.chunks_exact_mut(G) {
             // A fixed-size view, so no bounds checks split the schedule.
             let cur: &mut [u8; G] = chunk.try_into().unwrap();
             // As in `seal_impl`: key loads stay in the loop.
             let k = core::hint::black_box(k);
-            let rk0 = bcast(&k.round_keys[0]);
-            let mut x = next_counters::<VECS>(&mut cv, rk0);
-            let mut s = wide_zero();
-            let mut carry = _mm256_zextsi128_si256(a);
-            for r in 1..R {
-                let rk = bcast(&k.round_keys[r]);
-                for v in x.iter_mut() {
-                    *v = _mm256_aesenc_epi128(*v, rk);
-                }
-                if r <= VECS {
-                    let j = r - 1;
-                    let d = _mm256_shuffle_epi8(load32(cur, 32 * j), bs);
-                    let d = _mm256_xor_si256(d, carry);
-                    carry = _mm256_setzero_si256();
-                    wide_mul_add(
-                        &mut s,
-                        d,
-                        load_pair(&k.h_powers, first + 2 * j),
-                        load_pair(&k.h_karatsuba, first + 2 * j),
-                    );
-                }
-                if r == VECS + 1 {
-                    a = wide_finish(s);
-                }
-            }
-            let rk = bcast(&k.round_keys[R]);
-            for (i, v) in x.iter().enumerate() {
-                let c = _mm256_aesenclast_epi128(*v, rk);
-                let p = load32(cur, 32 * i);
-                store32(cur, 32 * i, _mm256_xor_si256(c, p));
-            }
+            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, cur, a);
+            xor_into(cur, &x);
         }
-        let at = bulk;
-        let rest = &mut buf[at..];
         if !rest.is_empty() {
             a = ghash_upto16(k, a, rest);
             ctr_blocks::<R>(k, &mut cv, rest);
