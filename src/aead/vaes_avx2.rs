@@ -52,7 +52,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Blocks per iteration of the bulk loop (measured against 12 and 16: see
 /// asm-notes/vaes-avx2.md).
-pub(crate) const STRIDE: usize = 12;
+pub(crate) const STRIDE: usize = 16;
 /// `ymm` registers (block pairs) per iteration.
 const VECS: usize = STRIDE / 2;
 /// Number of powers of H the key holds: enough for one reduction per 16 blocks.
