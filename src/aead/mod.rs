@@ -179,8 +179,8 @@ pub(crate) trait Kernel {
     }
 }
 
-/// The expanded key of the chosen backend, stored inline (no indirection
-/// on the seal/open path), so the variants differ in size.
+/// The expanded key of the chosen backend. Variants differ in size; boxing
+/// would put a pointer chase on every seal and open, so they stay inline.
 #[allow(clippy::large_enum_variant)]
 enum KeyImpl {
     #[cfg(target_arch = "x86_64")]
@@ -200,7 +200,7 @@ pub struct AesGcm {
 impl fmt::Debug for AesGcm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AesGcm")
-            .field("backend", &self.backend())
+            .field("backend", &self.backend().name())
             .field("key_bits", &(self.key_len * 8))
             .finish_non_exhaustive()
     }
