@@ -504,23 +504,27 @@ vaes_avx2_features!(enable!(
     }
 ));
 
-/// One bulk iteration: AES rounds 1..R of the [`STRIDE`] counter blocks in
-/// `$x` (round key 0 applied) interleaved with the GHASH of the [`STRIDE`]
-/// blocks `$text` (starting from `$acc`), then the last round; evaluates to
-/// the new accumulator. The GHASH multiplies ride along the first `VECS`
-/// rounds, one register pair per round, and the single reduction follows.
+/// One bulk iteration: AES rounds 1..R of the counter blocks in `$x` (an
+/// array of `ymm`, round key 0 applied) interleaved with the GHASH of the
+/// whole blocks `$text` (a byte array of up to [`STRIDE`] blocks, an even
+/// number, hashed from `$acc` with H^n..H^1), then the last round; evaluates
+/// to the new accumulator. The GHASH multiplies ride along the first rounds,
+/// one register pair per round, and the single reduction follows. The bulk
+/// loop uses [`STRIDE`] blocks of each; the remainder step uses 8 blocks of
+/// AES with 8 or 16 blocks of GHASH.
 ///
 /// A macro rather than a function: LLVM declines to inline a function this
-/// large into its two callers, and `#[inline(always)]` cannot be combined
-/// with `#[target_feature]`.
+/// large into its callers, and `#[inline(always)]` cannot be combined with
+/// `#[target_feature]`.
 macro_rules! stitched {
     ($k:expr, $R:expr, $x:expr, $text:expr, $acc:expr) => {{
-        let (k, x, text): (&Key, &mut [__m256i; VECS], &[u8; 16 * STRIDE]) = ($k, $x, $text);
+        let (k, x, text): (&Key, _, _) = ($k, $x, $text);
+        let pairs = text.len() / 32;
         let bs = bswap_mask();
-        let first = POWERS - STRIDE;
+        let first = POWERS - 2 * pairs;
         let mut s = wide_zero();
         let mut carry = _mm256_zextsi128_si256($acc);
-        for j in 0..VECS {
+        for j in 0..pairs {
             let rk = bcast(&k.round_keys[j + 1]);
             for v in x.iter_mut() {
                 *v = _mm256_aesenc_epi128(*v, rk);
@@ -535,7 +539,7 @@ macro_rules! stitched {
             );
         }
         let acc = wide_finish(s);
-        for r in VECS + 1..$R {
+        for r in pairs + 1..$R {
             let rk = bcast(&k.round_keys[r]);
             for v in x.iter_mut() {
                 *v = _mm256_aesenc_epi128(*v, rk);
@@ -552,9 +556,10 @@ macro_rules! stitched {
 const _: () = assert!(VECS < 10, "GHASH steps must fit in the AES-128 rounds");
 
 vaes_avx2_features!(enable!(
-    /// `out ^= ks` for one group.
+    /// `out ^= ks` for `W` register pairs of keystream (`out` is `32 * W` bytes).
     #[inline]
-    fn xor_into(out: &mut [u8; 16 * STRIDE], ks: &[__m256i; VECS]) {
+    fn xor_into<const W: usize>(out: &mut [u8], ks: &[__m256i; W]) {
+        assert_eq!(out.len(), 32 * W);
         for (i, v) in ks.iter().enumerate() {
             let p = load32(out, 32 * i);
             store32(out, 32 * i, _mm256_xor_si256(*v, p));
@@ -587,12 +592,25 @@ vaes_avx2_features!(enable!(
                 a = stitched!(k, R, &mut x, prev, a);
                 xor_into(cur, &x);
             }
-            a = ghash_upto16(k, a, &main[main.len() - G..]);
         }
-        if !rest.is_empty() {
-            ctr_blocks::<R>(k, &mut cv, rest);
-            a = ghash_upto16(k, a, rest);
+        // The last group's ciphertext, not hashed yet.
+        let mut pending: &[u8] = &main[main.len().saturating_sub(G)..];
+        let mut rest = rest;
+        if pending.len() == G && rest.len() >= 128 {
+            // 8 more blocks: their AES stitched with the pending GHASH.
+            let (eight, tail) = rest.split_at_mut(128);
+            let prev: &[u8; G] = pending.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, prev, a);
+            xor_into(eight, &x);
+            pending = eight;
+            rest = tail;
         }
+        // AES of the last blocks first, so it overlaps the pending GHASH.
+        ctr_blocks::<R>(k, &mut cv, rest);
+        a = ghash_upto16(k, a, pending);
+        a = ghash_upto16(k, a, rest);
         *acc = acc_store(a);
         advance(ctr, nblocks);
     }
@@ -613,8 +631,19 @@ vaes_avx2_features!(enable!(
             // As in `seal_impl`: key loads stay in the loop.
             let k = core::hint::black_box(k);
             let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
-            a = stitched!(k, R, &mut x, cur, a);
+            a = stitched!(k, R, &mut x, &*cur, a);
             xor_into(cur, &x);
+        }
+        let mut rest = rest;
+        if rest.len() >= 128 {
+            // 8 more blocks, stitched the same way.
+            let (eight, tail) = rest.split_at_mut(128);
+            let text: &mut [u8; 128] = eight.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, &*text, a);
+            xor_into(text, &x);
+            rest = tail;
         }
         if !rest.is_empty() {
             a = ghash_upto16(k, a, rest);
@@ -788,9 +817,9 @@ mod tests {
         }
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let mut lens = Vec::new();
-        // The bulk stride, the GHASH chunk (POWERS blocks) and the register
-        // pair, in blocks and in bytes.
-        for stride in [STRIDE, POWERS, 2] {
+        // The bulk stride, the GHASH chunk (POWERS blocks), the 8-block
+        // remainder step and the register pair, in blocks and in bytes.
+        for stride in [STRIDE, POWERS, 8, 2] {
             for k in 1..=3 {
                 let n = k * stride;
                 for blocks in [n - 1, n, n + 1] {
