@@ -96,7 +96,7 @@ fn case_len(rng: &mut Rng, i: usize) -> usize {
     if i <= 300 {
         return i;
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let k = 1 + rng.below(32);
         return (k * 128 + rng.below(3)).saturating_sub(1).min(4100);
     }
