@@ -18,6 +18,8 @@
 //!   T       = MSB_t(GCTR(J0, S))                                 shared
 //! ```
 
+#[cfg(target_arch = "x86_64")]
+mod aesni_clmul;
 mod driver;
 mod portable;
 mod rustcrypto;
@@ -113,7 +115,7 @@ impl Backend {
     pub fn is_available(self) -> bool {
         match self {
             Backend::VaesAvx2 => false,
-            Backend::AesniClmul => false,
+            Backend::AesniClmul => crate::cpu::AesClmul::get().is_some(),
             Backend::Neon => false,
             Backend::RustCrypto | Backend::Portable => true,
         }
@@ -176,6 +178,8 @@ pub(crate) trait Kernel {
 
 /// The expanded key of the chosen backend.
 enum KeyImpl {
+    #[cfg(target_arch = "x86_64")]
+    AesniClmul(aesni_clmul::Key),
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
 }
@@ -223,6 +227,11 @@ impl AesGcm {
     pub fn with_backend(key: &[u8], backend: Backend) -> Result<AesGcm, Error> {
         check_key(key)?;
         let imp = match backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::AesniClmul => {
+                let cpu = crate::cpu::AesClmul::get().ok_or(Error::Unavailable(backend))?;
+                KeyImpl::AesniClmul(aesni_clmul::Key::new(key, cpu)?)
+            }
             Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
             Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
             other => return Err(Error::Unavailable(other)),
@@ -236,6 +245,8 @@ impl AesGcm {
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(_) => Backend::AesniClmul,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
             KeyImpl::Portable(_) => Backend::Portable,
         }
@@ -254,6 +265,8 @@ impl AesGcm {
         buf: &mut [u8],
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
         }
@@ -270,6 +283,8 @@ impl AesGcm {
         tag: &[u8],
     ) -> Result<(), Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
         }
@@ -279,21 +294,4 @@ impl AesGcm {
 /// Zeroes a buffer in a way the optimizer keeps.
 pub(crate) fn wipe(buf: &mut [u8]) {
     buf.zeroize();
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-mod macro_check {
-    aesni_clmul_features!(enable!(
-        unsafe fn probe(a: core::arch::x86_64::__m128i) -> core::arch::x86_64::__m128i {
-            core::arch::x86_64::_mm_aesenc_si128(a, a)
-        }
-    ));
-
-    #[test]
-    fn enable_macro_applies_features() {
-        if crate::cpu::AesClmul::get().is_some() {
-            // SAFETY: the token proves AES-NI is present.
-            let _ = unsafe { probe(core::arch::x86_64::_mm_setzero_si128()) };
-        }
-    }
 }
