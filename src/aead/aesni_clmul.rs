@@ -559,3 +559,319 @@ impl Kernel for Key {
         unsafe { bulk::<false>(self, ctr, acc, buf) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against the `portable` backend: whole-AEAD results on many
+    //! lengths, offsets and key sizes, and the Kernel operations directly
+    //! around the 32-bit counter wrap.
+
+    use super::super::{portable, AesGcm, Backend, Kernel};
+    use super::*;
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn token() -> Option<AesClmul> {
+        let t = AesClmul::get();
+        if t.is_none() {
+            eprintln!("aesni-clmul not available on this CPU: test skipped");
+        }
+        t
+    }
+
+    /// Seals with both backends (at `offset` inside a larger buffer), checks
+    /// ciphertext and tag agree, opens with aesni-clmul, and checks that a
+    /// flipped tag bit is rejected with a zeroed buffer.
+    fn check_one(rng: &mut ChaCha8Rng, key: &[u8], nonce_len: usize, len: usize, offset: usize) {
+        let ours = AesGcm::with_backend(key, Backend::AesniClmul).unwrap();
+        let reference = AesGcm::with_backend(key, Backend::Portable).unwrap();
+        let mut nonce = vec![0u8; nonce_len];
+        rng.fill_bytes(&mut nonce);
+        let mut aad = vec![0u8; rng.gen_range(0..40)];
+        rng.fill_bytes(&mut aad);
+        let mut pt = vec![0u8; len];
+        rng.fill_bytes(&mut pt);
+
+        let mut a = vec![0u8; len + offset + 16];
+        a[offset..offset + len].copy_from_slice(&pt);
+        let mut b = pt.clone();
+        let tag_a = ours
+            .seal_in_place_detached(&nonce, &aad, &mut a[offset..offset + len])
+            .unwrap();
+        let tag_b = reference
+            .seal_in_place_detached(&nonce, &aad, &mut b)
+            .unwrap();
+        assert_eq!(
+            &a[offset..offset + len],
+            &b[..],
+            "ciphertext, len {len} offset {offset}"
+        );
+        assert_eq!(tag_a, tag_b, "tag, len {len} offset {offset}");
+        assert!(
+            a[..offset].iter().all(|&x| x == 0),
+            "wrote before the buffer"
+        );
+        assert!(
+            a[offset + len..].iter().all(|&x| x == 0),
+            "wrote past the buffer"
+        );
+
+        ours.open_in_place_detached(&nonce, &aad, &mut a[offset..offset + len], &tag_a)
+            .unwrap();
+        assert_eq!(
+            &a[offset..offset + len],
+            &pt[..],
+            "open, len {len} offset {offset}"
+        );
+
+        let mut bad = tag_a;
+        bad[rng.gen_range(0..16)] ^= 1 << rng.gen_range(0..8);
+        let mut ct = b.clone();
+        assert_eq!(
+            ours.open_in_place_detached(&nonce, &aad, &mut ct, &bad),
+            Err(super::super::Error::Authentication)
+        );
+        assert!(ct.iter().all(|&x| x == 0), "buffer not zeroed on a bad tag");
+    }
+
+    const KEY_LENS: [usize; 3] = [16, 24, 32];
+
+    fn key(rng: &mut ChaCha8Rng, len: usize) -> Vec<u8> {
+        let mut k = vec![0u8; len];
+        rng.fill_bytes(&mut k);
+        k
+    }
+
+    #[test]
+    fn every_length_to_300() {
+        let Some(_) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            for len in 0..=300 {
+                let offset = rng.gen_range(0..16);
+                check_one(&mut rng, &k, 12, len, offset);
+            }
+        }
+    }
+
+    #[test]
+    fn random_lengths_to_4100() {
+        let Some(_) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        for _ in 0..60 {
+            let key_len = KEY_LENS[rng.gen_range(0..3)];
+            let k = key(&mut rng, key_len);
+            let len = rng.gen_range(0..=4100);
+            let nonce_len = [12, 12, 1, 16, 60][rng.gen_range(0..5)];
+            let offset = rng.gen_range(0..16);
+            check_one(&mut rng, &k, nonce_len, len, offset);
+        }
+    }
+
+    #[test]
+    fn lengths_around_every_stride() {
+        let Some(_) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            for groups in 1..=5 {
+                // Strides of the stitched loop: 8 blocks = 128 bytes.
+                let stride = 16 * LANES * groups;
+                for len in [
+                    stride - 17,
+                    stride - 16,
+                    stride - 15,
+                    stride - 1,
+                    stride,
+                    stride + 1,
+                    stride + 15,
+                    stride + 16,
+                    stride + 17,
+                ] {
+                    let offset = rng.gen_range(0..16);
+                    check_one(&mut rng, &k, 12, len, offset);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_alignment_offset() {
+        let Some(_) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            for offset in 0..16 {
+                for len in [15, 16, 127, 128, 129, 300, 1024 + 7] {
+                    check_one(&mut rng, &k, 12, len, offset);
+                }
+            }
+        }
+    }
+
+    /// The Kernel operations with counter blocks whose low 32 bits are just
+    /// below 2^32, so inc32 wraps at every position inside a group.
+    #[test]
+    fn kernel_counter_wrap() {
+        let Some(cpu) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            let ours = Key::new(&k, cpu).unwrap();
+            let reference = portable::Key::new(&k).unwrap();
+            for start in 0..=17u32 {
+                for blocks in [1usize, 7, 8, 9, 15, 16, 17, 24, 33] {
+                    let mut ctr = [0u8; 16];
+                    rng.fill_bytes(&mut ctr[..12]);
+                    ctr[12..].copy_from_slice(&(u32::MAX - start).to_be_bytes());
+                    let mut data = vec![0u8; 16 * blocks];
+                    rng.fill_bytes(&mut data);
+                    let mut seed = [0u8; 16];
+                    rng.fill_bytes(&mut seed);
+
+                    let run = |seal: bool, which: u8| -> (Vec<u8>, [u8; 16], [u8; 16]) {
+                        let mut buf = data.clone();
+                        let mut c = ctr;
+                        let acc = if which == 0 {
+                            let mut acc = ours.acc_zero();
+                            ours.ghash(&mut acc, &seed);
+                            if seal {
+                                ours.seal_blocks(&mut c, &mut acc, &mut buf);
+                            } else {
+                                ours.open_blocks(&mut c, &mut acc, &mut buf);
+                            }
+                            ours.acc_bytes(acc)
+                        } else {
+                            let mut acc = reference.acc_zero();
+                            reference.ghash(&mut acc, &seed);
+                            if seal {
+                                reference.seal_blocks(&mut c, &mut acc, &mut buf);
+                            } else {
+                                reference.open_blocks(&mut c, &mut acc, &mut buf);
+                            }
+                            reference.acc_bytes(acc)
+                        };
+                        (buf, c, acc)
+                    };
+                    for seal in [true, false] {
+                        assert_eq!(
+                            run(seal, 0),
+                            run(seal, 1),
+                            "seal {seal} start {start} blocks {blocks}"
+                        );
+                    }
+                    let mut a = data.clone();
+                    let mut b = data.clone();
+                    let (mut ca, mut cb) = (ctr, ctr);
+                    ours.ctr32(&mut ca, &mut a);
+                    reference.ctr32(&mut cb, &mut b);
+                    assert_eq!((a, ca), (b, cb), "ctr32 start {start} blocks {blocks}");
+                }
+            }
+        }
+    }
+
+    /// GF(2^128) product in SP 800-38D's bit order (Algorithm 1), for the
+    /// nonce construction below.
+    fn gf_mul_ref(x: u128, y: u128) -> u128 {
+        let mut z = 0;
+        let mut v = y;
+        for i in 0..128 {
+            if (x >> (127 - i)) & 1 == 1 {
+                z ^= v;
+            }
+            v = if v & 1 == 1 {
+                (v >> 1) ^ (0xe1 << 120)
+            } else {
+                v >> 1
+            };
+        }
+        z
+    }
+
+    fn gf_inv_ref(x: u128) -> u128 {
+        // x^(2^128 - 2): square-and-multiply over the exponent's 127 ones and final zero.
+        let one = 1u128 << 127;
+        let mut r = one;
+        for bit in (0..128).rev() {
+            r = gf_mul_ref(r, r);
+            if bit != 0 {
+                r = gf_mul_ref(r, x);
+            }
+        }
+        r
+    }
+
+    /// A 16-byte nonce N with GHASH_H(N || [0]_64 || [128]_64) = `j0`:
+    /// J0 = N*H^2 ^ L*H, so N = (J0 ^ L*H) * H^-2 (SP 800-38D 7.1 step 2).
+    fn nonce_for_j0(h: u128, j0: u128) -> [u8; 16] {
+        let l = 128u128;
+        let h2 = gf_mul_ref(h, h);
+        gf_mul_ref(j0 ^ gf_mul_ref(l, h), gf_inv_ref(h2)).to_be_bytes()
+    }
+
+    /// End to end through `AesGcm`: nonces whose J0 ends in 0xffff_ffff -
+    /// k, so the counter wraps k+1 blocks into the message.
+    #[test]
+    fn aead_counter_wrap_with_solved_nonce() {
+        let Some(_) = token() else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            let reference = portable::Key::new(&k).unwrap();
+            let mut hb = [0u8; 16];
+            reference.encrypt_block(&mut hb);
+            let h = u128::from_be_bytes(hb);
+            for back in [0u32, 1, 2, 5, 7, 8, 9, 15] {
+                let mut j0 = [0u8; 16];
+                rng.fill_bytes(&mut j0[..12]);
+                j0[12..].copy_from_slice(&(u32::MAX - back).to_be_bytes());
+                let nonce = nonce_for_j0(h, u128::from_be_bytes(j0));
+                assert_eq!(
+                    super::super::driver::j0(&reference, &nonce),
+                    j0,
+                    "nonce solve"
+                );
+                let ours = Key::new(&k, AesClmul::get().unwrap()).unwrap();
+                assert_eq!(
+                    super::super::driver::j0(&ours, &nonce),
+                    j0,
+                    "J0 on aesni-clmul"
+                );
+                for len in [100, 255, 256, 300, 1000] {
+                    let a = AesGcm::with_backend(&k, Backend::AesniClmul).unwrap();
+                    let b = AesGcm::with_backend(&k, Backend::Portable).unwrap();
+                    let mut pa = vec![0u8; len];
+                    rng.fill_bytes(&mut pa);
+                    let pt = pa.clone();
+                    let mut pb = pa.clone();
+                    let ta = a.seal_in_place_detached(&nonce, b"hdr", &mut pa).unwrap();
+                    let tb = b.seal_in_place_detached(&nonce, b"hdr", &mut pb).unwrap();
+                    assert_eq!((&pa, ta), (&pb, tb), "back {back} len {len}");
+                    a.open_in_place_detached(&nonce, b"hdr", &mut pa, &ta)
+                        .unwrap();
+                    assert_eq!(pa, pt);
+                }
+            }
+        }
+    }
+
+    /// The exposed pieces for multi-lane kernels agree with the key.
+    #[test]
+    fn exposed_key_material() {
+        let Some(cpu) = token() else { return };
+        let k = Key::new(&[7u8; 32], cpu).unwrap();
+        assert_eq!(k.rounds(), 14);
+        assert_eq!(k.round_keys().len(), 15);
+        // FIPS 197: round key 0 is the cipher key itself.
+        assert_eq!(k.round_key_bytes(0), [7u8; 16]);
+        let (h, hk) = k.h_powers();
+        // SAFETY: the token proves the features.
+        let h2 = unsafe { gf_mul(h[0], h[0]) };
+        assert_eq!(k.acc_bytes(h2), k.acc_bytes(h[1]));
+        // SAFETY: as above.
+        let kar = unsafe { _mm_xor_si128(h[3], _mm_shuffle_epi32::<0x4e>(h[3])) };
+        assert_eq!(k.acc_bytes(kar), k.acc_bytes(hk[3]));
+    }
+}
