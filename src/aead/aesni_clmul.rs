@@ -436,9 +436,9 @@ aesni_clmul_features!(enable!(
         }
         x[0] = _mm_xor_si128(x[0], *acc);
         let mut u = Unreduced::new();
-        for r in 1..NR {
+        for (r, k) in rk.iter().enumerate().take(NR).skip(1) {
             for si in s.iter_mut() {
-                *si = _mm_aesenc_si128(*si, rk[r]);
+                *si = _mm_aesenc_si128(*si, *k);
             }
             if r <= LANES {
                 let i = r - 1;

@@ -177,6 +177,10 @@ pub(crate) trait Kernel {
 }
 
 /// The expanded key of the chosen backend.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per key; inline keys avoid a pointer chase per record"
+)]
 enum KeyImpl {
     #[cfg(target_arch = "x86_64")]
     AesniClmul(aesni_clmul::Key),
