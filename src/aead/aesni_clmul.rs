@@ -405,53 +405,35 @@ aesni_clmul_features!(enable!(
 ));
 
 aesni_clmul_features!(enable!(
-    /// The eight blocks of a group, byte-reflected for GHASH.
+    /// One AES round (AESENC) on the eight blocks in flight, then a
+    /// scheduling fence: an empty `asm!` that emits no instruction but takes
+    /// the eight states as register operands, so the compiler keeps the
+    /// rounds horizontal (all eight blocks at round r before round r+1).
+    /// Without it LLVM, short of registers once GHASH is interleaved,
+    /// reorders the loop into one block's rounds after another, and the
+    /// AESENC latency (4 cycles) chain then bounds the loop instead of
+    /// its throughput (see asm-notes/aesni-clmul.md).
     #[inline]
-    fn load_group(g: &[u8; 16 * LANES]) -> [__m128i; LANES] {
-        let mut x = [_mm_setzero_si128(); LANES];
-        for (i, xi) in x.iter_mut().enumerate() {
-            *xi = bswap(load(&g[16 * i..]));
+    fn round8(s: &mut [__m128i; LANES], k: __m128i) {
+        for si in s.iter_mut() {
+            *si = _mm_aesenc_si128(*si, k);
         }
-        x
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// One stitched group: the keystream of the eight counters `c .. c+7`
-    /// XORed into `out`, while the eight (byte-reflected) blocks `x` are
-    /// absorbed into `acc` (one Karatsuba product per AES round, one
-    /// reduction).
-    #[inline]
-    fn group<const NR: usize>(
-        key: &Key,
-        c: __m128i,
-        acc: &mut __m128i,
-        mut x: [__m128i; LANES],
-        out: &mut [u8; 16 * LANES],
-    ) {
-        let rk = &key.round_keys;
-        let mut s = [_mm_setzero_si128(); LANES];
-        for (i, si) in s.iter_mut().enumerate() {
-            *si = ctr_block(c, i as i32, rk[0]);
-        }
-        x[0] = _mm_xor_si128(x[0], *acc);
-        let mut u = Unreduced::new();
-        for (r, k) in rk.iter().enumerate().take(NR).skip(1) {
-            for si in s.iter_mut() {
-                *si = _mm_aesenc_si128(*si, *k);
-            }
-            if r <= LANES {
-                let i = r - 1;
-                u.mul_add(x[i], key.h[LANES - 1 - i], key.hk[LANES - 1 - i]);
-            }
-            if r == LANES {
-                *acc = u.reduce();
-            }
-        }
-        for (i, si) in s.iter().enumerate() {
-            let ks = _mm_aesenclast_si128(*si, rk[NR]);
-            let b = &mut out[16 * i..];
-            store(b, _mm_xor_si128(load(b), ks));
+        let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
+        // SAFETY: the template is empty: no instruction runs, no memory,
+        // stack or flags are touched; the operands come back unchanged.
+        unsafe {
+            core::arch::asm!(
+                "/* {0} {1} {2} {3} {4} {5} {6} {7} */",
+                inout(xmm_reg) * s0,
+                inout(xmm_reg) * s1,
+                inout(xmm_reg) * s2,
+                inout(xmm_reg) * s3,
+                inout(xmm_reg) * s4,
+                inout(xmm_reg) * s5,
+                inout(xmm_reg) * s6,
+                inout(xmm_reg) * s7,
+                options(nomem, nostack, preserves_flags),
+            );
         }
     }
 ));
@@ -460,7 +442,16 @@ aesni_clmul_features!(enable!(
     /// The stitched bulk loop over `buf` (a non-zero multiple of eight
     /// blocks) with `NR` rounds. Seal: encrypt group g while absorbing the
     /// ciphertext of group g-1 (already written). Open: absorb group g's
-    /// ciphertext while computing its own keystream.
+    /// ciphertext (read before it is overwritten) while computing its own
+    /// keystream.
+    ///
+    /// ```text
+    ///   round 0       whiten the 8 counter blocks
+    ///   round r=1..8  AESENC x8  +  block r-1 times H^(9-r), unreduced (3 PCLMULQDQ)
+    ///   after 8       Karatsuba fix-up, one reduction (2 PCLMULQDQ) -> acc
+    ///   rounds 9..NR  AESENC x8, AESENCLAST x8, XOR into the buffer
+    /// ```
+    #[allow(clippy::needless_range_loop, reason = "counted loops unroll fully")]
     fn stitched<const NR: usize, const SEAL: bool>(
         key: &Key,
         c: &mut __m128i,
@@ -468,26 +459,50 @@ aesni_clmul_features!(enable!(
         buf: &mut [u8],
     ) {
         const G: usize = 16 * LANES;
+        let rk = &key.round_keys;
         let step = _mm_set_epi32(0, 0, 0, LANES as i32);
-        if SEAL {
+        let first = if SEAL {
             // The first group has no earlier ciphertext to hash.
             ctr_blocks(key, c, &mut buf[..G]);
-            for g in 1..buf.len() / G {
-                let (done, rest) = buf.split_at_mut(G * g);
-                let prev: &[u8; G] = done[G * (g - 1)..].try_into().expect("a group");
-                let cur: &mut [u8; G] = (&mut rest[..G]).try_into().expect("a group");
-                group::<NR>(key, *c, acc, load_group(prev), cur);
-                *c = _mm_add_epi32(*c, step);
+            1
+        } else {
+            0
+        };
+        for g in first..buf.len() / G {
+            let (done, rest) = buf.split_at_mut(G * g);
+            let out: &mut [u8; G] = (&mut rest[..G]).try_into().expect("a group");
+            let src: &[u8; G] = if SEAL {
+                done[G * (g - 1)..].try_into().expect("a group")
+            } else {
+                out
+            };
+            let mut s = [_mm_setzero_si128(); LANES];
+            for i in 0..LANES {
+                s[i] = ctr_block(*c, i as i32, rk[0]);
             }
+            let mut u = Unreduced::new();
+            for i in 0..LANES {
+                round8(&mut s, rk[i + 1]);
+                let mut x = bswap(load(&src[16 * i..]));
+                if i == 0 {
+                    x = _mm_xor_si128(x, *acc);
+                }
+                u.mul_add(x, key.h[LANES - 1 - i], key.hk[LANES - 1 - i]);
+            }
+            *acc = u.reduce();
+            for r in LANES + 1..NR {
+                round8(&mut s, rk[r]);
+            }
+            for i in 0..LANES {
+                let ks = _mm_aesenclast_si128(s[i], rk[NR]);
+                let b = &mut out[16 * i..];
+                store(b, _mm_xor_si128(load(b), ks));
+            }
+            *c = _mm_add_epi32(*c, step);
+        }
+        if SEAL {
             // Absorb the last group's ciphertext.
             ghash_blocks(key, acc, &buf[buf.len() - G..]);
-        } else {
-            for chunk in buf.chunks_exact_mut(G) {
-                let cur: &mut [u8; G] = chunk.try_into().expect("a group");
-                let x = load_group(cur);
-                group::<NR>(key, *c, acc, x, cur);
-                *c = _mm_add_epi32(*c, step);
-            }
         }
     }
 ));
