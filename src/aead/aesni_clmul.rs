@@ -341,42 +341,40 @@ aesni_clmul_features!(enable!(
 ));
 
 aesni_clmul_features!(enable!(
+    /// XORs the keystream of counters `c .. c+W-1` into the (at most `W`)
+    /// whole blocks of `blocks`. `W` is fixed so the lanes unroll; when
+    /// `blocks` is shorter, the extra keystream blocks are discarded.
+    #[inline]
+    fn keystream_xor<const W: usize>(key: &Key, c: __m128i, blocks: &mut [u8]) {
+        let rk = &key.round_keys;
+        let mut s = [_mm_setzero_si128(); W];
+        for (i, si) in s.iter_mut().enumerate() {
+            *si = ctr_block(c, i as i32, rk[0]);
+        }
+        for k in &rk[1..key.rounds] {
+            for si in s.iter_mut() {
+                *si = _mm_aesenc_si128(*si, *k);
+            }
+        }
+        for (si, b) in s.iter().zip(blocks.chunks_exact_mut(16)) {
+            let ks = _mm_aesenclast_si128(*si, rk[key.rounds]);
+            store(b, _mm_xor_si128(load(b), ks));
+        }
+    }
+));
+
+aesni_clmul_features!(enable!(
     /// CTR over the whole blocks of `buf`: eight at a time, then the rest
-    /// together. Advances `c` by the block count (mod 2^32 in lane 0).
+    /// (2, 4 or 8 lanes wide). Advances `c` by the block count (mod 2^32 in
+    /// lane 0).
     #[inline]
     fn ctr_blocks(key: &Key, c: &mut __m128i, buf: &mut [u8]) {
-        let rk = &key.round_keys;
-        for chunk in buf.chunks_exact_mut(16 * LANES) {
-            let mut s = [_mm_setzero_si128(); LANES];
-            for (i, si) in s.iter_mut().enumerate() {
-                *si = ctr_block(*c, i as i32, rk[0]);
-            }
-            for k in &rk[1..key.rounds] {
-                for si in s.iter_mut() {
-                    *si = _mm_aesenc_si128(*si, *k);
-                }
-            }
-            for (si, b) in s.iter().zip(chunk.chunks_exact_mut(16)) {
-                let ks = _mm_aesenclast_si128(*si, rk[key.rounds]);
-                store(b, _mm_xor_si128(load(b), ks));
-            }
-            *c = _mm_add_epi32(*c, _mm_set_epi32(0, 0, 0, LANES as i32));
-        }
-        let rest = buf.chunks_exact_mut(16 * LANES).into_remainder();
-        let m = rest.len() / 16;
-        if m > 0 {
-            let mut s = [_mm_setzero_si128(); LANES];
-            for (i, si) in s.iter_mut().enumerate().take(m) {
-                *si = ctr_block(*c, i as i32, rk[0]);
-            }
-            for k in &rk[1..key.rounds] {
-                for si in s.iter_mut().take(m) {
-                    *si = _mm_aesenc_si128(*si, *k);
-                }
-            }
-            for (si, b) in s.iter().zip(rest.chunks_exact_mut(16)) {
-                let ks = _mm_aesenclast_si128(*si, rk[key.rounds]);
-                store(b, _mm_xor_si128(load(b), ks));
+        for chunk in buf.chunks_mut(16 * LANES) {
+            let m = chunk.len() / 16;
+            match m {
+                1 | 2 => keystream_xor::<2>(key, *c, chunk),
+                3 | 4 => keystream_xor::<4>(key, *c, chunk),
+                _ => keystream_xor::<LANES>(key, *c, chunk),
             }
             *c = _mm_add_epi32(*c, _mm_set_epi32(0, 0, 0, m as i32));
         }
