@@ -5,6 +5,11 @@
 //! Run short: `cargo bench --bench aesni_vs_peers -- --warm-up-time 1 --measurement-time 2`.
 //! Criterion runs the three implementations one after another inside each
 //! group, so the ratios come from the same process and the same minute.
+//!
+//! On CPUs with AVX-512 VAES (Zen 4, recent Intel) aws-lc-rs runs its VAES
+//! kernel; to compare with its 128-bit AES-NI kernel (its path on e.g. Zen 3),
+//! mask those bits of its CPUID copy (leaf 7: AVX512F, VAES, VPCLMULQDQ):
+//! `OPENSSL_ia32cap="~0x0:~0x60000010000" cargo bench --bench aesni_vs_peers`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sealwire::aead::{AesGcm, Backend};
