@@ -20,9 +20,14 @@
 
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
+pub mod check;
 mod driver;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod portable;
 mod rustcrypto;
+#[cfg(target_arch = "x86_64")]
+mod vaes_avx2;
 
 use core::fmt;
 use zeroize::Zeroize;
@@ -114,9 +119,12 @@ impl Backend {
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => crate::cpu::VaesAvx2::get().is_some(),
+            #[cfg(not(target_arch = "x86_64"))]
             Backend::VaesAvx2 => false,
             Backend::AesniClmul => crate::cpu::AesClmul::get().is_some(),
-            Backend::Neon => false,
+            Backend::Neon => crate::cpu::Neon::get().is_some(),
             Backend::RustCrypto | Backend::Portable => true,
         }
     }
@@ -182,6 +190,10 @@ pub(crate) trait Kernel {
 enum KeyImpl {
     #[cfg(target_arch = "x86_64")]
     AesniClmul(aesni_clmul::Key),
+    #[cfg(target_arch = "x86_64")]
+    VaesAvx2(vaes_avx2::Key),
+    #[cfg(target_arch = "aarch64")]
+    Neon(neon::Key),
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
 }
@@ -234,6 +246,16 @@ impl AesGcm {
                 let cpu = crate::cpu::AesClmul::get().ok_or(Error::Unavailable(backend))?;
                 KeyImpl::AesniClmul(aesni_clmul::Key::new(key, cpu)?)
             }
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => match crate::cpu::VaesAvx2::get() {
+                Some(cpu) => KeyImpl::VaesAvx2(vaes_avx2::Key::new(key, cpu)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => match crate::cpu::Neon::get() {
+                Some(cpu) => KeyImpl::Neon(neon::Key::new(cpu, key)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
             Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
             Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
             other => return Err(Error::Unavailable(other)),
@@ -249,6 +271,10 @@ impl AesGcm {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
             KeyImpl::AesniClmul(_) => Backend::AesniClmul,
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(_) => Backend::VaesAvx2,
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(_) => Backend::Neon,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
             KeyImpl::Portable(_) => Backend::Portable,
         }
@@ -269,6 +295,10 @@ impl AesGcm {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
             KeyImpl::AesniClmul(k) => driver::seal(k, nonce, aad, buf),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::seal(k, nonce, aad, buf),
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
         }
@@ -287,6 +317,10 @@ impl AesGcm {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
             KeyImpl::AesniClmul(k) => driver::open(k, nonce, aad, buf, tag),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::open(k, nonce, aad, buf, tag),
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
         }
