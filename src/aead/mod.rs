@@ -18,9 +18,14 @@
 //!   T       = MSB_t(GCTR(J0, S))                                 shared
 //! ```
 
+mod batch;
 mod driver;
 mod portable;
 mod rustcrypto;
+
+pub use batch::{
+    open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, OpenJob, SealJob,
+};
 
 use core::fmt;
 use zeroize::Zeroize;

@@ -60,6 +60,7 @@
 //! ```
 
 mod alert;
+pub mod batch;
 mod deframer;
 mod tls12;
 mod tls13;
@@ -680,6 +681,11 @@ impl Sealer {
         };
         self.dir.seq = seq + 1;
         Ok(p)
+    }
+
+    /// The AEAD key (for the batch path).
+    pub(crate) fn aead(&self) -> &AesGcm {
+        &self.dir.aead
     }
 }
 
