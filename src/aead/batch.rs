@@ -245,8 +245,11 @@ mod tests {
     /// 0..=16384 (weighted to short), AAD 0..=40 bytes.
     struct Mix {
         keys: Vec<AesGcm>,
-        specs: Vec<(usize, [u8; 12], Vec<u8>, Vec<u8>)>,
+        specs: Vec<Spec>,
     }
+
+    /// (key index, nonce, AAD, plaintext).
+    type Spec = (usize, [u8; 12], Vec<u8>, Vec<u8>);
 
     fn mix(rng: &mut ChaCha20Rng, backends: &[Backend], n: usize) -> Mix {
         let mut keys = Vec::new();

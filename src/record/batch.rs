@@ -206,7 +206,7 @@ mod tests {
         let mut ok = Sealer::new(keys(suite, 1)).unwrap();
         let mut spent =
             Sealer::at_seq(keys(suite, 2), Backend::Portable, AES_GCM_RECORD_LIMIT).unwrap();
-        let mut bufs = vec![BytesMut::new(), BytesMut::new()];
+        let mut bufs = [BytesMut::new(), BytesMut::new()];
         ok.start(&mut bufs[0]);
         spent.start(&mut bufs[1]);
         bufs[0].extend_from_slice(b"fine");
