@@ -15,3 +15,8 @@ pub mod cpu;
 pub mod aead;
 pub mod cavp;
 pub mod record;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
