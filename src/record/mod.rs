@@ -783,6 +783,22 @@ impl Opener {
     }
 }
 
+/// Appends `payload` to `out` as unprotected TLSPlaintext records (RFC 8446
+/// 5.1, RFC 5246 6.2.1) of type `typ` with the given legacy_record_version
+/// (0x0303, or 0x0301 for an initial ClientHello), fragmented at 2^14 bytes.
+/// An empty payload gives no record (zero-length handshake or alert
+/// fragments must not be sent; an empty application_data record has no use
+/// unprotected).
+pub fn frame_plaintext(typ: ContentType, version: u16, payload: &[u8], out: &mut BytesMut) {
+    for fragment in payload.chunks(MAX_PLAINTEXT_LEN) {
+        out.reserve(HEADER_LEN + fragment.len());
+        out.extend_from_slice(&[typ.to_u8()]);
+        out.extend_from_slice(&version.to_be_bytes());
+        out.extend_from_slice(&(fragment.len() as u16).to_be_bytes());
+        out.extend_from_slice(fragment);
+    }
+}
+
 /// Reads the header fields of a record: (type byte, version, length).
 fn parse_header(record: &[u8]) -> Result<(u8, u16, usize), Error> {
     if record.len() < HEADER_LEN {

@@ -801,3 +801,57 @@ fn sealed_records_through_the_deframer() {
         }
     }
 }
+
+#[test]
+fn plaintext_framing_fragments_at_2_14() {
+    let payload: Vec<u8> = (0..40000u32).map(|i| i as u8).collect();
+    let mut out = BytesMut::new();
+    frame_plaintext(ContentType::Handshake, 0x0301, &payload, &mut out);
+    frame_plaintext(ContentType::Alert, 0x0303, &[], &mut out);
+    let mut d = Deframer::new();
+    let got = deframe_all(&mut d, &out, &mut || 5000);
+    let lens: Vec<usize> = got.iter().map(|r| r.payload().len()).collect();
+    assert_eq!(
+        lens,
+        [
+            MAX_PLAINTEXT_LEN,
+            MAX_PLAINTEXT_LEN,
+            40000 - 2 * MAX_PLAINTEXT_LEN
+        ]
+    );
+    assert!(got
+        .iter()
+        .all(|r| r.version() == 0x0301 && r.typ() == ContentType::Handshake));
+    let joined: Vec<u8> = got
+        .into_iter()
+        .flat_map(|r| r.into_payload().to_vec())
+        .collect();
+    assert_eq!(joined, payload);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let mut rng = ChaCha20Rng::seed_from_u64(0x6a7b);
+    for suite in CipherSuite::ALL {
+        let k = keys(suite, 14);
+        let mut opener = Opener::new(k.clone()).unwrap();
+        for _ in 0..2000 {
+            let len = rng.gen_range(0..80);
+            let mut rec: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            if len >= 5 && rng.gen_bool(0.7) {
+                // Plausible headers with consistent lengths.
+                rec[0] = [21u8, 22, 23][rng.gen_range(0..3)];
+                rec[1] = 3;
+                rec[2] = 3;
+                rec[3..5].copy_from_slice(&((len - 5) as u16).to_be_bytes());
+            }
+            let e = opener.open_in_place(&mut rec).unwrap_err();
+            let _ = e.alert();
+            assert_eq!(opener.seq(), 0);
+        }
+    }
+    let mut d = Deframer::new();
+    let noise: Vec<u8> = (0..5000).map(|_| rng.gen()).collect();
+    d.push(&noise);
+    assert!(d.next_record().is_err());
+}
