@@ -21,6 +21,8 @@
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;
+#[cfg(target_arch = "x86_64")]
+mod batch_aesni;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]

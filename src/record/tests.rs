@@ -855,3 +855,23 @@ fn garbage_never_panics() {
     d.push(&noise);
     assert!(d.next_record().is_err());
 }
+
+#[test]
+fn start_aligns_the_payload_and_reuses_the_buffer() {
+    for suite in CipherSuite::ALL {
+        let mut sealer = Sealer::new(keys(suite, 15)).unwrap();
+        let mut opener = Opener::new(keys(suite, 15)).unwrap();
+        let mut buf = BytesMut::new();
+        for i in 0..200 {
+            sealer.start(&mut buf);
+            assert_eq!((buf.as_ptr() as usize + sealer.header_room()) % 64, 0);
+            assert_eq!(buf.len(), sealer.header_room());
+            let cap = buf.capacity();
+            buf.resize(sealer.header_room() + i * 80, i as u8);
+            sealer.seal(ContentType::ApplicationData, &mut buf).unwrap();
+            assert_eq!(buf.capacity(), cap, "no reallocation while sealing");
+            let (_, pt) = opener.open(buf.clone()).unwrap();
+            assert_eq!(&pt[..], &vec![i as u8; i * 80][..]);
+        }
+    }
+}

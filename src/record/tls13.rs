@@ -23,16 +23,20 @@ pub(super) const HEADER_ROOM: usize = HEADER_LEN;
 
 /// The per-record nonce (RFC 8446 5.3): the 64-bit sequence number,
 /// big-endian, left-padded with zeros to 12 bytes and XORed into the IV.
+#[inline(always)]
 fn nonce(iv: &[u8; 12], seq: u64) -> [u8; 12] {
-    let mut n = *iv;
-    for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
-        *b ^= s;
-    }
-    n
+    let mut wide = [0u8; 16];
+    wide[..12].copy_from_slice(iv);
+    // Bytes 4..12 of the IV are bits 32..96 of the big-endian 128-bit word.
+    let n = (u128::from_be_bytes(wide) ^ (u128::from(seq) << 32)).to_be_bytes();
+    let mut out = [0u8; 12];
+    out.copy_from_slice(&n[..12]);
+    out
 }
 
 /// Frames `buf = [header room][content]` into a TLSInnerPlaintext with
 /// `pad` zero bytes, writes the header, and appends tag room.
+#[inline(always)]
 pub(super) fn frame(
     iv: &[u8; 12],
     seq: u64,
@@ -66,12 +70,12 @@ pub(super) fn frame(
     buf.extend_from_slice(&[typ.to_u8()]);
     buf.resize(HEADER_ROOM + body, 0);
 
-    let header = &mut buf[..HEADER_LEN];
-    header[0] = ContentType::ApplicationData.to_u8();
-    header[1..3].copy_from_slice(&TLS12_VERSION.to_be_bytes());
-    header[3..5].copy_from_slice(&(body as u16).to_be_bytes());
+    let [v0, v1] = TLS12_VERSION.to_be_bytes();
+    let [l0, l1] = (body as u16).to_be_bytes();
+    let header = [ContentType::ApplicationData.to_u8(), v0, v1, l0, l1];
+    buf[..HEADER_LEN].copy_from_slice(&header);
     let mut aad = [0u8; 13];
-    aad[..HEADER_LEN].copy_from_slice(header);
+    aad[..HEADER_LEN].copy_from_slice(&header);
     Ok(Prepared {
         nonce: nonce(iv, seq),
         aad,
