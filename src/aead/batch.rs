@@ -217,7 +217,16 @@ mod lanes {
         }
     }
 
-    /// Consecutive runs of short jobs of about `CHUNK_BYTES`.
+    /// A job's bytes in the lane kernel (long jobs take none).
+    fn short_len(len: usize) -> usize {
+        if len <= LANE_MAX_LEN {
+            len
+        } else {
+            0
+        }
+    }
+
+    /// Consecutive runs of jobs with about `CHUNK_BYTES` for the lane kernel.
     fn chunk_end(lens: impl Iterator<Item = usize>) -> usize {
         let mut bytes = 0;
         let mut n = 0;
@@ -232,13 +241,21 @@ mod lanes {
     }
 
     pub(super) fn seal_group(cpu: AesClmul, group: &mut [&mut SealJob<'_>]) {
-        for j in group.iter_mut().filter(|j| j.buf.len() > LANE_MAX_LEN) {
-            seal_one(j);
+        let mut short = 0;
+        for j in group.iter_mut() {
+            if j.buf.len() > LANE_MAX_LEN {
+                seal_one(j);
+            } else {
+                short += 1;
+            }
         }
-        let mut lanes: Vec<Lane<'_, '_>> = Vec::with_capacity(group.len());
+        if short == 0 {
+            return;
+        }
+        let mut lanes: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
         let mut rest = group;
         while !rest.is_empty() {
-            let n = chunk_end(rest.iter().map(|j| j.buf.len()));
+            let n = chunk_end(rest.iter().map(|j| short_len(j.buf.len())));
             let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
             lanes.clear();
@@ -258,7 +275,7 @@ mod lanes {
     ) {
         let mut rest = group;
         while !rest.is_empty() {
-            let n = chunk_end(rest.iter().map(|(j, _)| j.buf.len()));
+            let n = chunk_end(rest.iter().map(|(j, _)| short_len(j.buf.len())));
             let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
             let mut lanes: Vec<Lane<'_, '_>> = chunk
