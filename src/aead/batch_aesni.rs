@@ -281,7 +281,7 @@ aesni_clmul_features!(enable!(
     ///
     /// Every lane has exactly `NR + 1` round keys.
     unsafe fn ctr_pass<const NR: usize>(lanes: &mut [Lane<'_, '_>], j0: bool) {
-        for (li, lane) in lanes.iter_mut().enumerate() {
+        for lane in lanes.iter_mut() {
             assert_eq!(lane.key.rk.len(), NR + 1);
             // nonce || 0^32, built from an 8-byte load and a 4-byte insert
             // (no 16-byte reload of a freshly stored partial block).
@@ -307,11 +307,7 @@ aesni_clmul_features!(enable!(
                 // SAFETY: `keys` is this lane's `NR + 1` round keys.
                 unsafe { aes_one_key::<NR>(keys, &mut s) };
                 let n = WAYS.min(last + 1 - b);
-                let mut dst = [(0usize, 0usize); WAYS];
-                for (i, d) in dst.iter_mut().enumerate().take(n) {
-                    *d = (li, b + i);
-                }
-                scatter_one(lane, &s, &dst[..n]);
+                scatter(lane, &s[..n], b);
                 b += n;
             }
         }
@@ -319,12 +315,13 @@ aesni_clmul_features!(enable!(
 ));
 
 aesni_clmul_features!(enable!(
-    /// Puts each keystream block where it belongs: E(K, J0) into `ek0`,
+    /// Puts keystream blocks `first..` of a lane where they belong (block 0
+    /// is J0): E(K, J0) into `ek0`,
     /// payload keystream XORed into the buffer (a partial last block only
     /// over its bytes).
     #[inline]
-    fn scatter_one(lane: &mut Lane<'_, '_>, s: &[__m128i; WAYS], dst: &[(usize, usize)]) {
-        for (ks, &(_, b)) in s.iter().zip(dst) {
+    fn scatter(lane: &mut Lane<'_, '_>, s: &[__m128i], first: usize) {
+        for (ks, b) in s.iter().zip(first..) {
             if b == 0 {
                 // SAFETY: `ek0` is 16 writable bytes.
                 unsafe { _mm_storeu_si128(lane.ek0.as_mut_ptr().cast(), *ks) };
