@@ -10,8 +10,12 @@
 //! short message would leave them waiting on latency.
 //!
 //! ```text
-//!  jobs ──group by (backend, key size)──▶ group ──multi-lane kernel──▶ tags
-//!                                           └─(no lane kernel, or a long job)─▶ single-stream kernel
+//!  jobs ──group by (backend, key size)──▶ group (aesni-clmul / vaes-avx2 keys, x86_64):
+//!      ≤ 128 B:    lane kernel (src/aead/batch_aesni.rs), whole messages interleaved
+//!      ≤ 8 KiB:    lane kernel for E(K,J0), AAD, tail, lengths, tag across messages;
+//!                  the backend's stitched kernel for each message's whole blocks
+//!      longer:     the backend's single-stream kernel
+//!  other backends: single-stream, job by job
 //!  *_parallel: jobs ──contiguous chunks of ≈ equal bytes──▶ rayon threads ──▶ the above per chunk
 //! ```
 
@@ -169,15 +173,22 @@ fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
 #[cfg(target_arch = "x86_64")]
 mod lanes {
     use super::super::batch_aesni::{self, Lane, LaneKey};
-    use super::super::{AesGcm, Error, KeyImpl};
+    use super::super::{AesGcm, Error, Kernel, KeyImpl};
     use super::{open_one, seal_one, OpenJob, SealJob};
     use crate::cpu::AesClmul;
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
 
     /// Messages longer than this go to the key's own single-stream kernel:
     /// measured on Zen 4 (benches/batch_alternating.rs), the lane kernel
     /// wins at 64 B and breaks even near 256 B, where the stitched VAES
     /// kernel's bulk loop takes over.
     const LANE_MAX_LEN: usize = 128;
+    /// Messages up to this length take the mid-size path: the per-message
+    /// steps (E(K, J0), AAD, tail, length block, tag) across messages in the
+    /// lane kernel, the whole blocks in the backend's stitched kernel.
+    /// Beyond it the per-message steps are noise and the single-stream
+    /// kernel runs alone.
+    const MID_MAX_LEN: usize = 8192;
     /// A chunk of messages is processed together while its data stays in
     /// the L1 cache between the CTR and GHASH passes.
     const CHUNK_BYTES: usize = 24 * 1024;
@@ -219,7 +230,7 @@ mod lanes {
 
     /// A job's bytes in the lane kernel (long jobs take none).
     fn short_len(len: usize) -> usize {
-        if len <= LANE_MAX_LEN {
+        if len <= MID_MAX_LEN {
             len
         } else {
             0
@@ -243,7 +254,7 @@ mod lanes {
     pub(super) fn seal_group(cpu: AesClmul, group: &mut [&mut SealJob<'_>]) {
         let mut short = 0;
         for j in group.iter_mut() {
-            if j.buf.len() > LANE_MAX_LEN {
+            if j.buf.len() > MID_MAX_LEN {
                 seal_one(j);
             } else {
                 short += 1;
@@ -253,19 +264,57 @@ mod lanes {
             return;
         }
         let mut lanes: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
+        let mut mids: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
+        let mut mid_keys: Vec<&AesGcm> = Vec::with_capacity(short);
         let mut rest = group;
         while !rest.is_empty() {
             let n = chunk_end(rest.iter().map(|j| short_len(j.buf.len())));
             let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
             rest = tail;
             lanes.clear();
-            lanes.extend(
-                chunk
-                    .iter_mut()
-                    .filter(|j| j.buf.len() <= LANE_MAX_LEN)
-                    .map(|j| Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag)),
-            );
+            mids.clear();
+            mid_keys.clear();
+            for j in chunk.iter_mut() {
+                let len = j.buf.len();
+                if len > MID_MAX_LEN {
+                    continue;
+                }
+                let lane = Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag);
+                if len <= LANE_MAX_LEN {
+                    lanes.push(lane);
+                } else {
+                    mids.push(lane);
+                    mid_keys.push(j.key);
+                }
+            }
             batch_aesni::seal(cpu, &mut lanes);
+            batch_aesni::mid_start(cpu, &mut mids);
+            for (lane, key) in mids.iter_mut().zip(&mid_keys) {
+                let (mut ctr, acc, body) = lane.bulk_parts();
+                bulk_seal(key, &mut ctr, acc, body);
+            }
+            batch_aesni::mid_finish(cpu, &mut mids);
+        }
+    }
+
+    /// The backend's stitched CTR + GHASH kernel over whole blocks, with
+    /// the GHASH value in the lane kernel's byte-reflected register form
+    /// (which is `aesni-clmul`'s accumulator, and `vaes-avx2`'s `u128`
+    /// read little-endian from the register).
+    fn bulk_seal(key: &AesGcm, ctr: &mut [u8; 16], acc: &mut __m128i, body: &mut [u8]) {
+        match &key.imp {
+            KeyImpl::AesniClmul(k) => k.seal_blocks(ctr, acc, body),
+            KeyImpl::VaesAvx2(k) => {
+                let mut bytes = [0u8; 16];
+                // SAFETY: `bytes` is 16 writable bytes; SSE2 is baseline.
+                unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), *acc) };
+                let mut a = u128::from_le_bytes(bytes);
+                k.seal_blocks(ctr, &mut a, body);
+                let bytes = a.to_le_bytes();
+                // SAFETY: `bytes` is 16 readable bytes.
+                *acc = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
+            }
+            _ => unreachable!("`usable` admits only lane-capable backends"),
         }
     }
 

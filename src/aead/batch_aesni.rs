@@ -111,6 +111,10 @@ pub(crate) struct Lane<'k, 'b> {
     tag: &'b mut [u8; 16],
     /// E(K, J0), then the computed tag E(K, J0) ^ S.
     ek0: [u8; 16],
+    /// Mid-size path: GHASH so far (byte-reflected) and the keystream of
+    /// the partial last block.
+    acc: __m128i,
+    tail_ks: [u8; 16],
     /// Whether the CTR pass touches this lane's payload.
     crypt: bool,
 }
@@ -130,9 +134,53 @@ impl<'k, 'b> Lane<'k, 'b> {
             buf,
             tag,
             ek0: [0; 16],
+            // SAFETY: SSE2 is part of the x86_64 baseline.
+            acc: unsafe { _mm_setzero_si128() },
+            tail_ks: [0; 16],
             crypt: true,
         }
     }
+
+    /// Mid-size path: the first counter block after J0 (nonce || 2), the
+    /// GHASH value after the AAD, and the whole blocks of the payload, for
+    /// the backend's stitched kernel.
+    pub(crate) fn bulk_parts(&mut self) -> ([u8; 16], &mut __m128i, &mut [u8]) {
+        let mut ctr = [0u8; 16];
+        ctr[..12].copy_from_slice(self.nonce);
+        ctr[15] = 2;
+        let whole = self.buf.len() & !15;
+        (ctr, &mut self.acc, &mut self.buf[..whole])
+    }
+}
+
+/// Mid-size sealing, first half, across lanes: E(K, J0) and the keystream
+/// of the partial last block (counter `2 + whole blocks`, inc32 from J0) in
+/// one AES call per lane, and the GHASH of the AAD. Then the caller runs the
+/// backend's stitched kernel over each lane's whole blocks
+/// ([`Lane::bulk_parts`]), and [`mid_finish`] does the tail, the length
+/// block and the tag. The per-message steps the single-stream driver does
+/// one after the other thus overlap across messages.
+pub(crate) fn mid_start(cpu: AesClmul, lanes: &mut [Lane<'_, '_>]) {
+    let _ = cpu;
+    let Some(rounds) = same_rounds(lanes) else {
+        return;
+    };
+    // SAFETY: the token proves the feature list; rounds checked.
+    unsafe {
+        match rounds {
+            10 => mid_start_impl::<10>(lanes),
+            12 => mid_start_impl::<12>(lanes),
+            _ => mid_start_impl::<14>(lanes),
+        }
+    }
+}
+
+/// Mid-size sealing, second half: the partial last block, GHASH of it and
+/// of the length block, and the tag.
+pub(crate) fn mid_finish(cpu: AesClmul, lanes: &mut [Lane<'_, '_>]) {
+    let _ = cpu;
+    // SAFETY: the token proves the feature list.
+    unsafe { mid_finish_impl(lanes) }
 }
 
 /// Seals every lane in place and sets its tag. All lanes must have the same
@@ -522,6 +570,104 @@ aesni_clmul_features!(enable!(
             if !busy {
                 break;
             }
+        }
+    }
+));
+
+aesni_clmul_features!(enable!(
+    /// AES-encrypts two blocks under one key.
+    ///
+    /// # Safety
+    ///
+    /// `rk` points to `NR + 1` readable round keys.
+    #[inline]
+    unsafe fn aes_two<const NR: usize>(rk: *const [u8; 16], s: &mut [__m128i; 2]) {
+        // SAFETY: round key 0 is within the caller's `NR + 1` keys.
+        let k = unsafe { _mm_loadu_si128(rk.cast()) };
+        s[0] = _mm_xor_si128(s[0], k);
+        s[1] = _mm_xor_si128(s[1], k);
+        for r in 1..NR {
+            // SAFETY: r < NR + 1.
+            let k = unsafe { _mm_loadu_si128(rk.add(r).cast()) };
+            s[0] = _mm_aesenc_si128(s[0], k);
+            s[1] = _mm_aesenc_si128(s[1], k);
+        }
+        // SAFETY: round key NR is the last of the caller's keys.
+        let k = unsafe { _mm_loadu_si128(rk.add(NR).cast()) };
+        s[0] = _mm_aesenclast_si128(s[0], k);
+        s[1] = _mm_aesenclast_si128(s[1], k);
+    }
+));
+
+aesni_clmul_features!(enable!(
+    /// GHASH of `data` zero-padded to whole blocks, continuing from `acc`.
+    #[inline]
+    fn absorb_bytes(mut acc: __m128i, data: &[u8], key: &LaneKey<'_>) -> __m128i {
+        let mut x = [_mm_setzero_si128(); AGG];
+        for run in data.chunks(16 * AGG) {
+            let k = run.len().div_ceil(16);
+            for (i, v) in x.iter_mut().enumerate().take(k) {
+                *v = bswap(load_padded(run, 16 * i));
+            }
+            acc = absorb(acc, &x, k, key);
+        }
+        acc
+    }
+));
+
+aesni_clmul_features!(enable!(
+    /// See [`mid_start`].
+    ///
+    /// # Safety
+    ///
+    /// Every lane has exactly `NR + 1` round keys.
+    unsafe fn mid_start_impl<const NR: usize>(lanes: &mut [Lane<'_, '_>]) {
+        for lane in lanes.iter_mut() {
+            assert_eq!(lane.key.rk.len(), NR + 1);
+            let n = lane.nonce;
+            // SAFETY: `n[..8]` is 8 readable bytes.
+            let lo = unsafe { _mm_loadl_epi64(n.as_ptr().cast()) };
+            let base = _mm_insert_epi32::<2>(lo, i32::from_le_bytes([n[8], n[9], n[10], n[11]]));
+            let tail_ctr = ((lane.buf.len() / 16) as u32).wrapping_add(2);
+            let mut s = [
+                _mm_insert_epi32::<3>(base, 1u32.swap_bytes() as i32),
+                _mm_insert_epi32::<3>(base, tail_ctr.swap_bytes() as i32),
+            ];
+            // SAFETY: the lane's `NR + 1` round keys.
+            unsafe { aes_two::<NR>(lane.key.rk.as_ptr(), &mut s) };
+            // SAFETY: `ek0` and `tail_ks` are 16 writable bytes each.
+            unsafe {
+                _mm_storeu_si128(lane.ek0.as_mut_ptr().cast(), s[0]);
+                _mm_storeu_si128(lane.tail_ks.as_mut_ptr().cast(), s[1]);
+            }
+            lane.acc = absorb_bytes(_mm_setzero_si128(), lane.aad, &lane.key);
+        }
+    }
+));
+
+aesni_clmul_features!(enable!(
+    /// See [`mid_finish`].
+    fn mid_finish_impl(lanes: &mut [Lane<'_, '_>]) {
+        for lane in lanes.iter_mut() {
+            let whole = lane.buf.len() & !15;
+            let mut x = [_mm_setzero_si128(); AGG];
+            let mut k = 0;
+            if whole < lane.buf.len() {
+                for (d, ks) in lane.buf[whole..].iter_mut().zip(lane.tail_ks) {
+                    *d ^= ks;
+                }
+                x[0] = bswap(load_padded(lane.buf, whole));
+                k = 1;
+            }
+            x[k] = _mm_set_epi64x(
+                (lane.aad.len() as u64 * 8) as i64,
+                (lane.buf.len() as u64 * 8) as i64,
+            );
+            let acc = absorb(lane.acc, &x, k + 1, &lane.key);
+            // SAFETY: `ek0` is 16 readable bytes.
+            let e = unsafe { _mm_loadu_si128(lane.ek0.as_ptr().cast()) };
+            // SAFETY: `tag` is 16 writable bytes.
+            unsafe { _mm_storeu_si128(lane.tag.as_mut_ptr().cast(), _mm_xor_si128(bswap(acc), e)) };
         }
     }
 ));
