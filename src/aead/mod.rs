@@ -20,6 +20,9 @@
 
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
+mod batch;
+#[cfg(target_arch = "x86_64")]
+mod batch_aesni;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]
@@ -28,6 +31,10 @@ mod portable;
 mod rustcrypto;
 #[cfg(target_arch = "x86_64")]
 mod vaes_avx2;
+
+pub use batch::{
+    open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, OpenJob, SealJob,
+};
 
 use core::fmt;
 use zeroize::Zeroize;
