@@ -559,89 +559,448 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// Seal: CTR over whole blocks with the GHASH of each group of
-    /// ciphertext stitched into the AES rounds of the next group.
-    fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+    /// Seal, the groups: CTR over whole blocks with the GHASH of each group
+    /// of ciphertext stitched into the AES rounds of the next group, then
+    /// 8 more blocks stitched the same way with the last group's GHASH.
+    /// Returns the accumulator and two offsets into `buf`: the blocks before
+    /// `hashed` are absorbed, those from `hashed` to `done` are ciphertext
+    /// not hashed yet (at most [`STRIDE`] blocks), and the blocks from `done`
+    /// on are untouched (fewer than [`STRIDE`]; fewer than 8 after a group).
+    #[inline]
+    fn seal_groups<const R: usize>(
+        k: &Key,
+        cv: &mut __m256i,
+        acc: __m128i,
+        buf: &mut [u8],
+    ) -> (__m128i, usize, usize) {
         const G: usize = 16 * STRIDE;
-        let mut a = acc_load(*acc);
+        let mut a = acc;
+        let full = buf.len() / G * G;
+        if full == 0 {
+            return (a, 0, 0);
+        }
+        let (main, rest) = buf.split_at_mut(full);
+        ctr_group::<R, VECS>(k, cv, &mut main[..G]);
+        for g in 1..full / G {
+            // The previous group (ciphertext, hashed now) and this one:
+            // fixed-size views, so no bounds checks split the schedule.
+            let (done, todo) = main.split_at_mut(g * G);
+            let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
+            let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
+            // Key loads stay in the loop (from L1) instead of being
+            // hoisted into registers: that pressure made LLVM serialize
+            // the AES chains (see asm-notes/vaes-avx2.md).
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<VECS>(cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, prev, a);
+            xor_into(cur, &x);
+        }
+        if rest.len() < 128 {
+            return (a, full - G, full);
+        }
+        // 8 more blocks: their AES stitched with the last group's GHASH.
+        let prev: &[u8; G] = main[full - G..].try_into().unwrap();
+        let eight: &mut [u8; 128] = (&mut rest[..128]).try_into().unwrap();
+        let k = core::hint::black_box(k);
+        let mut x = next_counters::<4>(cv, bcast(&k.round_keys[0]));
+        a = stitched!(k, R, &mut x, prev, a);
+        xor_into(eight, &x);
+        (a, full, full + 128)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Seal of whole blocks (the [`Kernel::seal_blocks`] contract).
+    fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
         let mut cv = counter_pair(ctr);
         let nblocks = buf.len() / 16;
-        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
-        if !main.is_empty() {
-            ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
-            for g in 1..main.len() / G {
-                // The previous group (ciphertext, hashed now) and this one:
-                // fixed-size views, so no bounds checks split the schedule.
-                let (done, todo) = main.split_at_mut(g * G);
-                let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
-                let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
-                // Key loads stay in the loop (from L1) instead of being
-                // hoisted into registers: that pressure made LLVM serialize
-                // the AES chains (see asm-notes/vaes-avx2.md).
-                let k = core::hint::black_box(k);
-                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
-                a = stitched!(k, R, &mut x, prev, a);
-                xor_into(cur, &x);
-            }
-        }
-        // The last group's ciphertext, not hashed yet.
-        let mut pending: &[u8] = &main[main.len().saturating_sub(G)..];
-        let mut rest = rest;
-        if pending.len() == G && rest.len() >= 128 {
-            // 8 more blocks: their AES stitched with the pending GHASH.
-            let (eight, tail) = rest.split_at_mut(128);
-            let prev: &[u8; G] = pending.try_into().unwrap();
-            let k = core::hint::black_box(k);
-            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
-            a = stitched!(k, R, &mut x, prev, a);
-            xor_into(eight, &x);
-            pending = eight;
-            rest = tail;
-        }
+        let (a, hashed, done) = seal_groups::<R>(k, &mut cv, acc_load(*acc), buf);
+        let (head, rest) = buf.split_at_mut(done);
         // AES of the last blocks first, so it overlaps the pending GHASH.
         ctr_blocks::<R>(k, &mut cv, rest);
-        a = ghash_upto16(k, a, pending);
-        a = ghash_upto16(k, a, rest);
+        let a = ghash_upto16(k, a, &head[hashed..]);
+        let a = ghash_upto16(k, a, rest);
         *acc = acc_store(a);
         advance(ctr, nblocks);
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// Open: GHASH of each group of ciphertext stitched into the AES rounds
-    /// of its own keystream, then the XOR.
-    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+    /// Open, the groups: the GHASH of each group of ciphertext stitched into
+    /// the AES rounds of its own keystream, then the XOR; then 8 more blocks
+    /// the same way. Returns the accumulator and the offset up to which
+    /// `buf` is hashed and decrypted (fewer than [`STRIDE`] blocks remain;
+    /// fewer than 8 after a group). Without a full group nothing is done,
+    /// as in [`seal_groups`], so the AAD can still join the last GHASH.
+    #[inline]
+    fn open_groups<const R: usize>(
+        k: &Key,
+        cv: &mut __m256i,
+        acc: __m128i,
+        buf: &mut [u8],
+    ) -> (__m128i, usize) {
         const G: usize = 16 * STRIDE;
-        let mut a = acc_load(*acc);
-        let mut cv = counter_pair(ctr);
-        let nblocks = buf.len() / 16;
-        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
-        for chunk in main.chunks_exact_mut(G) {
+        let mut a = acc;
+        let full = buf.len() / G * G;
+        for chunk in buf[..full].chunks_exact_mut(G) {
             // A fixed-size view, so no bounds checks split the schedule.
             let cur: &mut [u8; G] = chunk.try_into().unwrap();
-            // As in `seal_impl`: key loads stay in the loop.
+            // As in `seal_groups`: key loads stay in the loop.
             let k = core::hint::black_box(k);
-            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+            let mut x = next_counters::<VECS>(cv, bcast(&k.round_keys[0]));
             a = stitched!(k, R, &mut x, &*cur, a);
             xor_into(cur, &x);
         }
-        let mut rest = rest;
-        if rest.len() >= 128 {
-            // 8 more blocks, stitched the same way.
-            let (eight, tail) = rest.split_at_mut(128);
-            let text: &mut [u8; 128] = eight.try_into().unwrap();
-            let k = core::hint::black_box(k);
-            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
-            a = stitched!(k, R, &mut x, &*text, a);
-            xor_into(text, &x);
-            rest = tail;
+        if full == 0 || buf.len() - full < 128 {
+            return (a, full);
         }
-        if !rest.is_empty() {
-            a = ghash_upto16(k, a, rest);
-            ctr_blocks::<R>(k, &mut cv, rest);
-        }
+        // 8 more blocks, stitched the same way.
+        let text: &mut [u8; 128] = (&mut buf[full..full + 128]).try_into().unwrap();
+        let k = core::hint::black_box(k);
+        let mut x = next_counters::<4>(cv, bcast(&k.round_keys[0]));
+        a = stitched!(k, R, &mut x, &*text, a);
+        xor_into(text, &x);
+        (a, full + 128)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Open of whole blocks (the [`Kernel::open_blocks`] contract).
+    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let (a, done) = open_groups::<R>(k, &mut cv, acc_load(*acc), buf);
+        let rest = &mut buf[done..];
+        let a = ghash_upto16(k, a, rest);
+        ctr_blocks::<R>(k, &mut cv, rest);
         *acc = acc_store(a);
         advance(ctr, nblocks);
+    }
+));
+
+// ---------------------------------------------------------------------------
+// Whole messages with a 96-bit IV: J0, AAD, blocks, partial block, length
+// block and tag in one call (SP 800-38D 7.1 and 7.2), so a short record
+// costs one AES batch and one reduction instead of a kernel call per step.
+//
+// ```text
+//   J0 = IV || 0^31 || 1        counters inc32(J0) = IV || 2, 3, ...
+//   one register pair:  [ J0 | IV || (2 + n) ]  ->  E(K, J0) for the tag,
+//                                                   keystream of the partial block
+//   GHASH: groups of 16 stitched as above, then one sum over
+//          [AAD block, when short] || blocks not hashed yet || partial block || length block
+//          times H^k..H^1 with a single reduction
+//   T  = E(K, J0) ^ S
+// ```
+
+/// Masks for a partial block: the 16 bytes at `16 - n` keep the first `n`.
+static TAIL_MASK: [u8; 32] = {
+    let mut m = [0u8; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
+
+vaes_avx2_features!(enable!(
+    /// Byte reversal of one block: GCM block order <-> register form.
+    #[inline]
+    fn bswap128(v: __m128i) -> __m128i {
+        _mm_shuffle_epi8(v, _mm256_castsi256_si128(bswap_mask()))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// J0 = IV || 0^31 || 1 (SP 800-38D 7.1 step 2) in block byte order,
+    /// built without reading past the 12-byte IV.
+    #[inline]
+    fn j0_block(iv: &[u8; 12]) -> __m128i {
+        let lo = u64::from_le_bytes([iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7]]);
+        let hi = u64::from_le_bytes([iv[8], iv[9], iv[10], iv[11], 0, 0, 0, 1]);
+        _mm_set_epi64x(hi as i64, lo as i64)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The counter block with the same upper 96 bits as `j0` and the 32-bit
+    /// counter field `c` (big-endian, SP 800-38D 6.2).
+    #[inline]
+    fn with_counter(j0: __m128i, c: u32) -> __m128i {
+        _mm_insert_epi32::<3>(j0, i32::from_ne_bytes(c.to_be_bytes()))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The `n < 16` bytes of `part` zero-padded to a block (the 0^v and 0^u
+    /// of SP 800-38D 7.1 step 5), without reading past the slice.
+    #[inline]
+    fn load_partial(part: &[u8]) -> __m128i {
+        let mut b = [0u8; 16];
+        b[..part.len()].copy_from_slice(part);
+        load128(&b)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Stores the first `part.len() < 16` bytes of `v` into `part`, without
+    /// writing past the slice.
+    #[inline]
+    fn store_partial(part: &mut [u8], v: __m128i) {
+        let mut b = [0u8; 16];
+        // SAFETY: `b` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), v) };
+        let n = part.len();
+        part.copy_from_slice(&b[..n]);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Absorbs one register pair into the unreduced sums, times the key
+    /// powers at `h_powers[*p]`, `h_powers[*p + 1]`; the accumulator in
+    /// `carry` joins the first pair (low half) and is cleared.
+    #[inline]
+    fn absorb_pair(k: &Key, s: &mut Wide, carry: &mut __m256i, p: &mut usize, d: __m256i) {
+        let d = _mm256_xor_si256(d, *carry);
+        *carry = _mm256_setzero_si256();
+        wide_mul_add(
+            s,
+            d,
+            load_pair(&k.h_powers, *p),
+            load_pair(&k.h_karatsuba, *p),
+        );
+        *p += 2;
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The last GHASH step (SP 800-38D 7.1 step 5): absorbs, in this order,
+    /// the optional `lead` block (the AAD of a short message), the whole
+    /// blocks of `data`, the optional partial `tail` block and the length
+    /// block `len` (all three in register form), with one reduction when
+    /// they number at most [`POWERS`]; the caller passes `lead` only then.
+    /// Longer `data` is hashed ahead in chunks.
+    #[inline]
+    fn ghash_final(
+        k: &Key,
+        acc: __m128i,
+        lead: Option<__m128i>,
+        data: &[u8],
+        tail: Option<__m128i>,
+        len: __m128i,
+    ) -> __m128i {
+        let singles = usize::from(lead.is_some()) + usize::from(tail.is_some()) + 1;
+        let mut carry = acc;
+        let mut data = data;
+        let m = data.len() / 16;
+        if m + singles > POWERS {
+            debug_assert!(lead.is_none());
+            let (ahead, last) = data.split_at(16 * (m + singles - POWERS));
+            for chunk in ahead.chunks(16 * POWERS) {
+                carry = ghash_upto16(k, carry, chunk);
+            }
+            data = last;
+        }
+        let mut p = POWERS - (data.len() / 16 + singles);
+        let mut carry = _mm256_zextsi128_si256(carry);
+        let mut s = wide_zero();
+        let mut at = 0;
+        let mut odd = None;
+        if let Some(l) = lead {
+            if data.is_empty() {
+                odd = Some(l);
+            } else {
+                let d = _mm256_set_m128i(bswap128(load16(data, 0)), l);
+                absorb_pair(k, &mut s, &mut carry, &mut p, d);
+                at = 16;
+            }
+        }
+        let bs = bswap_mask();
+        while data.len() - at >= 32 {
+            let d = _mm256_shuffle_epi8(load32(data, at), bs);
+            absorb_pair(k, &mut s, &mut carry, &mut p, d);
+            at += 32;
+        }
+        if at < data.len() {
+            odd = Some(bswap128(load16(data, at)));
+        }
+        let last = match (odd, tail) {
+            (Some(o), Some(t)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(t, o));
+                len
+            }
+            (Some(x), None) | (None, Some(x)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(len, x));
+                return wide_finish(s);
+            }
+            (None, None) => len,
+        };
+        // The length block alone, times H^1, in the low half.
+        debug_assert_eq!(p, POWERS - 1);
+        let d = _mm256_xor_si256(_mm256_zextsi128_si256(last), carry);
+        let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
+        let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
+        wide_mul_add(&mut s, d, h, hk);
+        wide_finish(s)
+    }
+));
+
+/// What the whole-message paths set up before the blocks.
+struct Start {
+    j0: __m128i,
+    /// E(K, J0), for the tag.
+    ek_j0: __m128i,
+    /// The keystream of the partial last block (if any).
+    tail_ks: __m128i,
+    /// The GHASH accumulator after the AAD, unless `lead` holds it.
+    acc: __m128i,
+    /// The AAD as one register-form block, absorbed in [`ghash_final`]:
+    /// for AAD of 1..=16 bytes when everything fits one reduction.
+    lead: Option<__m128i>,
+}
+
+vaes_avx2_features!(enable!(
+    /// J0, E(K, J0) and the partial block's keystream (one AES chain on one
+    /// register pair, independent of the data, so it overlaps the rest), and
+    /// the AAD (SP 800-38D 7.1 steps 2 and 5).
+    #[inline]
+    fn start<const R: usize>(k: &Key, iv: &[u8; 12], aad: &[u8], text_len: usize) -> Start {
+        let j0 = j0_block(iv);
+        let nblocks = text_len / 16;
+        // The partial block's counter: inc32 applied 1 + nblocks times.
+        let last = with_counter(j0, 2u32.wrapping_add(nblocks as u32));
+        let mut x = [_mm256_xor_si256(
+            _mm256_set_m128i(last, j0),
+            bcast(&k.round_keys[0]),
+        )];
+        aes_rounds::<R, 1>(k, &mut x);
+        let ek_j0 = _mm256_castsi256_si128(x[0]);
+        let tail_ks = _mm256_extracti128_si256::<1>(x[0]);
+        // Blocks after the AAD: whole ones, the partial one, the length block.
+        let after = nblocks + usize::from(!text_len.is_multiple_of(16)) + 1;
+        let mut acc = _mm_setzero_si128();
+        let mut lead = None;
+        if !aad.is_empty() && aad.len() <= 16 && after < POWERS {
+            lead = Some(bswap128(load_partial_or_whole(aad)));
+        } else {
+            let whole = aad.len() & !15;
+            for chunk in aad[..whole].chunks(16 * POWERS) {
+                acc = ghash_upto16(k, acc, chunk);
+            }
+            if whole < aad.len() {
+                let mut b = [0u8; 16];
+                b[..aad.len() - whole].copy_from_slice(&aad[whole..]);
+                acc = ghash_upto16(k, acc, &b);
+            }
+        }
+        Start {
+            j0,
+            ek_j0,
+            tail_ks,
+            acc,
+            lead,
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// 1..=16 bytes zero-padded to a block.
+    #[inline]
+    fn load_partial_or_whole(part: &[u8]) -> __m128i {
+        match <&[u8; 16]>::try_from(part) {
+            Ok(b) => load128(b),
+            Err(_) => load_partial(part),
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The length block [len(A)]_64 || [len(C)]_64 (bit lengths, SP 800-38D
+    /// 7.1 step 5) in register form.
+    #[inline]
+    fn len_block(aad_len: usize, text_len: usize) -> __m128i {
+        _mm_set_epi64x((aad_len as u64 * 8) as i64, (text_len as u64 * 8) as i64)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes).
+    #[inline]
+    fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
+        let mut tag = [0u8; 16];
+        // SAFETY: `tag` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(tag.as_mut_ptr().cast(), _mm_xor_si128(bswap128(s), ek_j0)) };
+        tag
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The first counter pair [inc32(J0), inc32(inc32(J0))] in byte-swapped form.
+    #[inline]
+    fn first_counters(j0: __m128i) -> __m256i {
+        let c = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0), bswap_mask());
+        _mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Seal with a 96-bit IV: encrypts `buf` in place, returns the tag.
+    fn seal_whole_impl<const R: usize>(
+        k: &Key,
+        iv: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> [u8; 16] {
+        let st = start::<R>(k, iv, aad, buf.len());
+        let mut cv = first_counters(st.j0);
+        let text_len = buf.len();
+        let whole = text_len & !15;
+        let (body, tail) = buf.split_at_mut(whole);
+        let (a, hashed, done) = seal_groups::<R>(k, &mut cv, st.acc, body);
+        ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+        let mut tail_block = None;
+        if !tail.is_empty() {
+            let c = _mm_xor_si128(load_partial(tail), st.tail_ks);
+            store_partial(tail, c);
+            let mask = load16(&TAIL_MASK, 16 - tail.len());
+            tail_block = Some(bswap128(_mm_and_si128(c, mask)));
+        }
+        let len = len_block(aad.len(), text_len);
+        let s = ghash_final(k, a, st.lead, &body[hashed..], tail_block, len);
+        make_tag(s, st.ek_j0)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Open with a 96-bit IV: decrypts `buf` in place, returns the expected
+    /// tag (the driver compares it and wipes `buf` on a mismatch).
+    fn open_whole_impl<const R: usize>(
+        k: &Key,
+        iv: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> [u8; 16] {
+        let st = start::<R>(k, iv, aad, buf.len());
+        let mut cv = first_counters(st.j0);
+        let text_len = buf.len();
+        let whole = text_len & !15;
+        let (body, tail) = buf.split_at_mut(whole);
+        let (a, done) = open_groups::<R>(k, &mut cv, st.acc, body);
+        let (mut tail_ct, mut tail_block) = (None, None);
+        if !tail.is_empty() {
+            let c = load_partial(tail);
+            tail_ct = Some(c);
+            tail_block = Some(bswap128(c));
+        }
+        let len = len_block(aad.len(), text_len);
+        // The last GHASH reads the ciphertext before it is decrypted.
+        let s = ghash_final(k, a, st.lead, &body[done..], tail_block, len);
+        ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+        if let Some(c) = tail_ct {
+            store_partial(tail, _mm_xor_si128(c, st.tail_ks));
+        }
+        make_tag(s, st.ek_j0)
     }
 ));
 
@@ -726,6 +1085,28 @@ impl Kernel for Key {
                 _ => open_impl::<14>(self, ctr, acc, buf),
             }
         }
+    }
+
+    fn seal_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        Some(unsafe {
+            match self.rounds {
+                10 => seal_whole_impl::<10>(self, iv, aad, buf),
+                12 => seal_whole_impl::<12>(self, iv, aad, buf),
+                _ => seal_whole_impl::<14>(self, iv, aad, buf),
+            }
+        })
+    }
+
+    fn open_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        Some(unsafe {
+            match self.rounds {
+                10 => open_whole_impl::<10>(self, iv, aad, buf),
+                12 => open_whole_impl::<12>(self, iv, aad, buf),
+                _ => open_whole_impl::<14>(self, iv, aad, buf),
+            }
+        })
     }
 }
 
