@@ -479,11 +479,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     fn ghash_impl(k: &Key, acc: &mut u128, blocks: &[u8]) {
-        let mut a = acc_load(*acc);
-        for chunk in blocks.chunks(16 * POWERS) {
-            a = ghash_upto16(k, a, chunk);
-        }
-        *acc = acc_store(a);
+        *acc = acc_store(ghash_chunks(k, acc_load(*acc), blocks));
     }
 ));
 
@@ -569,18 +565,21 @@ vaes_avx2_features!(enable!(
     #[inline]
     fn seal_groups<const R: usize>(
         k: &Key,
-        cv: &mut __m256i,
+        counters: &mut __m256i,
         acc: __m128i,
         buf: &mut [u8],
     ) -> (__m128i, usize, usize) {
         const G: usize = 16 * STRIDE;
         let mut a = acc;
+        // A local copy, so the counters stay in a register in the loop.
+        let mut cv = *counters;
         let full = buf.len() / G * G;
         if full == 0 {
+            *counters = cv;
             return (a, 0, 0);
         }
         let (main, rest) = buf.split_at_mut(full);
-        ctr_group::<R, VECS>(k, cv, &mut main[..G]);
+        ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
         for g in 1..full / G {
             // The previous group (ciphertext, hashed now) and this one:
             // fixed-size views, so no bounds checks split the schedule.
@@ -591,20 +590,22 @@ vaes_avx2_features!(enable!(
             // hoisted into registers: that pressure made LLVM serialize
             // the AES chains (see asm-notes/vaes-avx2.md).
             let k = core::hint::black_box(k);
-            let mut x = next_counters::<VECS>(cv, bcast(&k.round_keys[0]));
+            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
             a = stitched!(k, R, &mut x, prev, a);
             xor_into(cur, &x);
         }
         if rest.len() < 128 {
+            *counters = cv;
             return (a, full - G, full);
         }
         // 8 more blocks: their AES stitched with the last group's GHASH.
         let prev: &[u8; G] = main[full - G..].try_into().unwrap();
         let eight: &mut [u8; 128] = (&mut rest[..128]).try_into().unwrap();
         let k = core::hint::black_box(k);
-        let mut x = next_counters::<4>(cv, bcast(&k.round_keys[0]));
+        let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
         a = stitched!(k, R, &mut x, prev, a);
         xor_into(eight, &x);
+        *counters = cv;
         (a, full, full + 128)
     }
 ));
@@ -635,31 +636,35 @@ vaes_avx2_features!(enable!(
     #[inline]
     fn open_groups<const R: usize>(
         k: &Key,
-        cv: &mut __m256i,
+        counters: &mut __m256i,
         acc: __m128i,
         buf: &mut [u8],
     ) -> (__m128i, usize) {
         const G: usize = 16 * STRIDE;
         let mut a = acc;
+        // A local copy, so the counters stay in a register in the loop.
+        let mut cv = *counters;
         let full = buf.len() / G * G;
         for chunk in buf[..full].chunks_exact_mut(G) {
             // A fixed-size view, so no bounds checks split the schedule.
             let cur: &mut [u8; G] = chunk.try_into().unwrap();
             // As in `seal_groups`: key loads stay in the loop.
             let k = core::hint::black_box(k);
-            let mut x = next_counters::<VECS>(cv, bcast(&k.round_keys[0]));
+            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
             a = stitched!(k, R, &mut x, &*cur, a);
             xor_into(cur, &x);
         }
         if full == 0 || buf.len() - full < 128 {
+            *counters = cv;
             return (a, full);
         }
         // 8 more blocks, stitched the same way.
         let text: &mut [u8; 128] = (&mut buf[full..full + 128]).try_into().unwrap();
         let k = core::hint::black_box(k);
-        let mut x = next_counters::<4>(cv, bcast(&k.round_keys[0]));
+        let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
         a = stitched!(k, R, &mut x, &*text, a);
         xor_into(text, &x);
+        *counters = cv;
         (a, full + 128)
     }
 ));
@@ -732,27 +737,96 @@ vaes_avx2_features!(enable!(
     }
 ));
 
+/// The `n <= 16` bytes of `part` zero-padded to a block (the 0^v and 0^u
+/// of SP 800-38D 7.1 step 5), as the little-endian `u128` of the block,
+/// without reading past the slice: two overlapping loads of 8, 4 or 1 bytes
+/// (no byte copy through memory, whose narrow stores a 16-byte load could
+/// not forward from).
+#[inline(always)]
+fn read_partial(part: &[u8]) -> u128 {
+    let n = part.len();
+    if n >= 8 {
+        let lo = u64::from_le_bytes(part[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(part[n - 8..].try_into().unwrap());
+        u128::from(lo) | u128::from(hi) << (8 * (n - 8))
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes(part[..4].try_into().unwrap());
+        let hi = u32::from_le_bytes(part[n - 4..].try_into().unwrap());
+        u128::from(lo) | u128::from(hi) << (8 * (n - 4))
+    } else if n > 0 {
+        u128::from(part[0])
+            | u128::from(part[n / 2]) << (8 * (n / 2))
+            | u128::from(part[n - 1]) << (8 * (n - 1))
+    } else {
+        0
+    }
+}
+
+/// Writes the first `part.len() <= 16` bytes of the little-endian `v` into
+/// `part`, without writing past the slice (overlapping stores, as in
+/// [`read_partial`]).
+#[inline(always)]
+fn write_partial(part: &mut [u8], v: u128) {
+    let n = part.len();
+    if n >= 8 {
+        part[n - 8..].copy_from_slice(&((v >> (8 * (n - 8))) as u64).to_le_bytes());
+        part[..8].copy_from_slice(&(v as u64).to_le_bytes());
+    } else if n >= 4 {
+        part[n - 4..].copy_from_slice(&((v >> (8 * (n - 4))) as u32).to_le_bytes());
+        part[..4].copy_from_slice(&(v as u32).to_le_bytes());
+    } else if n > 0 {
+        part[n - 1] = (v >> (8 * (n - 1))) as u8;
+        part[n / 2] = (v >> (8 * (n / 2))) as u8;
+        part[0] = v as u8;
+    }
+}
+
 vaes_avx2_features!(enable!(
-    /// The `n < 16` bytes of `part` zero-padded to a block (the 0^v and 0^u
-    /// of SP 800-38D 7.1 step 5), without reading past the slice.
+    /// [`read_partial`] into a register.
     #[inline]
     fn load_partial(part: &[u8]) -> __m128i {
-        let mut b = [0u8; 16];
-        b[..part.len()].copy_from_slice(part);
-        load128(&b)
+        let v = read_partial(part);
+        _mm_set_epi64x((v >> 64) as i64, v as i64)
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// Stores the first `part.len() < 16` bytes of `v` into `part`, without
-    /// writing past the slice.
+    /// [`write_partial`] from a register.
     #[inline]
     fn store_partial(part: &mut [u8], v: __m128i) {
-        let mut b = [0u8; 16];
-        // SAFETY: `b` is 16 writable bytes.
-        unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), v) };
-        let n = part.len();
-        part.copy_from_slice(&b[..n]);
+        let lo = _mm_cvtsi128_si64(v) as u64;
+        let hi = _mm_extract_epi64::<1>(v) as u64;
+        write_partial(part, u128::from(hi) << 64 | u128::from(lo));
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of whole blocks from `acc`, up to [`POWERS`] per reduction.
+    /// (Kept out of line, so the short-record path it branches around stays
+    /// small enough for LLVM to inline.)
+    #[inline(never)]
+    fn ghash_chunks(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+        let mut a = acc;
+        for chunk in data.chunks(16 * POWERS) {
+            a = ghash_upto16(k, a, chunk);
+        }
+        a
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of the AAD zero-padded to whole blocks (SP 800-38D 7.1 step 5).
+    /// (Kept out of line, so the short-record path it branches around stays
+    /// small enough for LLVM to inline.)
+    #[inline(never)]
+    fn ghash_aad(k: &Key, aad: &[u8]) -> __m128i {
+        let whole = aad.len() & !15;
+        let mut a = ghash_chunks(k, _mm_setzero_si128(), &aad[..whole]);
+        if whole < aad.len() {
+            let b = read_partial(&aad[whole..]).to_le_bytes();
+            a = ghash_upto16(k, a, &b);
+        }
+        a
     }
 ));
 
@@ -771,147 +845,6 @@ vaes_avx2_features!(enable!(
             load_pair(&k.h_karatsuba, *p),
         );
         *p += 2;
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// The last GHASH step (SP 800-38D 7.1 step 5): absorbs, in this order,
-    /// the optional `lead` block (the AAD of a short message), the whole
-    /// blocks of `data`, the optional partial `tail` block and the length
-    /// block `len` (all three in register form), with one reduction when
-    /// they number at most [`POWERS`]; the caller passes `lead` only then.
-    /// Longer `data` is hashed ahead in chunks.
-    #[inline]
-    fn ghash_final(
-        k: &Key,
-        acc: __m128i,
-        lead: Option<__m128i>,
-        data: &[u8],
-        tail: Option<__m128i>,
-        len: __m128i,
-    ) -> __m128i {
-        let singles = usize::from(lead.is_some()) + usize::from(tail.is_some()) + 1;
-        let mut carry = acc;
-        let mut data = data;
-        let m = data.len() / 16;
-        if m + singles > POWERS {
-            debug_assert!(lead.is_none());
-            let (ahead, last) = data.split_at(16 * (m + singles - POWERS));
-            for chunk in ahead.chunks(16 * POWERS) {
-                carry = ghash_upto16(k, carry, chunk);
-            }
-            data = last;
-        }
-        let mut p = POWERS - (data.len() / 16 + singles);
-        let mut carry = _mm256_zextsi128_si256(carry);
-        let mut s = wide_zero();
-        let mut at = 0;
-        let mut odd = None;
-        if let Some(l) = lead {
-            if data.is_empty() {
-                odd = Some(l);
-            } else {
-                let d = _mm256_set_m128i(bswap128(load16(data, 0)), l);
-                absorb_pair(k, &mut s, &mut carry, &mut p, d);
-                at = 16;
-            }
-        }
-        let bs = bswap_mask();
-        while data.len() - at >= 32 {
-            let d = _mm256_shuffle_epi8(load32(data, at), bs);
-            absorb_pair(k, &mut s, &mut carry, &mut p, d);
-            at += 32;
-        }
-        if at < data.len() {
-            odd = Some(bswap128(load16(data, at)));
-        }
-        let last = match (odd, tail) {
-            (Some(o), Some(t)) => {
-                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(t, o));
-                len
-            }
-            (Some(x), None) | (None, Some(x)) => {
-                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(len, x));
-                return wide_finish(s);
-            }
-            (None, None) => len,
-        };
-        // The length block alone, times H^1, in the low half.
-        debug_assert_eq!(p, POWERS - 1);
-        let d = _mm256_xor_si256(_mm256_zextsi128_si256(last), carry);
-        let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
-        let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
-        wide_mul_add(&mut s, d, h, hk);
-        wide_finish(s)
-    }
-));
-
-/// What the whole-message paths set up before the blocks.
-struct Start {
-    j0: __m128i,
-    /// E(K, J0), for the tag.
-    ek_j0: __m128i,
-    /// The keystream of the partial last block (if any).
-    tail_ks: __m128i,
-    /// The GHASH accumulator after the AAD, unless `lead` holds it.
-    acc: __m128i,
-    /// The AAD as one register-form block, absorbed in [`ghash_final`]:
-    /// for AAD of 1..=16 bytes when everything fits one reduction.
-    lead: Option<__m128i>,
-}
-
-vaes_avx2_features!(enable!(
-    /// J0, E(K, J0) and the partial block's keystream (one AES chain on one
-    /// register pair, independent of the data, so it overlaps the rest), and
-    /// the AAD (SP 800-38D 7.1 steps 2 and 5).
-    #[inline]
-    fn start<const R: usize>(k: &Key, iv: &[u8; 12], aad: &[u8], text_len: usize) -> Start {
-        let j0 = j0_block(iv);
-        let nblocks = text_len / 16;
-        // The partial block's counter: inc32 applied 1 + nblocks times.
-        let last = with_counter(j0, 2u32.wrapping_add(nblocks as u32));
-        let mut x = [_mm256_xor_si256(
-            _mm256_set_m128i(last, j0),
-            bcast(&k.round_keys[0]),
-        )];
-        aes_rounds::<R, 1>(k, &mut x);
-        let ek_j0 = _mm256_castsi256_si128(x[0]);
-        let tail_ks = _mm256_extracti128_si256::<1>(x[0]);
-        // Blocks after the AAD: whole ones, the partial one, the length block.
-        let after = nblocks + usize::from(!text_len.is_multiple_of(16)) + 1;
-        let mut acc = _mm_setzero_si128();
-        let mut lead = None;
-        if !aad.is_empty() && aad.len() <= 16 && after < POWERS {
-            lead = Some(bswap128(load_partial_or_whole(aad)));
-        } else {
-            let whole = aad.len() & !15;
-            for chunk in aad[..whole].chunks(16 * POWERS) {
-                acc = ghash_upto16(k, acc, chunk);
-            }
-            if whole < aad.len() {
-                let mut b = [0u8; 16];
-                b[..aad.len() - whole].copy_from_slice(&aad[whole..]);
-                acc = ghash_upto16(k, acc, &b);
-            }
-        }
-        Start {
-            j0,
-            ek_j0,
-            tail_ks,
-            acc,
-            lead,
-        }
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// 1..=16 bytes zero-padded to a block.
-    #[inline]
-    fn load_partial_or_whole(part: &[u8]) -> __m128i {
-        match <&[u8; 16]>::try_from(part) {
-            Ok(b) => load128(b),
-            Err(_) => load_partial(part),
-        }
     }
 ));
 
@@ -945,62 +878,134 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// Seal with a 96-bit IV: encrypts `buf` in place, returns the tag.
-    fn seal_whole_impl<const R: usize>(
+    /// Seal (`SEAL`) or open with a 96-bit IV, start to tag, in place;
+    /// returns the full tag (on open the expected one: the driver compares
+    /// it and wipes `buf` on a mismatch). One function, so LLVM sees the
+    /// short-record path whole: the partial block and the last GHASH are
+    /// written out here rather than in helpers it would not inline.
+    fn whole_impl<const R: usize, const SEAL: bool>(
         k: &Key,
         iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
-        let st = start::<R>(k, iv, aad, buf.len());
-        let mut cv = first_counters(st.j0);
         let text_len = buf.len();
-        let whole = text_len & !15;
-        let (body, tail) = buf.split_at_mut(whole);
-        let (a, hashed, done) = seal_groups::<R>(k, &mut cv, st.acc, body);
-        ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
-        let mut tail_block = None;
-        if !tail.is_empty() {
-            let c = _mm_xor_si128(load_partial(tail), st.tail_ks);
-            store_partial(tail, c);
-            let mask = load16(&TAIL_MASK, 16 - tail.len());
-            tail_block = Some(bswap128(_mm_and_si128(c, mask)));
-        }
-        let len = len_block(aad.len(), text_len);
-        let s = ghash_final(k, a, st.lead, &body[hashed..], tail_block, len);
-        make_tag(s, st.ek_j0)
-    }
-));
+        let nblocks = text_len / 16;
+        let j0 = j0_block(iv);
+        // E(K, J0) and the partial block's keystream (its counter is inc32
+        // applied 1 + nblocks times): one AES chain on one register pair,
+        // independent of the data, so it overlaps everything else.
+        let last = with_counter(j0, 2u32.wrapping_add(nblocks as u32));
+        let mut x = [_mm256_xor_si256(
+            _mm256_set_m128i(last, j0),
+            bcast(&k.round_keys[0]),
+        )];
+        aes_rounds::<R, 1>(k, &mut x);
+        let ek_j0 = _mm256_castsi256_si128(x[0]);
+        let tail_ks = _mm256_extracti128_si256::<1>(x[0]);
 
-vaes_avx2_features!(enable!(
-    /// Open with a 96-bit IV: decrypts `buf` in place, returns the expected
-    /// tag (the driver compares it and wipes `buf` on a mismatch).
-    fn open_whole_impl<const R: usize>(
-        k: &Key,
-        iv: &[u8; 12],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> [u8; 16] {
-        let st = start::<R>(k, iv, aad, buf.len());
-        let mut cv = first_counters(st.j0);
-        let text_len = buf.len();
-        let whole = text_len & !15;
-        let (body, tail) = buf.split_at_mut(whole);
-        let (a, done) = open_groups::<R>(k, &mut cv, st.acc, body);
-        let (mut tail_ct, mut tail_block) = (None, None);
-        if !tail.is_empty() {
+        let (body, tail) = buf.split_at_mut(16 * nblocks);
+        // Blocks of the last GHASH after the ones of `body`: the partial
+        // block and the length block.
+        let singles = usize::from(!tail.is_empty()) + 1;
+        // AAD of one block, with a record short enough that everything fits
+        // one reduction, joins the last GHASH as its first block ("lead");
+        // other AAD is hashed now.
+        let mut acc = _mm_setzero_si128();
+        let mut lead = None;
+        if !aad.is_empty() && aad.len() <= 16 && nblocks + singles < POWERS {
+            lead = Some(bswap128(load_partial(aad)));
+        } else {
+            acc = ghash_aad(k, aad);
+        }
+
+        // Whole groups; `from` is where the unhashed blocks start, `done`
+        // where the untouched ones do.
+        let mut cv = first_counters(j0);
+        let (mut from, mut done) = (0, 0);
+        if body.len() >= 16 * STRIDE {
+            if SEAL {
+                (acc, from, done) = seal_groups::<R>(k, &mut cv, acc, body);
+            } else {
+                (acc, done) = open_groups::<R>(k, &mut cv, acc, body);
+                from = done;
+            }
+        }
+        let mut tail_block = None;
+        if SEAL {
+            ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+            if !tail.is_empty() {
+                let c = _mm_xor_si128(load_partial(tail), tail_ks);
+                store_partial(tail, c);
+                let mask = load16(&TAIL_MASK, 16 - tail.len());
+                tail_block = Some(bswap128(_mm_and_si128(c, mask)));
+            }
+        } else if !tail.is_empty() {
             let c = load_partial(tail);
-            tail_ct = Some(c);
+            store_partial(tail, _mm_xor_si128(c, tail_ks));
             tail_block = Some(bswap128(c));
         }
-        let len = len_block(aad.len(), text_len);
-        // The last GHASH reads the ciphertext before it is decrypted.
-        let s = ghash_final(k, a, st.lead, &body[done..], tail_block, len);
-        ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
-        if let Some(c) = tail_ct {
-            store_partial(tail, _mm_xor_si128(c, st.tail_ks));
+
+        // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[from..] ||
+        // [partial block] || length block, times H^n..H^1, one reduction;
+        // leading blocks beyond POWERS are hashed ahead.
+        let mut data: &[u8] = &body[from..];
+        let leads = usize::from(lead.is_some());
+        if data.len() / 16 + leads + singles > POWERS {
+            debug_assert!(lead.is_none());
+            let (ahead, rest) = data.split_at(16 * (data.len() / 16 + singles - POWERS));
+            acc = ghash_chunks(k, acc, ahead);
+            data = rest;
         }
-        make_tag(s, st.ek_j0)
+        let mut p = POWERS - (data.len() / 16 + leads + singles);
+        let mut carry = _mm256_zextsi128_si256(acc);
+        let mut s = wide_zero();
+        let mut at = 0;
+        let mut odd = None;
+        if let Some(l) = lead {
+            if data.is_empty() {
+                odd = Some(l);
+            } else {
+                let d = _mm256_set_m128i(bswap128(load16(data, 0)), l);
+                absorb_pair(k, &mut s, &mut carry, &mut p, d);
+                at = 16;
+            }
+        }
+        let bs = bswap_mask();
+        while data.len() - at >= 32 {
+            let d = _mm256_shuffle_epi8(load32(data, at), bs);
+            absorb_pair(k, &mut s, &mut carry, &mut p, d);
+            at += 32;
+        }
+        if at < data.len() {
+            odd = Some(bswap128(load16(data, at)));
+        }
+        let len = len_block(aad.len(), text_len);
+        let mut len_alone = true;
+        match (odd, tail_block) {
+            (Some(o), Some(t)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(t, o));
+            }
+            (Some(b), None) | (None, Some(b)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(len, b));
+                len_alone = false;
+            }
+            (None, None) => {}
+        }
+        if len_alone {
+            // The length block times H^1, in the low half.
+            debug_assert_eq!(p, POWERS - 1);
+            let d = _mm256_xor_si256(_mm256_zextsi128_si256(len), carry);
+            let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
+            let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
+            wide_mul_add(&mut s, d, h, hk);
+        }
+        let tag = make_tag(wide_finish(s), ek_j0);
+        if !SEAL {
+            // Decrypt after the GHASH has read the ciphertext.
+            ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+        }
+        tag
     }
 ));
 
@@ -1091,9 +1096,9 @@ impl Kernel for Key {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => seal_whole_impl::<10>(self, iv, aad, buf),
-                12 => seal_whole_impl::<12>(self, iv, aad, buf),
-                _ => seal_whole_impl::<14>(self, iv, aad, buf),
+                10 => whole_impl::<10, true>(self, iv, aad, buf),
+                12 => whole_impl::<12, true>(self, iv, aad, buf),
+                _ => whole_impl::<14, true>(self, iv, aad, buf),
             }
         })
     }
@@ -1102,9 +1107,9 @@ impl Kernel for Key {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => open_whole_impl::<10>(self, iv, aad, buf),
-                12 => open_whole_impl::<12>(self, iv, aad, buf),
-                _ => open_whole_impl::<14>(self, iv, aad, buf),
+                10 => whole_impl::<10, false>(self, iv, aad, buf),
+                12 => whole_impl::<12, false>(self, iv, aad, buf),
+                _ => whole_impl::<14, false>(self, iv, aad, buf),
             }
         })
     }
@@ -1230,6 +1235,29 @@ mod tests {
                     assert!(buf.iter().all(|&b| b == 0), "wiped, len {len}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn partial_blocks_read_and_write_exactly_their_bytes() {
+        for n in 0..=16 {
+            let src: Vec<u8> = (1..=n as u8).collect();
+            let mut expect = [0u8; 16];
+            expect[..n].copy_from_slice(&src);
+            assert_eq!(
+                super::read_partial(&src),
+                u128::from_le_bytes(expect),
+                "read {n}"
+            );
+            // Bytes beyond `n` in the value must not be written.
+            let junk = u128::MAX.checked_shl(8 * n as u32).unwrap_or(0);
+            let mut dst = [0xeeu8; 18];
+            super::write_partial(&mut dst[1..1 + n], u128::from_le_bytes(expect) | junk);
+            assert_eq!(&dst[1..1 + n], &src[..], "write {n}");
+            assert!(
+                dst[0] == 0xee && dst[1 + n..].iter().all(|&b| b == 0xee),
+                "write {n} stays inside"
+            );
         }
     }
 
