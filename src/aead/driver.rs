@@ -1,6 +1,8 @@
 //! The shared GCM driver (SP 800-38D section 7): J0 for any IV length, AAD
 //! and length blocks, the partial last block, and the tag. Backends supply
-//! only the [`Kernel`] operations on whole blocks.
+//! only the [`Kernel`] operations on whole blocks, and may take over a whole
+//! message with a 96-bit IV ([`Kernel::seal_whole`] / [`Kernel::open_whole`]);
+//! the limits, the tag comparison and the wipe on failure stay here.
 
 use super::{wipe, Error, Kernel, MAX_AAD_LEN, MAX_NONCE_LEN, MAX_PLAINTEXT_LEN};
 use subtle::ConstantTimeEq;

@@ -555,129 +555,87 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// Seal, the groups: CTR over whole blocks with the GHASH of each group
-    /// of ciphertext stitched into the AES rounds of the next group, then
-    /// 8 more blocks stitched the same way with the last group's GHASH.
-    /// Returns the accumulator and two offsets into `buf`: the blocks before
-    /// `hashed` are absorbed, those from `hashed` to `done` are ciphertext
-    /// not hashed yet (at most [`STRIDE`] blocks), and the blocks from `done`
-    /// on are untouched (fewer than [`STRIDE`]; fewer than 8 after a group).
-    #[inline]
-    fn seal_groups<const R: usize>(
-        k: &Key,
-        counters: &mut __m256i,
-        acc: __m128i,
-        buf: &mut [u8],
-    ) -> (__m128i, usize, usize) {
-        const G: usize = 16 * STRIDE;
-        let mut a = acc;
-        // A local copy, so the counters stay in a register in the loop.
-        let mut cv = *counters;
-        let full = buf.len() / G * G;
-        if full == 0 {
-            *counters = cv;
-            return (a, 0, 0);
-        }
-        let (main, rest) = buf.split_at_mut(full);
-        ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
-        for g in 1..full / G {
-            // The previous group (ciphertext, hashed now) and this one:
-            // fixed-size views, so no bounds checks split the schedule.
-            let (done, todo) = main.split_at_mut(g * G);
-            let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
-            let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
-            // Key loads stay in the loop (from L1) instead of being
-            // hoisted into registers: that pressure made LLVM serialize
-            // the AES chains (see asm-notes/vaes-avx2.md).
-            let k = core::hint::black_box(k);
-            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
-            a = stitched!(k, R, &mut x, prev, a);
-            xor_into(cur, &x);
-        }
-        if rest.len() < 128 {
-            *counters = cv;
-            return (a, full - G, full);
-        }
-        // 8 more blocks: their AES stitched with the last group's GHASH.
-        let prev: &[u8; G] = main[full - G..].try_into().unwrap();
-        let eight: &mut [u8; 128] = (&mut rest[..128]).try_into().unwrap();
-        let k = core::hint::black_box(k);
-        let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
-        a = stitched!(k, R, &mut x, prev, a);
-        xor_into(eight, &x);
-        *counters = cv;
-        (a, full, full + 128)
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// Seal of whole blocks (the [`Kernel::seal_blocks`] contract).
+    /// Seal: CTR over whole blocks with the GHASH of each group of
+    /// ciphertext stitched into the AES rounds of the next group.
     fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        const G: usize = 16 * STRIDE;
+        let mut a = acc_load(*acc);
         let mut cv = counter_pair(ctr);
         let nblocks = buf.len() / 16;
-        let (a, hashed, done) = seal_groups::<R>(k, &mut cv, acc_load(*acc), buf);
-        let (head, rest) = buf.split_at_mut(done);
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
+        if !main.is_empty() {
+            ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
+            for g in 1..main.len() / G {
+                // The previous group (ciphertext, hashed now) and this one:
+                // fixed-size views, so no bounds checks split the schedule.
+                let (done, todo) = main.split_at_mut(g * G);
+                let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
+                let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
+                // Key loads stay in the loop (from L1) instead of being
+                // hoisted into registers: that pressure made LLVM serialize
+                // the AES chains (see asm-notes/vaes-avx2.md).
+                let k = core::hint::black_box(k);
+                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+                a = stitched!(k, R, &mut x, prev, a);
+                xor_into(cur, &x);
+            }
+        }
+        // The last group's ciphertext, not hashed yet.
+        let mut pending: &[u8] = &main[main.len().saturating_sub(G)..];
+        let mut rest = rest;
+        if pending.len() == G && rest.len() >= 128 {
+            // 8 more blocks: their AES stitched with the pending GHASH.
+            let (eight, tail) = rest.split_at_mut(128);
+            let prev: &[u8; G] = pending.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, prev, a);
+            xor_into(eight, &x);
+            pending = eight;
+            rest = tail;
+        }
         // AES of the last blocks first, so it overlaps the pending GHASH.
         ctr_blocks::<R>(k, &mut cv, rest);
-        let a = ghash_upto16(k, a, &head[hashed..]);
-        let a = ghash_upto16(k, a, rest);
+        a = ghash_upto16(k, a, pending);
+        a = ghash_upto16(k, a, rest);
         *acc = acc_store(a);
         advance(ctr, nblocks);
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// Open, the groups: the GHASH of each group of ciphertext stitched into
-    /// the AES rounds of its own keystream, then the XOR; then 8 more blocks
-    /// the same way. Returns the accumulator and the offset up to which
-    /// `buf` is hashed and decrypted (fewer than [`STRIDE`] blocks remain;
-    /// fewer than 8 after a group). Without a full group nothing is done,
-    /// as in [`seal_groups`], so the AAD can still join the last GHASH.
-    #[inline]
-    fn open_groups<const R: usize>(
-        k: &Key,
-        counters: &mut __m256i,
-        acc: __m128i,
-        buf: &mut [u8],
-    ) -> (__m128i, usize) {
+    /// Open: GHASH of each group of ciphertext stitched into the AES rounds
+    /// of its own keystream, then the XOR.
+    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
         const G: usize = 16 * STRIDE;
-        let mut a = acc;
-        // A local copy, so the counters stay in a register in the loop.
-        let mut cv = *counters;
-        let full = buf.len() / G * G;
-        for chunk in buf[..full].chunks_exact_mut(G) {
+        let mut a = acc_load(*acc);
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
+        for chunk in main.chunks_exact_mut(G) {
             // A fixed-size view, so no bounds checks split the schedule.
             let cur: &mut [u8; G] = chunk.try_into().unwrap();
-            // As in `seal_groups`: key loads stay in the loop.
+            // As in `seal_impl`: key loads stay in the loop.
             let k = core::hint::black_box(k);
             let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
             a = stitched!(k, R, &mut x, &*cur, a);
             xor_into(cur, &x);
         }
-        if full == 0 || buf.len() - full < 128 {
-            *counters = cv;
-            return (a, full);
+        let mut rest = rest;
+        if rest.len() >= 128 {
+            // 8 more blocks, stitched the same way.
+            let (eight, tail) = rest.split_at_mut(128);
+            let text: &mut [u8; 128] = eight.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, &*text, a);
+            xor_into(text, &x);
+            rest = tail;
         }
-        // 8 more blocks, stitched the same way.
-        let text: &mut [u8; 128] = (&mut buf[full..full + 128]).try_into().unwrap();
-        let k = core::hint::black_box(k);
-        let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
-        a = stitched!(k, R, &mut x, &*text, a);
-        xor_into(text, &x);
-        *counters = cv;
-        (a, full + 128)
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// Open of whole blocks (the [`Kernel::open_blocks`] contract).
-    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
-        let mut cv = counter_pair(ctr);
-        let nblocks = buf.len() / 16;
-        let (a, done) = open_groups::<R>(k, &mut cv, acc_load(*acc), buf);
-        let rest = &mut buf[done..];
-        let a = ghash_upto16(k, a, rest);
-        ctr_blocks::<R>(k, &mut cv, rest);
+        if !rest.is_empty() {
+            a = ghash_upto16(k, a, rest);
+            ctr_blocks::<R>(k, &mut cv, rest);
+        }
         *acc = acc_store(a);
         advance(ctr, nblocks);
     }
@@ -919,17 +877,31 @@ vaes_avx2_features!(enable!(
             acc = ghash_aad(k, aad);
         }
 
-        // Whole groups; `from` is where the unhashed blocks start, `done`
-        // where the untouched ones do.
+        // Whole groups of STRIDE blocks and the 8-block step after them
+        // through the bulk kernels (their loops compile best as they are;
+        // see asm-notes/vaes-avx2.md); `done` is where the blocks left for
+        // the last step start.
         let mut cv = first_counters(j0);
-        let (mut from, mut done) = (0, 0);
+        let mut done = 0;
         if body.len() >= 16 * STRIDE {
-            if SEAL {
-                (acc, from, done) = seal_groups::<R>(k, &mut cv, acc, body);
+            let full = body.len() / (16 * STRIDE) * (16 * STRIDE);
+            done = if body.len() - full >= 128 {
+                full + 128
             } else {
-                (acc, done) = open_groups::<R>(k, &mut cv, acc, body);
-                from = done;
+                full
+            };
+            // inc32(J0) (SP 800-38D 7.1 step 3).
+            let mut ctr = [0u8; 16];
+            ctr[..12].copy_from_slice(iv);
+            ctr[12..].copy_from_slice(&2u32.to_be_bytes());
+            let mut a = acc_store(acc);
+            if SEAL {
+                seal_impl::<R>(k, &mut ctr, &mut a, &mut body[..done]);
+            } else {
+                open_impl::<R>(k, &mut ctr, &mut a, &mut body[..done]);
             }
+            acc = acc_load(a);
+            cv = counter_pair(&ctr);
         }
         let mut tail_block = None;
         if SEAL {
@@ -946,10 +918,10 @@ vaes_avx2_features!(enable!(
             tail_block = Some(bswap128(c));
         }
 
-        // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[from..] ||
+        // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[done..] ||
         // [partial block] || length block, times H^n..H^1, one reduction;
         // leading blocks beyond POWERS are hashed ahead.
-        let mut data: &[u8] = &body[from..];
+        let mut data: &[u8] = &body[done..];
         let leads = usize::from(lead.is_some());
         if data.len() / 16 + leads + singles > POWERS {
             debug_assert!(lead.is_none());
