@@ -9,6 +9,12 @@
 //! sums the unreduced 256-bit products and reduces once (SP 800-38D 6.4:
 //! `Y_i = (Y_{i-1} ^ X_i) * H` unrolled over a group of blocks).
 //!
+//! Records with a 96-bit IV take one call from J0 to the tag
+//! ([`Kernel::seal_whole`] / [`Kernel::open_whole`], `whole_impl` below):
+//! E(K, J0) and the partial block's keystream in one AES pair, the bulk loop
+//! for the groups, and the AAD (when short), the blocks left, the partial
+//! block and the length block under a single GHASH reduction.
+//!
 //! ## Bit order and the reduction
 //!
 //! GHASH (SP 800-38D 6.3) reads bit 0 of a block, the most significant bit of
