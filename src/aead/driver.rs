@@ -1,6 +1,8 @@
 //! The shared GCM driver (SP 800-38D section 7): J0 for any IV length, AAD
 //! and length blocks, the partial last block, and the tag. Backends supply
-//! only the [`Kernel`] operations on whole blocks.
+//! only the [`Kernel`] operations on whole blocks, and may take over a whole
+//! message with a 96-bit IV ([`Kernel::seal_whole`] / [`Kernel::open_whole`]);
+//! the limits, the tag comparison and the wipe on failure stay here.
 
 use super::{wipe, Error, Kernel, MAX_AAD_LEN, MAX_NONCE_LEN, MAX_PLAINTEXT_LEN};
 use subtle::ConstantTimeEq;
@@ -102,6 +104,11 @@ pub(crate) fn seal<K: Kernel>(
     buf: &mut [u8],
 ) -> Result<[u8; 16], Error> {
     check_lengths(nonce.len(), aad.len(), buf.len())?;
+    if let Ok(iv) = <&[u8; 12]>::try_from(nonce) {
+        if let Some(tag) = k.seal_whole(iv, aad, buf) {
+            return Ok(tag);
+        }
+    }
     let j0 = j0(k, nonce);
     let mut ctr = j0;
     inc32(&mut ctr);
@@ -133,6 +140,24 @@ pub(crate) fn open<K: Kernel>(
 ) -> Result<(), Error> {
     check_tag_len(tag.len())?;
     check_lengths(nonce.len(), aad.len(), buf.len())?;
+    let whole = <&[u8; 12]>::try_from(nonce)
+        .ok()
+        .and_then(|iv| k.open_whole(iv, aad, buf));
+    let expected = match whole {
+        Some(expected) => expected,
+        None => open_generic(k, nonce, aad, buf),
+    };
+    if bool::from(expected[..tag.len()].ct_eq(tag)) {
+        Ok(())
+    } else {
+        wipe(buf);
+        Err(Error::Authentication)
+    }
+}
+
+/// Decrypts `buf` in place through the [`Kernel`] block operations and
+/// returns the full expected tag (any IV length).
+fn open_generic<K: Kernel>(k: &K, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
     let j0 = j0(k, nonce);
     let mut ctr = j0;
     inc32(&mut ctr);
@@ -150,13 +175,7 @@ pub(crate) fn open<K: Kernel>(
             *b ^= s;
         }
     }
-    let expected = finish(k, acc, &j0, aad.len(), buf.len());
-    if bool::from(expected[..tag.len()].ct_eq(tag)) {
-        Ok(())
-    } else {
-        wipe(buf);
-        Err(Error::Authentication)
-    }
+    finish(k, acc, &j0, aad.len(), buf.len())
 }
 
 #[cfg(test)]

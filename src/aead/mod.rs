@@ -189,6 +189,22 @@ pub(crate) trait Kernel {
         self.ghash(acc, buf);
         self.ctr32(ctr, buf);
     }
+
+    /// Optional whole-message path for a 96-bit IV (J0 = IV || 0^31 || 1,
+    /// SP 800-38D 7.1 step 2): encrypts `buf` (lengths already checked by the
+    /// driver) and returns the full 16-byte tag, or `None`, without touching
+    /// `buf`, when the backend leaves the work to the shared driver.
+    fn seal_whole(&self, _nonce: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+        None
+    }
+
+    /// Optional whole-message path for a 96-bit IV, the counterpart of
+    /// [`Kernel::seal_whole`] (SP 800-38D 7.2): decrypts `buf` and returns the
+    /// full expected tag, or `None`, without touching `buf`. The driver
+    /// compares the tag and zeroes `buf` on a mismatch.
+    fn open_whole(&self, _nonce: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+        None
+    }
 }
 
 /// The expanded key of the chosen backend. Variants differ in size; boxing

@@ -9,6 +9,12 @@
 //! sums the unreduced 256-bit products and reduces once (SP 800-38D 6.4:
 //! `Y_i = (Y_{i-1} ^ X_i) * H` unrolled over a group of blocks).
 //!
+//! Records with a 96-bit IV take one call from J0 to the tag
+//! ([`Kernel::seal_whole`] / [`Kernel::open_whole`], `whole_impl` below):
+//! E(K, J0) and the partial block's keystream in one AES pair, the bulk loop
+//! for the groups, and the AAD (when short), the blocks left, the partial
+//! block and the length block under a single GHASH reduction.
+//!
 //! ## Bit order and the reduction
 //!
 //! GHASH (SP 800-38D 6.3) reads bit 0 of a block, the most significant bit of
@@ -479,11 +485,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     fn ghash_impl(k: &Key, acc: &mut u128, blocks: &[u8]) {
-        let mut a = acc_load(*acc);
-        for chunk in blocks.chunks(16 * POWERS) {
-            a = ghash_upto16(k, a, chunk);
-        }
-        *acc = acc_store(a);
+        *acc = acc_store(ghash_chunks(k, acc_load(*acc), blocks));
     }
 ));
 
@@ -645,6 +647,346 @@ vaes_avx2_features!(enable!(
     }
 ));
 
+// ---------------------------------------------------------------------------
+// Whole messages with a 96-bit IV: J0, AAD, blocks, partial block, length
+// block and tag in one call (SP 800-38D 7.1 and 7.2), so a short record
+// costs one AES batch and one reduction instead of a kernel call per step.
+//
+// ```text
+//   J0 = IV || 0^31 || 1        counters inc32(J0) = IV || 2, 3, ...
+//   one register pair:  [ J0 | IV || (2 + n) ]  ->  E(K, J0) for the tag,
+//                                                   keystream of the partial block
+//   GHASH: groups of 16 stitched as above, then one sum over
+//          [AAD block, when short] || blocks not hashed yet || partial block || length block
+//          times H^k..H^1 with a single reduction
+//   T  = E(K, J0) ^ S
+// ```
+
+/// Masks for a partial block: the 16 bytes at `16 - n` keep the first `n`.
+static TAIL_MASK: [u8; 32] = {
+    let mut m = [0u8; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
+
+vaes_avx2_features!(enable!(
+    /// Byte reversal of one block: GCM block order <-> register form.
+    #[inline]
+    fn bswap128(v: __m128i) -> __m128i {
+        _mm_shuffle_epi8(v, _mm256_castsi256_si128(bswap_mask()))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// J0 = IV || 0^31 || 1 (SP 800-38D 7.1 step 2) in block byte order,
+    /// built without reading past the 12-byte IV.
+    #[inline]
+    fn j0_block(iv: &[u8; 12]) -> __m128i {
+        let lo = u64::from_le_bytes([iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7]]);
+        let hi = u64::from_le_bytes([iv[8], iv[9], iv[10], iv[11], 0, 0, 0, 1]);
+        _mm_set_epi64x(hi as i64, lo as i64)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The counter block with the same upper 96 bits as `j0` and the 32-bit
+    /// counter field `c` (big-endian, SP 800-38D 6.2).
+    #[inline]
+    fn with_counter(j0: __m128i, c: u32) -> __m128i {
+        _mm_insert_epi32::<3>(j0, i32::from_ne_bytes(c.to_be_bytes()))
+    }
+));
+
+/// The `n <= 16` bytes of `part` zero-padded to a block (the 0^v and 0^u
+/// of SP 800-38D 7.1 step 5), as the little-endian `u128` of the block,
+/// without reading past the slice: two overlapping loads of 8, 4 or 1 bytes
+/// (no byte copy through memory, whose narrow stores a 16-byte load could
+/// not forward from).
+#[inline(always)]
+fn read_partial(part: &[u8]) -> u128 {
+    let n = part.len();
+    if n >= 8 {
+        let lo = u64::from_le_bytes(part[..8].try_into().unwrap());
+        let hi = u64::from_le_bytes(part[n - 8..].try_into().unwrap());
+        u128::from(lo) | u128::from(hi) << (8 * (n - 8))
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes(part[..4].try_into().unwrap());
+        let hi = u32::from_le_bytes(part[n - 4..].try_into().unwrap());
+        u128::from(lo) | u128::from(hi) << (8 * (n - 4))
+    } else if n > 0 {
+        u128::from(part[0])
+            | u128::from(part[n / 2]) << (8 * (n / 2))
+            | u128::from(part[n - 1]) << (8 * (n - 1))
+    } else {
+        0
+    }
+}
+
+/// Writes the first `part.len() <= 16` bytes of the little-endian `v` into
+/// `part`, without writing past the slice (overlapping stores, as in
+/// [`read_partial`]).
+#[inline(always)]
+fn write_partial(part: &mut [u8], v: u128) {
+    let n = part.len();
+    if n >= 8 {
+        part[n - 8..].copy_from_slice(&((v >> (8 * (n - 8))) as u64).to_le_bytes());
+        part[..8].copy_from_slice(&(v as u64).to_le_bytes());
+    } else if n >= 4 {
+        part[n - 4..].copy_from_slice(&((v >> (8 * (n - 4))) as u32).to_le_bytes());
+        part[..4].copy_from_slice(&(v as u32).to_le_bytes());
+    } else if n > 0 {
+        part[n - 1] = (v >> (8 * (n - 1))) as u8;
+        part[n / 2] = (v >> (8 * (n / 2))) as u8;
+        part[0] = v as u8;
+    }
+}
+
+vaes_avx2_features!(enable!(
+    /// [`read_partial`] into a register.
+    #[inline]
+    fn load_partial(part: &[u8]) -> __m128i {
+        let v = read_partial(part);
+        _mm_set_epi64x((v >> 64) as i64, v as i64)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// [`write_partial`] from a register.
+    #[inline]
+    fn store_partial(part: &mut [u8], v: __m128i) {
+        let lo = _mm_cvtsi128_si64(v) as u64;
+        let hi = _mm_extract_epi64::<1>(v) as u64;
+        write_partial(part, u128::from(hi) << 64 | u128::from(lo));
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of whole blocks from `acc`, up to [`POWERS`] per reduction.
+    /// (Kept out of line, so the short-record path it branches around stays
+    /// small enough for LLVM to inline.)
+    #[inline(never)]
+    fn ghash_chunks(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+        let mut a = acc;
+        for chunk in data.chunks(16 * POWERS) {
+            a = ghash_upto16(k, a, chunk);
+        }
+        a
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of the AAD zero-padded to whole blocks (SP 800-38D 7.1 step 5).
+    /// (Kept out of line, so the short-record path it branches around stays
+    /// small enough for LLVM to inline.)
+    #[inline(never)]
+    fn ghash_aad(k: &Key, aad: &[u8]) -> __m128i {
+        let whole = aad.len() & !15;
+        let mut a = ghash_chunks(k, _mm_setzero_si128(), &aad[..whole]);
+        if whole < aad.len() {
+            let b = read_partial(&aad[whole..]).to_le_bytes();
+            a = ghash_upto16(k, a, &b);
+        }
+        a
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Absorbs one register pair into the unreduced sums, times the key
+    /// powers at `h_powers[*p]`, `h_powers[*p + 1]`; the accumulator in
+    /// `carry` joins the first pair (low half) and is cleared.
+    #[inline]
+    fn absorb_pair(k: &Key, s: &mut Wide, carry: &mut __m256i, p: &mut usize, d: __m256i) {
+        let d = _mm256_xor_si256(d, *carry);
+        *carry = _mm256_setzero_si256();
+        wide_mul_add(
+            s,
+            d,
+            load_pair(&k.h_powers, *p),
+            load_pair(&k.h_karatsuba, *p),
+        );
+        *p += 2;
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The length block [len(A)]_64 || [len(C)]_64 (bit lengths, SP 800-38D
+    /// 7.1 step 5) in register form.
+    #[inline]
+    fn len_block(aad_len: usize, text_len: usize) -> __m128i {
+        _mm_set_epi64x((aad_len as u64 * 8) as i64, (text_len as u64 * 8) as i64)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes).
+    #[inline]
+    fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
+        let mut tag = [0u8; 16];
+        // SAFETY: `tag` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(tag.as_mut_ptr().cast(), _mm_xor_si128(bswap128(s), ek_j0)) };
+        tag
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The first counter pair [inc32(J0), inc32(inc32(J0))] in byte-swapped form.
+    #[inline]
+    fn first_counters(j0: __m128i) -> __m256i {
+        let c = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0), bswap_mask());
+        _mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Seal (`SEAL`) or open with a 96-bit IV, start to tag, in place;
+    /// returns the full tag (on open the expected one: the driver compares
+    /// it and wipes `buf` on a mismatch). One function, so LLVM sees the
+    /// short-record path whole: the partial block and the last GHASH are
+    /// written out here rather than in helpers it would not inline.
+    fn whole_impl<const R: usize, const SEAL: bool>(
+        k: &Key,
+        iv: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> [u8; 16] {
+        let text_len = buf.len();
+        let nblocks = text_len / 16;
+        let j0 = j0_block(iv);
+        // E(K, J0) and the partial block's keystream (its counter is inc32
+        // applied 1 + nblocks times): one AES chain on one register pair,
+        // independent of the data, so it overlaps everything else.
+        let last = with_counter(j0, 2u32.wrapping_add(nblocks as u32));
+        let mut x = [_mm256_xor_si256(
+            _mm256_set_m128i(last, j0),
+            bcast(&k.round_keys[0]),
+        )];
+        aes_rounds::<R, 1>(k, &mut x);
+        let ek_j0 = _mm256_castsi256_si128(x[0]);
+        let tail_ks = _mm256_extracti128_si256::<1>(x[0]);
+
+        let (body, tail) = buf.split_at_mut(16 * nblocks);
+        // Blocks of the last GHASH after the ones of `body`: the partial
+        // block and the length block.
+        let singles = usize::from(!tail.is_empty()) + 1;
+        // AAD of one block, with a record short enough that everything fits
+        // one reduction, joins the last GHASH as its first block ("lead");
+        // other AAD is hashed now.
+        let mut acc = _mm_setzero_si128();
+        let mut lead = None;
+        if !aad.is_empty() && aad.len() <= 16 && nblocks + singles < POWERS {
+            lead = Some(bswap128(load_partial(aad)));
+        } else {
+            acc = ghash_aad(k, aad);
+        }
+
+        // Whole groups of STRIDE blocks and the 8-block step after them
+        // through the bulk kernels (their loops compile best as they are;
+        // see asm-notes/vaes-avx2.md); `done` is where the blocks left for
+        // the last step start.
+        let mut cv = first_counters(j0);
+        let mut done = 0;
+        if body.len() >= 16 * STRIDE {
+            let full = body.len() / (16 * STRIDE) * (16 * STRIDE);
+            done = if body.len() - full >= 128 {
+                full + 128
+            } else {
+                full
+            };
+            // inc32(J0) (SP 800-38D 7.1 step 3).
+            let mut ctr = [0u8; 16];
+            ctr[..12].copy_from_slice(iv);
+            ctr[12..].copy_from_slice(&2u32.to_be_bytes());
+            let mut a = acc_store(acc);
+            if SEAL {
+                seal_impl::<R>(k, &mut ctr, &mut a, &mut body[..done]);
+            } else {
+                open_impl::<R>(k, &mut ctr, &mut a, &mut body[..done]);
+            }
+            acc = acc_load(a);
+            cv = counter_pair(&ctr);
+        }
+        let mut tail_block = None;
+        if SEAL {
+            ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+            if !tail.is_empty() {
+                let c = _mm_xor_si128(load_partial(tail), tail_ks);
+                store_partial(tail, c);
+                let mask = load16(&TAIL_MASK, 16 - tail.len());
+                tail_block = Some(bswap128(_mm_and_si128(c, mask)));
+            }
+        } else if !tail.is_empty() {
+            let c = load_partial(tail);
+            store_partial(tail, _mm_xor_si128(c, tail_ks));
+            tail_block = Some(bswap128(c));
+        }
+
+        // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[done..] ||
+        // [partial block] || length block, times H^n..H^1, one reduction;
+        // leading blocks beyond POWERS are hashed ahead.
+        let mut data: &[u8] = &body[done..];
+        let leads = usize::from(lead.is_some());
+        if data.len() / 16 + leads + singles > POWERS {
+            debug_assert!(lead.is_none());
+            let (ahead, rest) = data.split_at(16 * (data.len() / 16 + singles - POWERS));
+            acc = ghash_chunks(k, acc, ahead);
+            data = rest;
+        }
+        let mut p = POWERS - (data.len() / 16 + leads + singles);
+        let mut carry = _mm256_zextsi128_si256(acc);
+        let mut s = wide_zero();
+        let mut at = 0;
+        let mut odd = None;
+        if let Some(l) = lead {
+            if data.is_empty() {
+                odd = Some(l);
+            } else {
+                let d = _mm256_set_m128i(bswap128(load16(data, 0)), l);
+                absorb_pair(k, &mut s, &mut carry, &mut p, d);
+                at = 16;
+            }
+        }
+        let bs = bswap_mask();
+        while data.len() - at >= 32 {
+            let d = _mm256_shuffle_epi8(load32(data, at), bs);
+            absorb_pair(k, &mut s, &mut carry, &mut p, d);
+            at += 32;
+        }
+        if at < data.len() {
+            odd = Some(bswap128(load16(data, at)));
+        }
+        let len = len_block(aad.len(), text_len);
+        let mut len_alone = true;
+        match (odd, tail_block) {
+            (Some(o), Some(t)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(t, o));
+            }
+            (Some(b), None) | (None, Some(b)) => {
+                absorb_pair(k, &mut s, &mut carry, &mut p, _mm256_set_m128i(len, b));
+                len_alone = false;
+            }
+            (None, None) => {}
+        }
+        if len_alone {
+            // The length block times H^1, in the low half.
+            debug_assert_eq!(p, POWERS - 1);
+            let d = _mm256_xor_si256(_mm256_zextsi128_si256(len), carry);
+            let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
+            let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
+            wide_mul_add(&mut s, d, h, hk);
+        }
+        let tag = make_tag(wide_finish(s), ek_j0);
+        if !SEAL {
+            // Decrypt after the GHASH has read the ciphertext.
+            ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+        }
+        tag
+    }
+));
+
 /// The accumulator (a byte-reflected register value) into a register.
 #[inline(always)]
 fn acc_load(acc: u128) -> __m128i {
@@ -727,6 +1069,28 @@ impl Kernel for Key {
             }
         }
     }
+
+    fn seal_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        Some(unsafe {
+            match self.rounds {
+                10 => whole_impl::<10, true>(self, iv, aad, buf),
+                12 => whole_impl::<12, true>(self, iv, aad, buf),
+                _ => whole_impl::<14, true>(self, iv, aad, buf),
+            }
+        })
+    }
+
+    fn open_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        Some(unsafe {
+            match self.rounds {
+                10 => whole_impl::<10, false>(self, iv, aad, buf),
+                12 => whole_impl::<12, false>(self, iv, aad, buf),
+                _ => whole_impl::<14, false>(self, iv, aad, buf),
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -798,6 +1162,80 @@ mod tests {
                 let offset = rng.gen_range(0..16);
                 compare(&mut rng, &key, &nonce, len, aad_len, offset);
             }
+        }
+    }
+
+    /// The whole-message path (96-bit IV): every length 0..=600 (no tail
+    /// and every tail length, short records whose AAD joins the last GHASH,
+    /// and the first groups) at every alignment offset, AAD lengths around
+    /// the one-block cut, against `portable`, both directions; plus a
+    /// tampered ciphertext byte (the partial block included) and a
+    /// truncated tag.
+    #[test]
+    fn whole_message_path_every_length_to_600_at_every_offset() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let aad_lens = [13, 0, 16, 17, 1, 32, 45, 15];
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let fast = AesGcm::with_backend(&key, Backend::VaesAvx2).unwrap();
+            for len in 0..=600 {
+                for offset in 0..16 {
+                    let aad_len = aad_lens[(len + offset) % aad_lens.len()];
+                    let nonce: [u8; 12] = rng.gen();
+                    compare(&mut rng, &key, &nonce, len, aad_len, offset);
+                    if len == 0 {
+                        continue;
+                    }
+                    // A flipped ciphertext bit (the last byte: the partial
+                    // block when there is one) must fail and wipe.
+                    let mut aad = vec![0u8; aad_len];
+                    rng.fill_bytes(&mut aad);
+                    let mut storage = vec![0u8; len + offset];
+                    rng.fill_bytes(&mut storage);
+                    let buf = &mut storage[offset..];
+                    let tag = fast.seal_in_place_detached(&nonce, &aad, buf).unwrap();
+                    let mut short = buf.to_vec();
+                    fast.open_in_place_detached(&nonce, &aad, &mut short, &tag[..12])
+                        .unwrap();
+                    let at = if rng.gen() {
+                        len - 1
+                    } else {
+                        rng.gen_range(0..len)
+                    };
+                    buf[at] ^= 1 << rng.gen_range(0..8);
+                    assert!(fast
+                        .open_in_place_detached(&nonce, &aad, buf, &tag)
+                        .is_err());
+                    assert!(buf.iter().all(|&b| b == 0), "wiped, len {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn partial_blocks_read_and_write_exactly_their_bytes() {
+        for n in 0..=16 {
+            let src: Vec<u8> = (1..=n as u8).collect();
+            let mut expect = [0u8; 16];
+            expect[..n].copy_from_slice(&src);
+            assert_eq!(
+                super::read_partial(&src),
+                u128::from_le_bytes(expect),
+                "read {n}"
+            );
+            // Bytes beyond `n` in the value must not be written.
+            let junk = u128::MAX.checked_shl(8 * n as u32).unwrap_or(0);
+            let mut dst = [0xeeu8; 18];
+            super::write_partial(&mut dst[1..1 + n], u128::from_le_bytes(expect) | junk);
+            assert_eq!(&dst[1..1 + n], &src[..], "write {n}");
+            assert!(
+                dst[0] == 0xee && dst[1 + n..].iter().all(|&b| b == 0xee),
+                "write {n} stays inside"
+            );
         }
     }
 
