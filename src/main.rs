@@ -1,5 +1,7 @@
 //! The `sealwire` command line.
 
+mod speed;
+
 use clap::{Parser, Subcommand};
 use sealwire::aead::Backend;
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ enum Command {
         #[arg(long)]
         vectors: Option<PathBuf>,
     },
+    /// Measure AES-GCM throughput of every backend (and, with --peers, other libraries).
+    Speed(speed::SpeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Backends => backends(),
         Command::Selftest { backend, vectors } => selftest(backend.as_deref(), vectors),
+        Command::Speed(args) => speed::run(args),
     }
 }
 
