@@ -13,3 +13,8 @@
 pub mod cpu;
 pub mod aead;
 pub mod cavp;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -174,7 +174,9 @@ pub(crate) trait Kernel {
     }
 }
 
-/// The expanded key of the chosen backend.
+/// The expanded key of the chosen backend. Variants differ in size; boxing
+/// would put a pointer chase on every seal and open, so they stay inline.
+#[allow(clippy::large_enum_variant)]
 enum KeyImpl {
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
@@ -191,7 +193,7 @@ pub struct AesGcm {
 impl fmt::Debug for AesGcm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AesGcm")
-            .field("backend", &self.backend())
+            .field("backend", &self.backend().name())
             .field("key_bits", &(self.key_len * 8))
             .finish_non_exhaustive()
     }
