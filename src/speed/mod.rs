@@ -37,22 +37,37 @@ pub struct SpeedArgs {
     #[arg(long = "backend", value_name = "NAME")]
     backend: Vec<String>,
     /// Record sizes in bytes, comma separated (1 to 16777216).
-    #[arg(long, value_name = "LIST", default_value = DEFAULT_SIZES)]
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_SIZES, allow_hyphen_values = true)]
     sizes: String,
     /// AES key size in bits: 128 or 256.
-    #[arg(long, value_name = "BITS", default_value = "128")]
+    #[arg(
+        long,
+        value_name = "BITS",
+        default_value = "128",
+        allow_hyphen_values = true
+    )]
     key: String,
     /// What to measure: seal, open or both.
     #[arg(long, value_name = "OP", default_value = "seal")]
     op: String,
     /// Connections per round, each with its own key, one record each (the batch path).
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
     connections: String,
     /// Spread each round's connections over N threads (the parallel batch path).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     threads: Option<String>,
     /// Measuring time per table cell, in seconds.
-    #[arg(long, value_name = "S", default_value = "0.5")]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value = "0.5",
+        allow_hyphen_values = true
+    )]
     seconds: String,
     /// Also measure ring, aws-lc-rs, RustCrypto aes-gcm and OpenSSL (needs the `peers` feature).
     #[arg(long)]
@@ -215,10 +230,12 @@ fn build_rows(
         let fp = row.fingerprint()?;
         match &reference {
             None => reference = Some((row.engine.label(), fp)),
-            Some((name, r)) if *r != fp => return Err(format!(
+            Some((name, r)) if *r != fp => {
+                return Err(format!(
                 "{} and {name} disagree on a {size}-byte record: refusing to time a wrong result",
                 row.engine.label()
-            )),
+            ))
+            }
             Some(_) => {}
         }
     }
