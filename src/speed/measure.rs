@@ -68,7 +68,7 @@ impl Engine {
     fn key(self, key: &[u8]) -> Result<Key, String> {
         match self {
             Engine::Sealwire(b) => AesGcm::with_backend(key, b)
-                .map(Key::Sealwire)
+                .map(|k| Key::Sealwire(Box::new(k)))
                 .map_err(|e| format!("{}: {e}", b.name())),
             #[cfg(feature = "peers")]
             Engine::Peer(p) => p.key(key).map(Key::Peer),
@@ -77,8 +77,10 @@ impl Engine {
 }
 
 /// An expanded key of any row.
+///
+/// Boxed like every peer's key, so all rows reach their key the same way.
 enum Key {
-    Sealwire(AesGcm),
+    Sealwire(Box<AesGcm>),
     #[cfg(feature = "peers")]
     Peer(PeerKey),
 }

@@ -60,7 +60,7 @@ impl Peer {
                     n => return Err(fail(&format!("no {}-bit AES-GCM", n * 8))),
                 };
                 let k = ring::aead::UnboundKey::new(alg, key).map_err(|e| fail(&e))?;
-                Ok(PeerKey::Ring(ring::aead::LessSafeKey::new(k)))
+                Ok(PeerKey::Ring(Box::new(ring::aead::LessSafeKey::new(k))))
             }
             Peer::AwsLc => {
                 let alg = match key.len() {
@@ -69,7 +69,9 @@ impl Peer {
                     n => return Err(fail(&format!("no {}-bit AES-GCM", n * 8))),
                 };
                 let k = aws_lc_rs::aead::UnboundKey::new(alg, key).map_err(|e| fail(&e))?;
-                Ok(PeerKey::AwsLc(aws_lc_rs::aead::LessSafeKey::new(k)))
+                Ok(PeerKey::AwsLc(Box::new(aws_lc_rs::aead::LessSafeKey::new(
+                    k,
+                ))))
             }
             Peer::AesGcmCrate => match key.len() {
                 16 => Ok(PeerKey::AesGcm128(Box::new(
@@ -106,12 +108,13 @@ fn locked_version(krate: &str) -> Option<&'static str> {
     LOCK[at..].split('"').next()
 }
 
-/// An expanded key of one peer.
+/// An expanded key of one peer (each boxed, so every row, sealwire's
+/// included, reaches its key through one pointer).
 pub enum PeerKey {
     /// ring.
-    Ring(ring::aead::LessSafeKey),
+    Ring(Box<ring::aead::LessSafeKey>),
     /// aws-lc-rs.
-    AwsLc(aws_lc_rs::aead::LessSafeKey),
+    AwsLc(Box<aws_lc_rs::aead::LessSafeKey>),
     /// aes-gcm, AES-128.
     AesGcm128(Box<aes_gcm::Aes128Gcm>),
     /// aes-gcm, AES-256.
