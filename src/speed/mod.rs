@@ -65,7 +65,7 @@ pub struct SpeedArgs {
     #[arg(
         long,
         value_name = "S",
-        default_value = "0.5",
+        default_value = "0.3",
         allow_hyphen_values = true
     )]
     seconds: String,
@@ -368,14 +368,14 @@ fn print_header(
     let ops: Vec<_> = config.ops.iter().map(|o| o.name()).collect();
     writeln!(
         out,
-        "sealwire speed: AES-{}-GCM {} throughput per backend{}, by TLS record size",
-        config.key_bits,
-        ops.join(" and "),
+        "sealwire speed: how fast each AES-GCM backend{} on this CPU can {} TLS records (AES-{}, GB/s by record size)",
         if config.engines.iter().any(|e| !e.is_sealwire()) {
             " and peer library"
         } else {
             ""
-        }
+        },
+        ops.join(" and "),
+        config.key_bits,
     )?;
     let batch = match (config.connections, config.threads) {
         (1, None) => "one record per call".to_string(),
