@@ -11,7 +11,7 @@ const H: f64 = 500.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 210.0;
 const TOP: f64 = 60.0;
-const BOTTOM: f64 = 60.0;
+const BOTTOM: f64 = 72.0;
 const COLORS: [&str; 10] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
     "#7f7f7f", "#bcbd22",
@@ -90,7 +90,8 @@ pub fn render(r: &Report) -> String {
         super::measure::REPS
     );
 
-    // Grid, ticks and tick labels.
+    // Grid, ticks and tick labels, with as many decimals as the step needs.
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let mut v = 0.0;
     while v <= ymax + step / 2.0 {
         let yy = y(v);
@@ -100,17 +101,21 @@ pub fn render(r: &Report) -> String {
             LEFT + pw,
             LEFT - 6.0,
             yy + 4.0,
-            super::table::gbps(v)
+            format!("{v:.decimals$}")
         );
         v += step;
     }
+    // A label too close to the previous one drops to a second line.
+    let mut last: Option<(f64, bool)> = None;
     for &s in sizes {
         let xx = x(s);
+        let low = matches!(last, Some((lx, false)) if xx - lx < 40.0);
+        last = Some((xx, low));
         let _ = writeln!(
             o,
             r##"<line x1="{xx:.1}" y1="{TOP}" x2="{xx:.1}" y2="{:.1}" stroke="#e0e0e0"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{s}</text>"##,
             TOP + ph,
-            TOP + ph + 18.0
+            TOP + ph + if low { 32.0 } else { 18.0 }
         );
     }
     let _ = writeln!(
