@@ -76,6 +76,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "  \"clock\": {{");
     let _ = writeln!(o, "    \"ghz\": {},", num(ghz));
     let _ = writeln!(o, "    \"method\": {},", string(&r.clock.method));
+    let _ = writeln!(o, "    \"cross_check_ghz\": {},", num(r.clock.check_ghz));
     let _ = writeln!(
         o,
         "    \"samples_ghz\": {}",

@@ -442,6 +442,9 @@ pub struct Clock {
     pub method: String,
     /// Every run's estimate in GHz.
     pub samples: Vec<f64>,
+    /// The estimate of a second chain (multiply-xor, 4 cycles a step on
+    /// x86_64): agreement with `ghz` supports the cycle counts assumed.
+    pub check_ghz: f64,
 }
 
 /// Iterations of the dependent chain per timing run: about a million
@@ -464,6 +467,19 @@ fn chain(mut x: u64, n: u64) -> u64 {
     x
 }
 
+/// `x <- x * x ^ k`, `n` times: a second serial chain (a 64-bit multiply,
+/// 3 cycles on current x86_64 cores, then an xor) to cross-check the first.
+#[inline(never)]
+fn square_chain(mut x: u64, k: u64, n: u64) -> u64 {
+    for _ in 0..n {
+        x = x.wrapping_mul(x) ^ k;
+    }
+    x
+}
+
+/// Cycles one iteration of [`square_chain`] takes on x86_64.
+const SQUARE_CYCLES_PER_ITER: f64 = 4.0;
+
 /// Measures the clock: a dependent chain of known length in cycles, timed
 /// with `base`. With thread CPU time the median run is the estimate; with
 /// wall time the fastest, the one least disturbed by other processes.
@@ -477,11 +493,30 @@ pub fn measure_clock(base: TimeBase) -> Clock {
             CHAIN_ITERS as f64 * CHAIN_CYCLES_PER_ITER / t.max(1e-9) / 1e9
         })
         .collect();
-    let mut sorted = samples.clone();
-    sorted.sort_by(f64::total_cmp);
-    let (ghz, pick) = match base {
-        TimeBase::ThreadCpu => (sorted[sorted.len() / 2], "median"),
-        TimeBase::Wall => (sorted[sorted.len() - 1], "fastest"),
+    let check: Vec<f64> = (0..CHAIN_RUNS)
+        .map(|_| {
+            let (_, t) = base.time(|| {
+                black_box(square_chain(
+                    black_box(3),
+                    black_box(0x9e37_79b9_7f4a_7c15),
+                    black_box(CHAIN_ITERS),
+                ))
+            });
+            CHAIN_ITERS as f64 * SQUARE_CYCLES_PER_ITER / t.max(1e-9) / 1e9
+        })
+        .collect();
+    let pick_of = |v: &[f64]| {
+        let mut sorted = v.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        match base {
+            TimeBase::ThreadCpu => sorted[sorted.len() / 2],
+            TimeBase::Wall => sorted[sorted.len() - 1],
+        }
+    };
+    let (ghz, check_ghz) = (pick_of(&samples), pick_of(&check));
+    let pick = match base {
+        TimeBase::ThreadCpu => "median",
+        TimeBase::Wall => "fastest",
     };
     samples.shrink_to_fit();
     Clock {
@@ -495,5 +530,6 @@ pub fn measure_clock(base: TimeBase) -> Clock {
             }
         ),
         samples,
+        check_ghz,
     }
 }
