@@ -97,11 +97,10 @@ pub fn render(r: &Report) -> String {
         let yy = y(v);
         let _ = writeln!(
             o,
-            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#e0e0e0"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#e0e0e0"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v:.decimals$}</text>"##,
             LEFT + pw,
             LEFT - 6.0,
             yy + 4.0,
-            format!("{v:.decimals$}")
         );
         v += step;
     }
