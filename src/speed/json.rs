@@ -154,3 +154,12 @@ pub fn render(r: &Report) -> String {
     o.push_str("  ]\n}\n");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strings_are_escaped() {
+        assert_eq!(super::string("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\u0001""#);
+        assert_eq!(super::num(f64::NAN), "null");
+    }
+}

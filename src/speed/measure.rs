@@ -533,3 +533,61 @@ pub fn measure_clock(base: TimeBase) -> Clock {
         check_ghz,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_interpolate() {
+        let s = Stats::new(vec![5.0, 1.0, 3.0, 2.0, 4.0], 1);
+        assert_eq!((s.q1, s.median, s.q3), (2.0, 3.0, 4.0));
+        assert!((s.spread_pct() - 100.0 / 3.0).abs() < 1e-9);
+        let s = Stats::new(vec![1.0, 2.0], 1);
+        assert_eq!((s.q1, s.median, s.q3), (1.25, 1.5, 1.75));
+    }
+
+    #[test]
+    fn aad_is_the_tls13_header() {
+        assert_eq!(tls13_aad(1024), [0x17, 0x03, 0x03, 0x04, 0x10]);
+    }
+
+    #[test]
+    fn open_rows_alternate_between_authentic_records() {
+        for op in [Op::Seal, Op::Open] {
+            let mut row = Row::new(&RowSpec {
+                engine: Engine::Sealwire(Backend::Portable),
+                key: vec![1; 16],
+                size: 33,
+                op,
+                connections: 3,
+                pool: None,
+            })
+            .unwrap();
+            assert_eq!(row.bytes_per_iter, 99);
+            row.run(5).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_wrong_tag_is_reported() {
+        let mut row = Row::new(&RowSpec {
+            engine: Engine::Sealwire(Backend::Portable),
+            key: vec![1; 16],
+            size: 16,
+            op: Op::Open,
+            connections: 1,
+            pool: None,
+        })
+        .unwrap();
+        row.conns[0].tags[1][0] ^= 1;
+        assert!(row.run(1).is_ok());
+        assert!(row.run(1).unwrap_err().contains("failed to open"));
+    }
+
+    #[test]
+    fn clock_is_plausible() {
+        let c = measure_clock(TimeBase::choose(false));
+        assert!(c.ghz > 0.1 && c.ghz < 10.0, "{c:?}");
+    }
+}

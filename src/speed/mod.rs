@@ -467,10 +467,16 @@ fn cpu_model() -> String {
 /// Today's UTC date and time as `YYYY-MM-DD HH:MM UTC` (civil-from-days of
 /// the proleptic Gregorian calendar).
 fn utc_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    date_of(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+/// `secs` after the Unix epoch as `YYYY-MM-DD HH:MM UTC`.
+fn date_of(secs: u64) -> String {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -486,4 +492,55 @@ fn utc_date() -> String {
         rem / 3600,
         rem % 3600 / 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_of(0), "1970-01-01 00:00 UTC");
+        assert_eq!(date_of(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(date_of(1_795_757_400), "2026-11-27 05:30 UTC");
+    }
+
+    fn args(extra: &[&str]) -> SpeedArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            a: SpeedArgs,
+        }
+        Wrap::parse_from(std::iter::once("speed").chain(extra.iter().copied())).a
+    }
+
+    #[test]
+    fn defaults_measure_every_available_backend() {
+        let c = parse(&args(&[])).unwrap();
+        let want: Vec<_> = Backend::available()
+            .into_iter()
+            .map(Engine::Sealwire)
+            .collect();
+        assert_eq!(c.engines, want);
+        assert_eq!(c.sizes, [16, 64, 256, 1024, 1420, 8192, 16384]);
+        assert_eq!(
+            (c.key_bits, c.ops.clone(), c.connections),
+            (128, vec![Op::Seal], 1)
+        );
+    }
+
+    #[test]
+    fn sizes_sorted_deduplicated_and_bounded() {
+        let c = parse(&args(&["--sizes", "64, 16,64,16777216"])).unwrap();
+        assert_eq!(c.sizes, [16, 64, 1 << 24]);
+        assert!(parse(&args(&["--sizes", "16777217"])).is_err());
+        assert!(parse(&args(&["--sizes", "0"])).is_err());
+    }
+
+    #[test]
+    fn repeated_backend_counts_once() {
+        let c = parse(&args(&["--backend", "portable", "--backend", "portable"])).unwrap();
+        assert_eq!(c.engines, [Engine::Sealwire(Backend::Portable)]);
+    }
 }

@@ -186,3 +186,14 @@ pub fn render(r: &Report) -> String {
     o.push_str("</svg>\n");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(super::tick_step(10.0), 2.0);
+        assert_eq!(super::tick_step(0.9), 0.2);
+        assert_eq!(super::tick_step(26.0), 10.0);
+        assert_eq!(super::esc("a<b&\""), "a&lt;b&amp;&quot;");
+    }
+}
