@@ -13,9 +13,10 @@ cmd="cargo run --release --features peers -- ${args[*]}"
 block=$(mktemp)
 {
   echo '<!-- speed-results:start -->'
-  echo "Measured $(date -u '+%Y-%m-%d') on this project's development machine"
-  echo "($(grep -m1 '^  cpu:' <<<"$out" | sed 's/^  cpu: //; s/, features:.*//'), clock measured by the tool:"
-  echo "$(grep -m1 '^  clock:' <<<"$out" | sed 's/^  clock: //; s/,.*//')) with"
+  cpu=$(grep -m1 '^  cpu:' <<<"$out" | sed 's/^  cpu: //; s/, features:.*//')
+  clock=$(grep -m1 '^  clock:' <<<"$out" | sed 's/^  clock: //; s/,.*//')
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on the project's development"
+  echo "machine, $cpu at $clock (the clock as the tool measured it), with:"
   echo
   echo '```sh'
   echo "$cmd"
