@@ -4,6 +4,7 @@
 //!   constant-time software, the RustCrypto crates, x86_64 AES-NI/VAES
 //!   kernels, aarch64 NEON).
 //! - [`cavp`]: the NIST CAVP `.rsp` vector parser and runner.
+//! - [`record`]: the TLS 1.3 / 1.2 record layer (sealer, opener, deframer).
 //! - [`cpu`]: feature detection and the proof tokens of the SIMD backends.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -13,6 +14,7 @@
 pub mod cpu;
 pub mod aead;
 pub mod cavp;
+pub mod record;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

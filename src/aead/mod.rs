@@ -18,6 +18,11 @@
 //!   T       = MSB_t(GCTR(J0, S))                                 shared
 //! ```
 
+#[cfg(target_arch = "x86_64")]
+mod aesni_clmul;
+mod batch;
+#[cfg(target_arch = "x86_64")]
+mod batch_aesni;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]
@@ -26,6 +31,10 @@ mod portable;
 mod rustcrypto;
 #[cfg(target_arch = "x86_64")]
 mod vaes_avx2;
+
+pub use batch::{
+    open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, OpenJob, SealJob,
+};
 
 use core::fmt;
 use zeroize::Zeroize;
@@ -121,7 +130,7 @@ impl Backend {
             Backend::VaesAvx2 => crate::cpu::VaesAvx2::get().is_some(),
             #[cfg(not(target_arch = "x86_64"))]
             Backend::VaesAvx2 => false,
-            Backend::AesniClmul => false,
+            Backend::AesniClmul => crate::cpu::AesClmul::get().is_some(),
             Backend::Neon => crate::cpu::Neon::get().is_some(),
             Backend::RustCrypto | Backend::Portable => true,
         }
@@ -187,6 +196,8 @@ pub(crate) trait Kernel {
 #[allow(clippy::large_enum_variant)]
 enum KeyImpl {
     #[cfg(target_arch = "x86_64")]
+    AesniClmul(aesni_clmul::Key),
+    #[cfg(target_arch = "x86_64")]
     VaesAvx2(vaes_avx2::Key),
     #[cfg(target_arch = "aarch64")]
     Neon(neon::Key),
@@ -238,6 +249,11 @@ impl AesGcm {
         check_key(key)?;
         let imp = match backend {
             #[cfg(target_arch = "x86_64")]
+            Backend::AesniClmul => {
+                let cpu = crate::cpu::AesClmul::get().ok_or(Error::Unavailable(backend))?;
+                KeyImpl::AesniClmul(aesni_clmul::Key::new(key, cpu)?)
+            }
+            #[cfg(target_arch = "x86_64")]
             Backend::VaesAvx2 => match crate::cpu::VaesAvx2::get() {
                 Some(cpu) => KeyImpl::VaesAvx2(vaes_avx2::Key::new(key, cpu)?),
                 None => return Err(Error::Unavailable(backend)),
@@ -261,6 +277,8 @@ impl AesGcm {
     pub fn backend(&self) -> Backend {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(_) => Backend::AesniClmul,
+            #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(_) => Backend::VaesAvx2,
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(_) => Backend::Neon,
@@ -283,6 +301,8 @@ impl AesGcm {
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(k) => driver::seal(k, nonce, aad, buf),
+            #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(k) => driver::seal(k, nonce, aad, buf),
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(k) => driver::seal(k, nonce, aad, buf),
@@ -303,6 +323,8 @@ impl AesGcm {
     ) -> Result<(), Error> {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(k) => driver::open(k, nonce, aad, buf, tag),
+            #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(k) => driver::open(k, nonce, aad, buf, tag),
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(k) => driver::open(k, nonce, aad, buf, tag),
@@ -315,21 +337,4 @@ impl AesGcm {
 /// Zeroes a buffer in a way the optimizer keeps.
 pub(crate) fn wipe(buf: &mut [u8]) {
     buf.zeroize();
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-mod macro_check {
-    aesni_clmul_features!(enable!(
-        unsafe fn probe(a: core::arch::x86_64::__m128i) -> core::arch::x86_64::__m128i {
-            core::arch::x86_64::_mm_aesenc_si128(a, a)
-        }
-    ));
-
-    #[test]
-    fn enable_macro_applies_features() {
-        if crate::cpu::AesClmul::get().is_some() {
-            // SAFETY: the token proves AES-NI is present.
-            let _ = unsafe { probe(core::arch::x86_64::_mm_setzero_si128()) };
-        }
-    }
 }

@@ -1,0 +1,216 @@
+//! Alternating timing of the batch path against ring on a noisy machine:
+//! rounds of (ring one by one, seal_batch, sealwire one by one), each timed
+//! over many repetitions, in turn; the report is the median per-round ratio.
+//! Complements the criterion bench `batch`, whose groups run one after the
+//! other and so see different machine load.
+//!
+//! `cargo bench --bench batch_alternating` (add `-- record` for the TLS 1.3
+//! record path against the bare AEAD)
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
+use sealwire::aead::{seal_batch, seal_batch_parallel, AesGcm, SealJob};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+struct Conns {
+    keys: Vec<AesGcm>,
+    ring: Vec<LessSafeKey>,
+    nonces: Vec<[u8; 12]>,
+    aads: Vec<[u8; 5]>,
+    bufs: Vec<Vec<u8>>,
+}
+
+fn conns(n: usize, size: usize) -> Conns {
+    let mut c = Conns {
+        keys: Vec::new(),
+        ring: Vec::new(),
+        nonces: Vec::new(),
+        aads: Vec::new(),
+        bufs: Vec::new(),
+    };
+    for i in 0..n {
+        let key: Vec<u8> = (0..16).map(|j| (i * 31 + j * 7) as u8).collect();
+        c.keys.push(AesGcm::new(&key).unwrap());
+        c.ring.push(LessSafeKey::new(
+            UnboundKey::new(&AES_128_GCM, &key).unwrap(),
+        ));
+        let mut nonce = [0u8; 12];
+        nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        c.nonces.push(nonce);
+        let len = size + 17;
+        c.aads.push([23, 3, 3, (len >> 8) as u8, len as u8]);
+        c.bufs.push(vec![i as u8; size]);
+    }
+    c
+}
+
+fn batch(c: &mut Conns, parallel: bool) {
+    let mut jobs: Vec<SealJob<'_>> = c
+        .keys
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut())
+        .map(|(((key, nonce), aad), buf)| SealJob {
+            key,
+            nonce: *nonce,
+            aad,
+            buf,
+            tag: [0; 16],
+        })
+        .collect();
+    if parallel {
+        seal_batch_parallel(&mut jobs);
+    } else {
+        seal_batch(&mut jobs);
+    }
+    black_box(jobs[0].tag);
+}
+
+fn ring_one_by_one(c: &mut Conns) {
+    for (((key, nonce), aad), buf) in c
+        .ring
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut())
+    {
+        let tag = key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
+            .unwrap();
+        black_box(tag.as_ref());
+    }
+}
+
+fn one_by_one(c: &mut Conns) {
+    for (((key, nonce), aad), buf) in c
+        .keys
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut())
+    {
+        black_box(key.seal_in_place_detached(nonce, aad, buf).unwrap());
+    }
+}
+
+/// Time per call of `f`, over enough calls to fill about 20 ms.
+fn time(c: &mut Conns, reps: usize, f: &dyn Fn(&mut Conns)) -> f64 {
+    let t = Instant::now();
+    for _ in 0..reps {
+        f(c);
+    }
+    t.elapsed().as_secs_f64() / reps as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn compare(label: &str, c: &mut Conns, names: [&str; 2], fs: [&dyn Fn(&mut Conns); 2]) {
+    let probe = time(c, 3, fs[0]).max(1e-7);
+    let reps = ((Duration::from_millis(20).as_secs_f64() / probe) as usize).max(1);
+    let mut ratios = Vec::new();
+    let mut t0 = Vec::new();
+    let mut t1 = Vec::new();
+    for _ in 0..15 {
+        let a = time(c, reps, fs[0]);
+        let b = time(c, reps, fs[1]);
+        ratios.push(a / b);
+        t0.push(a);
+        t1.push(b);
+    }
+    println!(
+        "{label:<22} {:>20}: {:>9.2} us  {:>20}: {:>9.2} us  ratio {:.2}x",
+        names[0],
+        median(t0) * 1e6,
+        names[1],
+        median(t1) * 1e6,
+        median(ratios)
+    );
+}
+
+/// TLS 1.3 record sealing against the bare AEAD on the same key (the
+/// record path's framing overhead), alternating.
+fn record_vs_bare(size: usize) {
+    use bytes::BytesMut;
+    use sealwire::record::{CipherSuite, ContentType, Sealer, TrafficKeys};
+    let keys = TrafficKeys::new(
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+        &[0x11; 16],
+        &[0x22; 12],
+    )
+    .unwrap();
+    let aead = AesGcm::new(keys.key()).unwrap();
+    let mut sealer = Sealer::new(keys.clone()).unwrap();
+    let mut buf = vec![0x5a; size];
+    let mut rec = BytesMut::new();
+    sealer.start(&mut rec);
+    rec.resize(sealer.header_room() + size, 0x5a);
+    let plain_len = rec.len();
+    let reps = 2000;
+    let (mut ratios, mut tb, mut tr) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let t = Instant::now();
+        for _ in 0..reps {
+            black_box(aead.seal_in_place_detached(&[0x22; 12], &[23, 3, 3, 0, 0], &mut buf))
+                .unwrap();
+        }
+        let bare = t.elapsed().as_secs_f64() / reps as f64;
+        let t = Instant::now();
+        for _ in 0..reps {
+            if sealer.records_left() == 0 {
+                sealer.update_keys(keys.clone()).unwrap();
+            }
+            rec.truncate(plain_len);
+            sealer.seal(ContentType::ApplicationData, &mut rec).unwrap();
+            black_box(rec.len());
+        }
+        let record = t.elapsed().as_secs_f64() / reps as f64;
+        ratios.push(record / bare);
+        tb.push(bare);
+        tr.push(record);
+    }
+    println!(
+        "TLS 1.3 record {size:>5} B     bare AEAD: {:>9.1} ns   record seal: {:>9.1} ns  record/bare {:.3}",
+        median(tb) * 1e9,
+        median(tr) * 1e9,
+        median(ratios)
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if std::env::args().any(|a| a == "record") {
+        record_vs_bare(1420);
+        record_vs_bare(16384);
+        return;
+    }
+    let backend = AesGcm::new(&[0; 16]).unwrap().backend();
+    println!("sealwire backend: {backend}");
+    for size in [64usize, 256, 1420, 16384] {
+        let mut c = conns(64, size);
+        compare(
+            &format!("64 conns x {size} B"),
+            &mut c,
+            ["ring one by one", "seal_batch"],
+            [&ring_one_by_one, &|c| batch(c, false)],
+        );
+        compare(
+            &format!("64 conns x {size} B"),
+            &mut c,
+            ["sealwire one by one", "seal_batch"],
+            [&one_by_one, &|c| batch(c, false)],
+        );
+    }
+    let mut c = conns(1024, 1420);
+    compare(
+        "1024 x 1420 B",
+        &mut c,
+        ["seal_batch", "seal_batch_parallel"],
+        [&|c| batch(c, false), &|c| batch(c, true)],
+    );
+}

@@ -1,0 +1,607 @@
+//! Batched AES-GCM: one call seals (or opens) the messages of many keys,
+//! e.g. one TLS record for each of many connections.
+//!
+//! Every job is an ordinary AES-GCM operation (SP 800-38D 7.1 / 7.2) with its
+//! own key, 96-bit nonce, AAD and buffer; the results are byte-identical to
+//! running each job alone. What batching buys is throughput on short
+//! messages: jobs are grouped by backend and key size, and groups whose
+//! backend has a multi-lane kernel run several jobs interleaved in one
+//! kernel, so the AES and carry-less-multiply units stay busy where a single
+//! short message would leave them waiting on latency.
+//!
+//! ```text
+//!  jobs ──group by (backend, key size)──▶ group (aesni-clmul / vaes-avx2 keys, x86_64):
+//!      ≤ 128 B:    lane kernel (src/aead/batch_aesni.rs), whole messages interleaved
+//!      ≤ 8 KiB:    lane kernel for E(K,J0), AAD, tail, lengths, tag across messages;
+//!                  the backend's stitched kernel for each message's whole blocks
+//!      longer:     the backend's single-stream kernel
+//!  other backends: single-stream, job by job
+//!  *_parallel: jobs ──contiguous chunks of ≈ equal bytes──▶ rayon threads ──▶ the above per chunk
+//! ```
+
+use super::{AesGcm, Backend, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use core::fmt;
+use rayon::prelude::*;
+
+/// One message to seal: on return `buf` holds the ciphertext and `tag` the
+/// 16-byte tag.
+pub struct SealJob<'a> {
+    /// The key (and through it, the backend).
+    pub key: &'a AesGcm,
+    /// The 96-bit nonce.
+    pub nonce: [u8; 12],
+    /// Additional authenticated data.
+    pub aad: &'a [u8],
+    /// Plaintext in, ciphertext out.
+    pub buf: &'a mut [u8],
+    /// Output: the tag.
+    pub tag: [u8; 16],
+}
+
+/// One message to open: `buf` holds the ciphertext and `tag` the received
+/// tag; on success `buf` holds the plaintext, on failure zeros.
+pub struct OpenJob<'a> {
+    /// The key (and through it, the backend).
+    pub key: &'a AesGcm,
+    /// The 96-bit nonce.
+    pub nonce: [u8; 12],
+    /// Additional authenticated data.
+    pub aad: &'a [u8],
+    /// Ciphertext in, plaintext (or zeros) out.
+    pub buf: &'a mut [u8],
+    /// The received 16-byte tag.
+    pub tag: [u8; 16],
+}
+
+impl fmt::Debug for SealJob<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealJob")
+            .field("key", self.key)
+            .field("aad_len", &self.aad.len())
+            .field("len", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OpenJob<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenJob")
+            .field("key", self.key)
+            .field("aad_len", &self.aad.len())
+            .field("len", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Jobs are grouped by backend and key length: one group, one kernel.
+fn group_of(key: &AesGcm) -> (usize, usize) {
+    let b = Backend::ALL
+        .iter()
+        .position(|&b| b == key.backend())
+        .unwrap_or(Backend::ALL.len());
+    (b, key.key_len())
+}
+
+/// Whether all keys fall in one group (the common case: no sort needed).
+fn one_group<'k>(mut keys: impl Iterator<Item = &'k AesGcm>) -> bool {
+    match keys.next() {
+        Some(first) => {
+            let g = group_of(first);
+            keys.all(|k| group_of(k) == g)
+        }
+        None => true,
+    }
+}
+
+/// Seals every job, on this thread.
+///
+/// # Panics
+///
+/// If a buffer or AAD exceeds the SP 800-38D limits (2^36 - 32 bytes of
+/// plaintext, 2^61 - 1 bytes of AAD): such a job cannot be sealed at all.
+pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
+    for j in jobs.iter() {
+        assert!(
+            j.buf.len() as u64 <= MAX_PLAINTEXT_LEN && j.aad.len() as u64 <= MAX_AAD_LEN,
+            "SealJob beyond the SP 800-38D length limits"
+        );
+    }
+    let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
+    if !one_group(order.iter().map(|j| j.key)) {
+        order.sort_by_key(|j| group_of(j.key));
+    }
+    for group in order.chunk_by_mut(|a, b| group_of(a.key) == group_of(b.key)) {
+        seal_group(group);
+    }
+}
+
+/// Seals one group (same backend, same key size): through the multi-lane
+/// kernel when the backend has one, else job by job.
+fn seal_group(group: &mut [&mut SealJob<'_>]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = lanes::usable(group.first().map(|j| j.key)) {
+        return lanes::seal_group(cpu, group);
+    }
+    for j in group.iter_mut() {
+        seal_one(j);
+    }
+}
+
+/// The single-stream path: the key's own backend kernel.
+pub(crate) fn seal_one(j: &mut SealJob<'_>) {
+    j.tag = j
+        .key
+        .seal_in_place_detached(&j.nonce, j.aad, j.buf)
+        .expect("lengths checked by seal_batch");
+}
+
+/// Opens every job, on this thread; one result per job, in order. A job
+/// that fails to authenticate has its buffer zeroed and does not affect the
+/// others.
+pub fn open_batch(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
+    let mut results = vec![Ok(()); jobs.len()];
+    open_into(jobs, &mut results);
+    results
+}
+
+fn open_into(jobs: &mut [OpenJob<'_>], results: &mut [Result<(), Error>]) {
+    let mut order: Vec<(&mut OpenJob<'_>, &mut Result<(), Error>)> =
+        jobs.iter_mut().zip(results.iter_mut()).collect();
+    if !one_group(order.iter().map(|(j, _)| j.key)) {
+        order.sort_by_key(|(j, _)| group_of(j.key));
+    }
+    for group in order.chunk_by_mut(|a, b| group_of(a.0.key) == group_of(b.0.key)) {
+        open_group(group);
+    }
+}
+
+/// Opens one group (same backend, same key size): through the multi-lane
+/// kernel when the backend has one, else job by job.
+fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = lanes::usable(group.first().map(|(j, _)| j.key)) {
+        return lanes::open_group(cpu, group);
+    }
+    for (j, r) in group.iter_mut() {
+        **r = open_one(j);
+    }
+}
+
+/// The x86_64 multi-lane path: keys of the `aesni-clmul` and `vaes-avx2`
+/// backends expose their round keys and powers of H, which the kernel of
+/// [`super::batch_aesni`] interleaves across messages.
+#[cfg(target_arch = "x86_64")]
+mod lanes {
+    use super::super::batch_aesni::{self, Lane, LaneKey};
+    use super::super::{AesGcm, Error, Kernel, KeyImpl};
+    use super::{open_one, seal_one, OpenJob, SealJob};
+    use crate::cpu::AesClmul;
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
+
+    /// Messages longer than this go to the key's own single-stream kernel:
+    /// measured on Zen 4 (benches/batch_alternating.rs), the lane kernel
+    /// wins at 64 B and breaks even near 256 B, where the stitched VAES
+    /// kernel's bulk loop takes over.
+    const LANE_MAX_LEN: usize = 128;
+    /// Messages up to this length take the mid-size path: the per-message
+    /// steps (E(K, J0), AAD, tail, length block, tag) across messages in the
+    /// lane kernel, the whole blocks in the backend's stitched kernel.
+    /// Beyond it the per-message steps are noise and the single-stream
+    /// kernel runs alone.
+    const MID_MAX_LEN: usize = 8192;
+    /// A chunk of messages is processed together while its data stays in
+    /// the L1 cache between the CTR and GHASH passes.
+    const CHUNK_BYTES: usize = 24 * 1024;
+
+    /// The CPU token when the group's backend has round keys to share.
+    pub(super) fn usable(key: Option<&AesGcm>) -> Option<AesClmul> {
+        match &key?.imp {
+            KeyImpl::AesniClmul(_) | KeyImpl::VaesAvx2(_) => AesClmul::get(),
+            _ => None,
+        }
+    }
+
+    fn lane_key(key: &AesGcm) -> LaneKey<'_> {
+        match &key.imp {
+            KeyImpl::AesniClmul(k) => {
+                let rk = k.round_keys();
+                let (h, _) = k.h_powers();
+                // SAFETY: `__m128i` and `[u8; 16]` have the same size, and
+                // `[u8; 16]` has the weaker alignment; both slices stay
+                // borrowed from the key.
+                let (rk, h) = unsafe {
+                    (
+                        core::slice::from_raw_parts(rk.as_ptr().cast::<[u8; 16]>(), rk.len()),
+                        core::slice::from_raw_parts(h.as_ptr().cast::<[u8; 16]>(), h.len()),
+                    )
+                };
+                LaneKey::new(rk, h, 0, true)
+            }
+            // `h_powers` is descending: the last entry is H^1.
+            KeyImpl::VaesAvx2(k) => LaneKey::new(
+                &k.round_keys[..=k.rounds],
+                &k.h_powers,
+                k.h_powers.len() - 1,
+                false,
+            ),
+            _ => unreachable!("`usable` admits only lane-capable backends"),
+        }
+    }
+
+    /// A job's bytes in the lane kernel (long jobs take none).
+    fn short_len(len: usize) -> usize {
+        if len <= MID_MAX_LEN {
+            len
+        } else {
+            0
+        }
+    }
+
+    /// Consecutive runs of jobs with about `CHUNK_BYTES` for the lane kernel.
+    fn chunk_end(lens: impl Iterator<Item = usize>) -> usize {
+        let mut bytes = 0;
+        let mut n = 0;
+        for len in lens {
+            n += 1;
+            bytes += len + 64;
+            if bytes >= CHUNK_BYTES {
+                break;
+            }
+        }
+        n
+    }
+
+    pub(super) fn seal_group(cpu: AesClmul, group: &mut [&mut SealJob<'_>]) {
+        let mut short = 0;
+        for j in group.iter_mut() {
+            if j.buf.len() > MID_MAX_LEN {
+                seal_one(j);
+            } else {
+                short += 1;
+            }
+        }
+        if short == 0 {
+            return;
+        }
+        let mut lanes: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
+        let mut mids: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
+        let mut mid_keys: Vec<&AesGcm> = Vec::with_capacity(short);
+        let mut rest = group;
+        while !rest.is_empty() {
+            let n = chunk_end(rest.iter().map(|j| short_len(j.buf.len())));
+            let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            lanes.clear();
+            mids.clear();
+            mid_keys.clear();
+            for j in chunk.iter_mut() {
+                let len = j.buf.len();
+                if len > MID_MAX_LEN {
+                    continue;
+                }
+                let lane = Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag);
+                if len <= LANE_MAX_LEN {
+                    lanes.push(lane);
+                } else {
+                    mids.push(lane);
+                    mid_keys.push(j.key);
+                }
+            }
+            batch_aesni::seal(cpu, &mut lanes);
+            batch_aesni::mid_start(cpu, &mut mids);
+            for (lane, key) in mids.iter_mut().zip(&mid_keys) {
+                let (mut ctr, acc, body) = lane.bulk_parts();
+                bulk_seal(key, &mut ctr, acc, body);
+            }
+            batch_aesni::mid_finish(cpu, &mut mids);
+        }
+    }
+
+    /// The backend's stitched CTR + GHASH kernel over whole blocks, with
+    /// the GHASH value in the lane kernel's byte-reflected register form
+    /// (which is `aesni-clmul`'s accumulator, and `vaes-avx2`'s `u128`
+    /// read little-endian from the register).
+    fn bulk_seal(key: &AesGcm, ctr: &mut [u8; 16], acc: &mut __m128i, body: &mut [u8]) {
+        match &key.imp {
+            KeyImpl::AesniClmul(k) => k.seal_blocks(ctr, acc, body),
+            KeyImpl::VaesAvx2(k) => {
+                let mut bytes = [0u8; 16];
+                // SAFETY: `bytes` is 16 writable bytes; SSE2 is baseline.
+                unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), *acc) };
+                let mut a = u128::from_le_bytes(bytes);
+                k.seal_blocks(ctr, &mut a, body);
+                let bytes = a.to_le_bytes();
+                // SAFETY: `bytes` is 16 readable bytes.
+                *acc = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
+            }
+            _ => unreachable!("`usable` admits only lane-capable backends"),
+        }
+    }
+
+    pub(super) fn open_group(
+        cpu: AesClmul,
+        group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)],
+    ) {
+        let mut rest = group;
+        while !rest.is_empty() {
+            let n = chunk_end(rest.iter().map(|(j, _)| short_len(j.buf.len())));
+            let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            let mut lanes: Vec<Lane<'_, '_>> = chunk
+                .iter_mut()
+                .filter(|(j, _)| j.buf.len() <= LANE_MAX_LEN)
+                .map(|(j, _)| Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag))
+                .collect();
+            let mut ok = vec![false; lanes.len()];
+            batch_aesni::open(cpu, &mut lanes, &mut ok);
+            drop(lanes);
+            let mut ok = ok.into_iter();
+            for (j, r) in chunk.iter_mut() {
+                **r = if j.buf.len() <= LANE_MAX_LEN {
+                    if ok.next().expect("one verdict per lane") {
+                        Ok(())
+                    } else {
+                        Err(Error::Authentication)
+                    }
+                } else {
+                    open_one(j)
+                };
+            }
+        }
+    }
+}
+
+/// The single-stream path: the key's own backend kernel (which zeroes the
+/// buffer on a bad tag).
+pub(crate) fn open_one(j: &mut OpenJob<'_>) -> Result<(), Error> {
+    j.key.open_in_place_detached(&j.nonce, j.aad, j.buf, &j.tag)
+}
+
+/// What a job costs, in bytes of GHASH input plus a per-message overhead of
+/// about four blocks (J0, length block, tag, setup).
+fn cost(aad: usize, len: usize) -> usize {
+    aad + len + 64
+}
+
+/// Below this many bytes a batch stays on one thread: handing work to rayon
+/// costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 64 * 1024;
+/// Smallest chunk handed to a thread.
+const CHUNK_MIN_BYTES: usize = 32 * 1024;
+
+/// Lengths of contiguous chunks of about equal cost: `threads * 2` chunks (so
+/// work stealing can even out a slow thread), none under
+/// [`CHUNK_MIN_BYTES`]. Empty when the batch should stay on this thread.
+fn chunk_lengths(costs: &[usize]) -> Vec<usize> {
+    let total: usize = costs.iter().sum();
+    let threads = rayon::current_num_threads();
+    if threads < 2 || total < PARALLEL_MIN_BYTES {
+        return Vec::new();
+    }
+    let parts = (threads * 2).min(total / CHUNK_MIN_BYTES).max(2);
+    let target = total.div_ceil(parts);
+    let mut lens = Vec::with_capacity(parts + 1);
+    let (mut n, mut acc) = (0, 0);
+    for &c in costs {
+        n += 1;
+        acc += c;
+        if acc >= target {
+            lens.push(n);
+            (n, acc) = (0, 0);
+        }
+    }
+    if n > 0 {
+        lens.push(n);
+    }
+    lens
+}
+
+/// Splits `s` into consecutive chunks of the given lengths.
+fn split_lengths<'s, T>(mut s: &'s mut [T], lens: &[usize]) -> Vec<&'s mut [T]> {
+    let mut out = Vec::with_capacity(lens.len());
+    for &n in lens {
+        let (a, b) = core::mem::take(&mut s).split_at_mut(n);
+        out.push(a);
+        s = b;
+    }
+    out
+}
+
+/// Seals every job, spreading contiguous chunks of about equal bytes over
+/// rayon's threads; each chunk is a [`seal_batch`]. Small batches stay on
+/// the calling thread.
+///
+/// # Panics
+///
+/// As [`seal_batch`].
+pub fn seal_batch_parallel(jobs: &mut [SealJob<'_>]) {
+    let costs: Vec<usize> = jobs
+        .iter()
+        .map(|j| cost(j.aad.len(), j.buf.len()))
+        .collect();
+    let lens = chunk_lengths(&costs);
+    if lens.is_empty() {
+        return seal_batch(jobs);
+    }
+    split_lengths(jobs, &lens)
+        .into_par_iter()
+        .for_each(|chunk| seal_batch(chunk));
+}
+
+/// Opens every job, spreading the work over rayon's threads as
+/// [`seal_batch_parallel`] does; one result per job, in order.
+pub fn open_batch_parallel(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
+    let costs: Vec<usize> = jobs
+        .iter()
+        .map(|j| cost(j.aad.len(), j.buf.len()))
+        .collect();
+    let lens = chunk_lengths(&costs);
+    let mut results = vec![Ok(()); jobs.len()];
+    if lens.is_empty() {
+        open_into(jobs, &mut results);
+        return results;
+    }
+    split_lengths(jobs, &lens)
+        .into_par_iter()
+        .zip(split_lengths(&mut results, &lens))
+        .for_each(|(j, r)| open_into(j, r));
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    /// A random mix of jobs: keys 128/256 (and 192) on the given backends, lengths
+    /// 0..=16384 (weighted to short), AAD 0..=40 bytes.
+    struct Mix {
+        keys: Vec<AesGcm>,
+        specs: Vec<Spec>,
+    }
+
+    /// (key index, nonce, AAD, plaintext).
+    type Spec = (usize, [u8; 12], Vec<u8>, Vec<u8>);
+
+    fn mix(rng: &mut ChaCha20Rng, backends: &[Backend], n: usize) -> Mix {
+        let mut keys = Vec::new();
+        for i in 0..8 {
+            let len = [16, 32, 24][i % 3];
+            let k: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            keys.push(AesGcm::with_backend(&k, backends[i % backends.len()]).unwrap());
+        }
+        let specs = (0..n)
+            .map(|i| {
+                let len = match i % 6 {
+                    0 => rng.gen_range(0..=16384),
+                    1 => [0, 1, 15, 16, 17, 16384][rng.gen_range(0..6)],
+                    _ => rng.gen_range(0..=300),
+                };
+                let aad_len = rng.gen_range(0..=40);
+                (
+                    rng.gen_range(0..keys.len()),
+                    rng.gen(),
+                    (0..aad_len).map(|_| rng.gen()).collect(),
+                    (0..len).map(|_| rng.gen()).collect(),
+                )
+            })
+            .collect();
+        Mix { keys, specs }
+    }
+
+    fn check_mix(m: &Mix, parallel: bool) {
+        let mut bufs: Vec<Vec<u8>> = m.specs.iter().map(|s| s.3.clone()).collect();
+        let mut jobs: Vec<SealJob<'_>> = m
+            .specs
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(s, b)| SealJob {
+                key: &m.keys[s.0],
+                nonce: s.1,
+                aad: &s.2,
+                buf: b,
+                tag: [0; 16],
+            })
+            .collect();
+        if parallel {
+            seal_batch_parallel(&mut jobs);
+        } else {
+            seal_batch(&mut jobs);
+        }
+        let tags: Vec<[u8; 16]> = jobs.iter().map(|j| j.tag).collect();
+        drop(jobs);
+        for (i, s) in m.specs.iter().enumerate() {
+            let mut alone = s.3.clone();
+            let tag = m.keys[s.0]
+                .seal_in_place_detached(&s.1, &s.2, &mut alone)
+                .unwrap();
+            assert_eq!(bufs[i], alone, "job {i} ciphertext");
+            assert_eq!(tags[i], tag, "job {i} tag");
+        }
+
+        // Open them back, with every third job tampered.
+        let mut tampered = Vec::new();
+        let mut jobs: Vec<OpenJob<'_>> = m
+            .specs
+            .iter()
+            .zip(bufs.iter_mut())
+            .zip(&tags)
+            .enumerate()
+            .map(|(i, ((s, b), t))| {
+                let mut tag = *t;
+                if i % 3 == 1 {
+                    tag[i % 16] ^= 0x80;
+                    tampered.push(i);
+                }
+                OpenJob {
+                    key: &m.keys[s.0],
+                    nonce: s.1,
+                    aad: &s.2,
+                    buf: b,
+                    tag,
+                }
+            })
+            .collect();
+        let results = if parallel {
+            open_batch_parallel(&mut jobs)
+        } else {
+            open_batch(&mut jobs)
+        };
+        drop(jobs);
+        for (i, s) in m.specs.iter().enumerate() {
+            if tampered.contains(&i) {
+                assert_eq!(results[i], Err(Error::Authentication), "job {i}");
+                assert!(bufs[i].iter().all(|&b| b == 0), "job {i} zeroed");
+            } else {
+                assert_eq!(results[i], Ok(()), "job {i}");
+                assert_eq!(bufs[i], s.3, "job {i} plaintext");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_equals_one_by_one_on_every_backend() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0xba7c);
+        for backend in Backend::available() {
+            for n in [0, 1, 3, 8, 9, 40] {
+                check_mix(&mix(&mut rng, &[backend], n), false);
+            }
+        }
+        // Mixed backends in one batch.
+        let all = Backend::available();
+        check_mix(&mix(&mut rng, &all, 60), false);
+    }
+
+    #[test]
+    fn parallel_equals_one_by_one() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0x9a7);
+        let all = Backend::available();
+        for n in [0, 2, 50, 120] {
+            check_mix(&mix(&mut rng, &all, n), true);
+        }
+    }
+
+    #[test]
+    fn chunks_are_balanced_by_bytes() {
+        // One big job and many small ones: the big one gets a chunk of its own.
+        let mut costs = vec![cost(13, 16384 * 4)];
+        costs.extend(std::iter::repeat_n(cost(13, 100), 1000));
+        let lens = chunk_lengths(&costs);
+        if rayon::current_num_threads() < 2 {
+            assert!(lens.is_empty());
+            return;
+        }
+        assert_eq!(lens.iter().sum::<usize>(), costs.len());
+        assert_eq!(lens[0], 1);
+        let total: usize = costs.iter().sum();
+        let target = total.div_ceil(lens.len().min(rayon::current_num_threads() * 2));
+        let mut at = 0;
+        for &n in &lens {
+            let c: usize = costs[at..at + n].iter().sum();
+            assert!(c < target + costs[at..at + n].iter().max().unwrap());
+            at += n;
+        }
+        assert!(chunk_lengths(&[cost(0, 100); 10]).is_empty());
+    }
+}
