@@ -184,3 +184,33 @@ fn batch_path_with_threads() {
     assert!(text.contains("4 connections (own keys) on 2 threads"));
     assert!(text.contains("portable"));
 }
+
+#[test]
+fn batch_path_every_backend() {
+    let out = speed(&[
+        "--sizes",
+        "16,200",
+        "--connections",
+        "5",
+        "--op",
+        "both",
+        "--seconds",
+        "0.01",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("5 connections (own keys)"));
+    assert!(text.contains("aead::seal_batch/open_batch"));
+    for b in Backend::available() {
+        assert_eq!(
+            text.matches(b.name()).count(),
+            4,
+            "{} rows:\n{text}",
+            b.name()
+        );
+    }
+}

@@ -11,7 +11,10 @@
 //!     report     median and quartiles of the REPS throughputs per row
 //! ```
 
-use sealwire::aead::{AesGcm, Backend};
+use sealwire::aead::{
+    open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, AesGcm, Backend, OpenJob,
+    SealJob,
+};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -86,6 +89,15 @@ enum Key {
 }
 
 impl Key {
+    /// The sealwire key, for the batch API.
+    fn sealwire(&self) -> Option<&AesGcm> {
+        match self {
+            Key::Sealwire(k) => Some(k),
+            #[cfg(feature = "peers")]
+            Key::Peer(_) => None,
+        }
+    }
+
     fn seal(&mut self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
         match self {
             Key::Sealwire(k) => k.seal_in_place_detached(nonce, aad, buf).ok(),
@@ -139,6 +151,24 @@ fn fill(buf: &mut [u8], mut seed: u64) {
 }
 
 impl Conn {
+    /// The next record's nonce (RFC 8446 section 5.3: the IV XOR the
+    /// 64-bit sequence number, left-padded).
+    fn next_nonce(&mut self) -> [u8; 12] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        self.seq = self.seq.wrapping_add(1);
+        nonce
+    }
+
+    /// The tag for the next open, flipping to the other record.
+    fn next_tag(&mut self) -> [u8; 16] {
+        let tag = self.tags[self.phase];
+        self.phase ^= 1;
+        tag
+    }
+
     fn new(
         engine: Engine,
         key_bytes: &[u8],
@@ -229,8 +259,10 @@ impl Row {
     /// Seals (or opens) one record per connection `iters` times.
     pub fn run(&mut self, iters: u64) -> Result<(), String> {
         let (op, aad) = (self.op, self.aad);
+        let batch = self.uses_batch_api();
         for _ in 0..iters {
             let ok = match &self.pool {
+                _ if batch => self.batch_round(),
                 None => self.conns.iter_mut().all(|c| step(c, op, &aad)),
                 Some(pool) => {
                     use rayon::prelude::*;
@@ -247,6 +279,71 @@ impl Row {
             }
         }
         Ok(())
+    }
+
+    /// Whether rounds go through sealwire's batch API: sealwire rows with
+    /// several connections or a thread pool.
+    pub fn uses_batch_api(&self) -> bool {
+        self.engine.is_sealwire() && (self.conns.len() > 1 || self.pool.is_some())
+    }
+
+    /// One round through `aead::seal_batch` / `open_batch` (or their
+    /// `_parallel` forms on the row's thread pool): one record for each
+    /// connection, in one call.
+    fn batch_round(&mut self) -> bool {
+        let aad = &self.aad;
+        let n = self.conns.len();
+        match self.op {
+            Op::Seal => {
+                let mut jobs: Vec<SealJob<'_>> = self
+                    .conns
+                    .iter_mut()
+                    .filter_map(|c| {
+                        let nonce = c.next_nonce();
+                        Some(SealJob {
+                            key: c.key.sealwire()?,
+                            nonce,
+                            aad,
+                            buf: &mut c.buf,
+                            tag: [0; 16],
+                        })
+                    })
+                    .collect();
+                if jobs.len() != n {
+                    return false;
+                }
+                match &self.pool {
+                    Some(pool) => pool.install(|| seal_batch_parallel(&mut jobs)),
+                    None => seal_batch(&mut jobs),
+                }
+                black_box(&jobs);
+                true
+            }
+            Op::Open => {
+                let mut jobs: Vec<OpenJob<'_>> = self
+                    .conns
+                    .iter_mut()
+                    .filter_map(|c| {
+                        let tag = c.next_tag();
+                        Some(OpenJob {
+                            key: c.key.sealwire()?,
+                            nonce: c.iv,
+                            aad,
+                            buf: &mut c.buf,
+                            tag,
+                        })
+                    })
+                    .collect();
+                if jobs.len() != n {
+                    return false;
+                }
+                let results = match &self.pool {
+                    Some(pool) => pool.install(|| open_batch_parallel(&mut jobs)),
+                    None => open_batch(&mut jobs),
+                };
+                results.iter().all(Result::is_ok)
+            }
+        }
     }
 
     /// Ciphertext and tag of a fixed message under connection 0's key, to
@@ -269,12 +366,7 @@ impl Row {
 fn step(c: &mut Conn, op: Op, aad: &[u8; 5]) -> bool {
     match op {
         Op::Seal => {
-            // RFC 8446 section 5.3: nonce = iv XOR padded sequence number.
-            let mut nonce = c.iv;
-            for (n, s) in nonce[4..].iter_mut().zip(c.seq.to_be_bytes()) {
-                *n ^= s;
-            }
-            c.seq = c.seq.wrapping_add(1);
+            let nonce = c.next_nonce();
             match c.key.seal(&nonce, aad, &mut c.buf) {
                 Some(tag) => {
                     black_box(tag);
@@ -284,8 +376,7 @@ fn step(c: &mut Conn, op: Op, aad: &[u8; 5]) -> bool {
             }
         }
         Op::Open => {
-            let tag = c.tags[c.phase];
-            c.phase ^= 1;
+            let tag = c.next_tag();
             c.key.open(&c.iv, aad, &mut c.buf, &tag)
         }
     }

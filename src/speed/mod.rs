@@ -388,17 +388,24 @@ fn print_header(
         ops.join(" and "),
         config.key_bits,
     )?;
-    let batch = match (config.connections, config.threads) {
-        (1, None) => "one record per call".to_string(),
-        (n, None) => format!("one record per connection per round, {n} connections (own keys)"),
-        (n, Some(t)) => format!(
-            "one record per connection per round, {n} connections (own keys) on {t} threads"
+    let (batch, path) = match (config.connections, config.threads) {
+        (1, None) => ("one record per call".to_string(), None),
+        (n, None) => (
+            format!("one record per connection per round, {n} connections (own keys)"),
+            Some("sealwire rows: one aead::seal_batch/open_batch call per round; peers: a loop over the connections"),
+        ),
+        (n, Some(t)) => (
+            format!("one record per connection per round, {n} connections (own keys) on {t} threads"),
+            Some("sealwire rows: aead::seal_batch_parallel/open_batch_parallel; peers: rayon over the connections"),
         ),
     };
     writeln!(
         out,
         "  {batch}, 12-byte nonce, 5-byte TLS 1.3 header as AAD, 16-byte tag"
     )?;
+    if let Some(path) = path {
+        writeln!(out, "  {path}")?;
+    }
     writeln!(
         out,
         "  {} s per cell: warm-up, then {} runs alternating between rows; median shown; timed by {}",
