@@ -10,6 +10,9 @@ args=(speed --peers --op both --json docs/speed.json --svg docs/speed.svg "$@")
 cargo build --release --features peers
 out=$(./target/release/sealwire "${args[@]}" | grep -v '^wrote ')
 cmd="cargo run --release --features peers -- ${args[*]}"
+batch_args=(speed --peers --connections 64 --sizes 16,64,256,1420)
+batch_out=$(./target/release/sealwire "${batch_args[@]}" | sed -n '/^seal: GB\/s/,/^$/p')
+batch_cmd="cargo run --release --features peers -- ${batch_args[*]}"
 block=$(mktemp)
 {
   echo '<!-- speed-results:start -->'
@@ -27,6 +30,17 @@ block=$(mktemp)
   echo '```'
   echo
   echo '![AES-GCM throughput against record size, one line per backend and peer](docs/speed.svg)'
+  echo
+  echo 'The batch path: one record for each of 64 connections (own keys) per round,'
+  echo 'sealwire through `aead::seal_batch`, the peers in a loop over the connections:'
+  echo
+  echo '```sh'
+  echo "$batch_cmd"
+  echo '```'
+  echo
+  echo '```text'
+  echo "$batch_out"
+  echo '```'
   echo '<!-- speed-results:end -->'
 } >"$block"
 awk -v block="$block" '
