@@ -1,5 +1,7 @@
 //! The `sealwire` command line.
 
+mod speed;
+
 use clap::{Parser, Subcommand};
 use sealwire::aead::Backend;
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Measure AES-GCM throughput of every backend (and, with --peers, other libraries).
+    Speed(speed::SpeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
             differential,
             seed,
         } => selftest(backend.as_deref(), vectors, differential, seed),
+        Command::Speed(args) => speed::run(args),
     }
 }
 
