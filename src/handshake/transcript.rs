@@ -24,7 +24,7 @@ pub enum HashAlg {
 
 impl HashAlg {
     /// Output length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
@@ -209,7 +209,7 @@ impl Transcript {
             .ok_or(Error::Internal("transcript hash not chosen yet"))?;
         let h = self.current()?;
         let mut fresh = Transcript::new();
-        fresh.add(&[hs_type::MESSAGE_HASH, 0, 0, alg.len() as u8]);
+        fresh.add(&[hs_type::MESSAGE_HASH, 0, 0, alg.output_len() as u8]);
         fresh.add(h.as_bytes());
         fresh.start_hash(alg)?;
         *self = fresh;
