@@ -30,6 +30,13 @@ enum Command {
         /// Folder with the .rsp files (default: ./vectors or the source tree's).
         #[arg(long)]
         vectors: Option<PathBuf>,
+        /// Also run this many random cases against the reference backend
+        /// (with tampering), plus the counter-wrap cases; single-threaded.
+        #[arg(long, default_value_t = 0)]
+        differential: usize,
+        /// Seed of the random cases.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// TLS server: handshake, then echo each connection's data until close_notify.
     Serve(tls_cli::ServeArgs),
@@ -41,7 +48,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Backends => backends(),
-        Command::Selftest { backend, vectors } => selftest(backend.as_deref(), vectors),
+        Command::Selftest {
+            backend,
+            vectors,
+            differential,
+            seed,
+        } => selftest(backend.as_deref(), vectors, differential, seed),
         Command::Serve(args) => tls_cli::serve(args),
         Command::Connect(args) => tls_cli::connect(args),
     }
@@ -80,7 +92,12 @@ fn backends() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn selftest(only: Option<&str>, vectors: Option<PathBuf>) -> ExitCode {
+fn selftest(
+    only: Option<&str>,
+    vectors: Option<PathBuf>,
+    differential: usize,
+    seed: u64,
+) -> ExitCode {
     let backends = match only {
         Some(name) => match parse_backend(name) {
             Ok(b) => vec![b],
@@ -116,10 +133,35 @@ fn selftest(only: Option<&str>, vectors: Option<PathBuf>) -> ExitCode {
                 ok = false;
             }
         }
+        if differential > 0 {
+            ok &= differential_check(b, differential, seed);
+        }
     }
     if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Random cases and counter-wrap cases of one backend against the reference.
+fn differential_check(b: Backend, cases: usize, seed: u64) -> bool {
+    use sealwire::aead::check;
+    let random = check::differential(b, cases, seed);
+    let wrap = check::counter_wrap(b, seed);
+    match (random, wrap) {
+        (Ok(n), Ok(w)) => {
+            println!(
+                "{:<12} {n} random cases and {w} counter-wrap cases match the reference  ok",
+                b.name()
+            );
+            true
+        }
+        (random, wrap) => {
+            for e in [random.err(), wrap.err()].into_iter().flatten() {
+                println!("{:<12} FAILED: {e}", b.name());
+            }
+            false
+        }
     }
 }

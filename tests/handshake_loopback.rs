@@ -2,9 +2,8 @@
 //! memory (no record layer): every handshake message of one side is handed
 //! to the other, and both sides must derive the same keys.
 
-mod common;
+mod tls_common;
 
-use common::{make_pki, KeyKind};
 use sealwire::handshake::kx::group;
 use sealwire::handshake::messages::{hs_type, suite, HandshakeMessage};
 use sealwire::handshake::tls13::{client, server};
@@ -14,6 +13,7 @@ use sealwire::handshake::{
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
+use tls_common::{make_pki, KeyKind};
 
 struct Side {
     state: Option<Box<dyn State>>,
@@ -111,7 +111,7 @@ fn run(
     panic!("handshake did not settle");
 }
 
-fn configs(kind: KeyKind) -> (ClientConfig, ServerConfig, common::Pki) {
+fn configs(kind: KeyKind) -> (ClientConfig, ServerConfig, tls_common::Pki) {
     let pki = make_pki(kind, &["localhost"]);
     let roots = RootStore::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
     let mut c = ClientConfig::new(ServerVerification::Roots(Arc::new(roots)));

@@ -7,15 +7,15 @@
 //! makes it send close_notify) only after the data it must receive has fully
 //! arrived. Every process has a deadline and is killed on drop.
 
-mod common;
+mod tls_common;
 
-use common::{make_pki, temp_dir, KeyKind, Pki};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tls_common::{make_pki, temp_dir, KeyKind, Pki};
 
 /// Generous: the CI machine has 2 cores shared by many jobs.
 const DEADLINE: Duration = Duration::from_secs(120);

@@ -13,11 +13,12 @@ pub(crate) fn check_tag_len(len: usize) -> Result<(), Error> {
     }
 }
 
-pub(crate) fn check_lengths(nonce: &[u8], aad: &[u8], text: &[u8]) -> Result<(), Error> {
-    if nonce.is_empty() || nonce.len() as u64 > MAX_NONCE_LEN {
-        return Err(Error::NonceLength(nonce.len()));
+/// SP 800-38D 5.2.1.1 input limits, on lengths in bytes.
+pub(crate) fn check_lengths(nonce: usize, aad: usize, text: usize) -> Result<(), Error> {
+    if nonce == 0 || nonce as u64 > MAX_NONCE_LEN {
+        return Err(Error::NonceLength(nonce));
     }
-    if text.len() as u64 > MAX_PLAINTEXT_LEN || aad.len() as u64 > MAX_AAD_LEN {
+    if text as u64 > MAX_PLAINTEXT_LEN || aad as u64 > MAX_AAD_LEN {
         return Err(Error::TooLong);
     }
     Ok(())
@@ -100,7 +101,7 @@ pub(crate) fn seal<K: Kernel>(
     aad: &[u8],
     buf: &mut [u8],
 ) -> Result<[u8; 16], Error> {
-    check_lengths(nonce, aad, buf)?;
+    check_lengths(nonce.len(), aad.len(), buf.len())?;
     let j0 = j0(k, nonce);
     let mut ctr = j0;
     inc32(&mut ctr);
@@ -131,7 +132,7 @@ pub(crate) fn open<K: Kernel>(
     tag: &[u8],
 ) -> Result<(), Error> {
     check_tag_len(tag.len())?;
-    check_lengths(nonce, aad, buf)?;
+    check_lengths(nonce.len(), aad.len(), buf.len())?;
     let j0 = j0(k, nonce);
     let mut ctr = j0;
     inc32(&mut ctr);
@@ -155,5 +156,45 @@ pub(crate) fn open<K: Kernel>(
     } else {
         wipe(buf);
         Err(Error::Authentication)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_limits_of_sp800_38d() {
+        assert_eq!(check_lengths(0, 0, 0), Err(Error::NonceLength(0)));
+        assert!(check_lengths(1, 0, 0).is_ok());
+        assert!(check_lengths(12, 0, (MAX_PLAINTEXT_LEN) as usize).is_ok());
+        assert_eq!(
+            check_lengths(12, 0, (MAX_PLAINTEXT_LEN + 1) as usize),
+            Err(Error::TooLong)
+        );
+        assert!(check_lengths(12, MAX_AAD_LEN as usize, 0).is_ok());
+        assert_eq!(
+            check_lengths(12, (MAX_AAD_LEN + 1) as usize, 0),
+            Err(Error::TooLong)
+        );
+        assert_eq!(
+            check_lengths((MAX_NONCE_LEN + 1) as usize, 0, 0),
+            Err(Error::NonceLength((MAX_NONCE_LEN + 1) as usize))
+        );
+    }
+
+    #[test]
+    fn tag_lengths_of_sp800_38d() {
+        let ok: Vec<usize> = (0..=32).filter(|&n| check_tag_len(n).is_ok()).collect();
+        assert_eq!(ok, vec![4, 8, 12, 13, 14, 15, 16]);
+    }
+
+    #[test]
+    fn inc32_wraps_low_word_only() {
+        let mut c = [0xab; 16];
+        c[12..].copy_from_slice(&[0xff; 4]);
+        inc32(&mut c);
+        assert_eq!(&c[..12], &[0xab; 12]);
+        assert_eq!(&c[12..], &[0, 0, 0, 0]);
     }
 }

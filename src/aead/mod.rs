@@ -18,9 +18,14 @@
 //!   T       = MSB_t(GCTR(J0, S))                                 shared
 //! ```
 
+pub mod check;
 mod driver;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod portable;
 mod rustcrypto;
+#[cfg(target_arch = "x86_64")]
+mod vaes_avx2;
 
 use core::fmt;
 use zeroize::Zeroize;
@@ -112,9 +117,12 @@ impl Backend {
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
         match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => crate::cpu::VaesAvx2::get().is_some(),
+            #[cfg(not(target_arch = "x86_64"))]
             Backend::VaesAvx2 => false,
             Backend::AesniClmul => false,
-            Backend::Neon => false,
+            Backend::Neon => crate::cpu::Neon::get().is_some(),
             Backend::RustCrypto | Backend::Portable => true,
         }
     }
@@ -174,8 +182,14 @@ pub(crate) trait Kernel {
     }
 }
 
-/// The expanded key of the chosen backend.
+/// The expanded key of the chosen backend. Variants differ in size; boxing
+/// would put a pointer chase on every seal and open, so they stay inline.
+#[allow(clippy::large_enum_variant)]
 enum KeyImpl {
+    #[cfg(target_arch = "x86_64")]
+    VaesAvx2(vaes_avx2::Key),
+    #[cfg(target_arch = "aarch64")]
+    Neon(neon::Key),
     RustCrypto(rustcrypto::Key),
     Portable(portable::Key),
 }
@@ -191,7 +205,7 @@ pub struct AesGcm {
 impl fmt::Debug for AesGcm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AesGcm")
-            .field("backend", &self.backend())
+            .field("backend", &self.backend().name())
             .field("key_bits", &(self.key_len * 8))
             .finish_non_exhaustive()
     }
@@ -223,6 +237,16 @@ impl AesGcm {
     pub fn with_backend(key: &[u8], backend: Backend) -> Result<AesGcm, Error> {
         check_key(key)?;
         let imp = match backend {
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx2 => match crate::cpu::VaesAvx2::get() {
+                Some(cpu) => KeyImpl::VaesAvx2(vaes_avx2::Key::new(key, cpu)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => match crate::cpu::Neon::get() {
+                Some(cpu) => KeyImpl::Neon(neon::Key::new(cpu, key)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
             Backend::RustCrypto => KeyImpl::RustCrypto(rustcrypto::Key::new(key)?),
             Backend::Portable => KeyImpl::Portable(portable::Key::new(key)?),
             other => return Err(Error::Unavailable(other)),
@@ -236,6 +260,10 @@ impl AesGcm {
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(_) => Backend::VaesAvx2,
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(_) => Backend::Neon,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
             KeyImpl::Portable(_) => Backend::Portable,
         }
@@ -254,6 +282,10 @@ impl AesGcm {
         buf: &mut [u8],
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::seal(k, nonce, aad, buf),
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
             KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
         }
@@ -270,6 +302,10 @@ impl AesGcm {
         tag: &[u8],
     ) -> Result<(), Error> {
         match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => driver::open(k, nonce, aad, buf, tag),
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
             KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
         }

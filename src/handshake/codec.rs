@@ -147,7 +147,7 @@ impl<'a> Reader<'a> {
 }
 
 fn u16_items(body: &[u8], min: usize, what: &'static str) -> Result<Vec<u16>, DecodeError> {
-    if body.len() % 2 != 0 || body.len() / 2 < min {
+    if !body.len().is_multiple_of(2) || body.len() / 2 < min {
         return Err(DecodeError::BadLength(what));
     }
     Ok(body

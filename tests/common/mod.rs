@@ -1,169 +1,79 @@
-//! Test PKI made at test time with the `openssl` command line, in a
-//! temporary folder removed on drop.
+//! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sealwire::aead::{AesGcm, Backend};
 
-/// The leaf key type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    EcP256,
-    Ed25519,
-    Rsa,
+/// A deterministic generator, so a failure reproduces.
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// A CA and a leaf certificate for `localhost` and 127.0.0.1.
-pub struct Pki {
-    pub dir: PathBuf,
-    pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
+pub fn bytes(rng: &mut ChaCha8Rng, len: usize) -> Vec<u8> {
+    let mut v = vec![0u8; len];
+    rng.fill(&mut v[..]);
+    v
 }
 
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh, empty temporary folder.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let dir =
-        std::env::temp_dir().join(format!("sealwire-{tag}-{}-{n}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command line is installed");
+/// Seals `pt` with `backend`, working on a buffer that starts `offset` bytes
+/// into its allocation, so every alignment is exercised.
+pub fn seal_at(
+    backend: Backend,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+    offset: usize,
+) -> (Vec<u8>, [u8; 16]) {
+    let k = AesGcm::with_backend(key, backend).unwrap();
+    let mut storage = vec![0xa5u8; offset + pt.len() + 16];
+    let buf = &mut storage[offset..offset + pt.len()];
+    buf.copy_from_slice(pt);
+    let tag = k.seal_in_place_detached(nonce, aad, buf).unwrap();
     assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        storage[..offset].iter().all(|&b| b == 0xa5),
+        "{backend}: wrote before the buffer"
     );
+    assert!(
+        storage[offset + pt.len()..].iter().all(|&b| b == 0xa5),
+        "{backend}: wrote past the buffer"
+    );
+    (storage[offset..offset + pt.len()].to_vec(), tag)
 }
 
-fn genkey(dir: &Path, kind: KeyKind, out: &str) {
-    match kind {
-        KeyKind::EcP256 => openssl(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                out,
-            ],
-        ),
-        KeyKind::Ed25519 => openssl(dir, &["genpkey", "-algorithm", "ED25519", "-out", out]),
-        KeyKind::Rsa => openssl(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                out,
-            ],
-        ),
-    }
+/// Opens at an alignment offset; returns the plaintext or the error.
+pub fn open_at(
+    backend: Backend,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+    offset: usize,
+) -> Result<Vec<u8>, sealwire::aead::Error> {
+    let k = AesGcm::with_backend(key, backend).unwrap();
+    let mut storage = vec![0x5au8; offset + ct.len() + 16];
+    let buf = &mut storage[offset..offset + ct.len()];
+    buf.copy_from_slice(ct);
+    let res = k.open_in_place_detached(nonce, aad, buf, tag);
+    assert!(storage[..offset].iter().all(|&b| b == 0x5a));
+    assert!(storage[offset + ct.len()..].iter().all(|&b| b == 0x5a));
+    res.map(|()| storage[offset..offset + ct.len()].to_vec())
 }
 
-/// A CA (ECDSA P-256) and a `kind` leaf for `names` (DNS names; IP
-/// 127.0.0.1 is always added), signed by it.
-pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
-    let dir = temp_dir("pki");
-    // A CA name of its own, so another test PKI's CA is a different issuer.
-    let ca_subject = format!(
-        "/CN=sealwire test CA {}",
-        dir.file_name().unwrap().to_string_lossy()
-    );
-    genkey(&dir, KeyKind::EcP256, "ca.key");
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            &ca_subject,
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-    genkey(&dir, kind, "leaf.key");
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            "leaf.key",
-            "-subj",
-            "/CN=sealwire test server/O=sealwire",
-            "-out",
-            "leaf.csr",
-        ],
-    );
-    let mut san: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
-    san.push("IP:127.0.0.1".into());
-    std::fs::write(
-        dir.join("leaf.ext"),
-        format!(
-            "subjectAltName={}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-            san.join(",")
-        ),
-    )
-    .unwrap();
-    openssl(
-        &dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-out",
-            "leaf.pem",
-            "-extfile",
-            "leaf.ext",
-        ],
-    );
-    Pki {
-        ca: dir.join("ca.pem"),
-        cert: dir.join("leaf.pem"),
-        key: dir.join("leaf.key"),
-        dir,
+/// Plaintext lengths: every length 0..=300, then random ones up to 4100,
+/// including multiples of common kernel strides and their neighbours.
+pub fn lengths(rng: &mut ChaCha8Rng, random: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..=300).collect();
+    for stride in [128usize, 192, 256] {
+        for k in 1..=4 {
+            v.extend([k * stride - 1, k * stride, k * stride + 1]);
+        }
     }
+    v.extend([4095, 4096, 4097, 4100]);
+    for _ in 0..random {
+        v.push(rng.gen_range(0..=4100));
+    }
+    v
 }

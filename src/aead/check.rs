@@ -1,0 +1,343 @@
+//! Self-checks that need no dev-dependencies and start no thread, so the
+//! `sealwire selftest --differential N` command can run them anywhere,
+//! including under qemu-user, where a second thread hangs (see
+//! `scripts/test-aarch64.sh`).
+//!
+//! - [`differential`]: random cases on a backend against a reference backend
+//!   (`portable`, or `rustcrypto` when checking `portable` itself): equal
+//!   ciphertext and tag, open round trip, and a tampered byte must give
+//!   [`Error::Authentication`] with a zeroed buffer.
+//! - [`counter_wrap`]: messages whose 32-bit counter wraps (inc32,
+//!   SP 800-38D 6.2), compared with a CTR computed block by block here.
+
+use super::{driver, portable, AesGcm, Backend, Error, Kernel};
+
+/// SplitMix64: a small deterministic generator, so every run checks the same
+/// cases and a failure reproduces from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform-enough in `0..n` for test-case selection (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// The backend a checked backend is compared with.
+fn reference_for(backend: Backend) -> Backend {
+    if backend == Backend::Portable {
+        Backend::RustCrypto
+    } else {
+        Backend::Portable
+    }
+}
+
+/// Seals at `offset` bytes into a larger buffer and checks nothing outside
+/// the message was written.
+fn seal_at(
+    key: &AesGcm,
+    nonce: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+    offset: usize,
+) -> Result<(Vec<u8>, [u8; 16]), String> {
+    let mut storage = vec![0xa5u8; offset + pt.len() + 16];
+    let buf = &mut storage[offset..offset + pt.len()];
+    buf.copy_from_slice(pt);
+    let tag = key
+        .seal_in_place_detached(nonce, aad, buf)
+        .map_err(|e| format!("seal failed: {e}"))?;
+    let outside_ok = storage[..offset].iter().all(|&b| b == 0xa5)
+        && storage[offset + pt.len()..].iter().all(|&b| b == 0xa5);
+    if !outside_ok {
+        return Err("seal wrote outside the buffer".into());
+    }
+    Ok((storage[offset..offset + pt.len()].to_vec(), tag))
+}
+
+/// Opens at `offset` bytes into a larger buffer; the buffer after the call
+/// and the result.
+fn open_at(
+    key: &AesGcm,
+    nonce: &[u8],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+    offset: usize,
+) -> Result<(Vec<u8>, Result<(), Error>), String> {
+    let mut storage = vec![0x5au8; offset + ct.len() + 16];
+    let buf = &mut storage[offset..offset + ct.len()];
+    buf.copy_from_slice(ct);
+    let res = key.open_in_place_detached(nonce, aad, buf, tag);
+    let outside_ok = storage[..offset].iter().all(|&b| b == 0x5a)
+        && storage[offset + ct.len()..].iter().all(|&b| b == 0x5a);
+    if !outside_ok {
+        return Err("open wrote outside the buffer".into());
+    }
+    Ok((storage[offset..offset + ct.len()].to_vec(), res))
+}
+
+/// Plaintext length of case `i`: every length 0..=300 first, then
+/// multiples of 128 bytes (the 8-block stride) and their neighbours, and
+/// uniform lengths up to 4100.
+fn case_len(rng: &mut Rng, i: usize) -> usize {
+    if i <= 300 {
+        return i;
+    }
+    if i.is_multiple_of(3) {
+        let k = 1 + rng.below(32);
+        return (k * 128 + rng.below(3)).saturating_sub(1).min(4100);
+    }
+    rng.below(4101)
+}
+
+/// Checks one sealed-and-opened case on `backend` against the reference
+/// key, including one tampered open.
+fn check_case(
+    rng: &mut Rng,
+    key: &AesGcm,
+    reference: &AesGcm,
+    nonce: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<(), String> {
+    let (want_ct, want_tag) = seal_at(reference, nonce, aad, pt, 0)?;
+    let (ct, tag) = seal_at(key, nonce, aad, pt, rng.below(16))?;
+    if ct != want_ct {
+        return Err("ciphertext differs from the reference".into());
+    }
+    if tag != want_tag {
+        return Err("tag differs from the reference".into());
+    }
+    // SP 800-38D 5.2.1.2 tag lengths, 16 bytes most of the time.
+    let tag_len = [16, 16, 16, 15, 12, 8, 4][rng.below(7)];
+    let tag = &tag[..tag_len];
+    let (opened, res) = open_at(key, nonce, aad, &ct, tag, rng.below(16))?;
+    match res {
+        Ok(()) if opened == pt => {}
+        Ok(()) => return Err("open gave a different plaintext".into()),
+        Err(e) => return Err(format!("open of a good message failed: {e}")),
+    }
+
+    // Flip one bit of the ciphertext, the AAD or the tag.
+    let (mut ct, mut aad, mut tag) = (ct, aad.to_vec(), tag.to_vec());
+    let bit = 1u8 << rng.below(8);
+    let what = match rng.below(3) {
+        0 if !ct.is_empty() => &mut ct,
+        1 if !aad.is_empty() => &mut aad,
+        _ => &mut tag,
+    };
+    let at = rng.below(what.len());
+    what[at] ^= bit;
+    let (after, res) = open_at(key, nonce, &aad, &ct, &tag, rng.below(16))?;
+    match res {
+        Err(Error::Authentication) if after.iter().all(|&b| b == 0) => Ok(()),
+        Err(Error::Authentication) => Err("tampered open left the buffer unzeroed".into()),
+        Err(e) => Err(format!("tampered open gave the wrong error: {e}")),
+        Ok(()) => Err("tampered message authenticated".into()),
+    }
+}
+
+/// Runs `cases` random cases (key sizes 128/192/256, nonces of 1 to 64
+/// bytes with 12 the most common, AAD 0 to 600 bytes, plaintext 0 to 4100
+/// bytes at every buffer alignment) on `backend` against the reference.
+/// Returns the number of cases checked.
+pub fn differential(backend: Backend, cases: usize, seed: u64) -> Result<usize, String> {
+    let reference = reference_for(backend);
+    let mut rng = Rng(seed);
+    for i in 0..cases {
+        let key_len = [16, 24, 32][rng.below(3)];
+        let nonce_len = [12, 12, 12, 1, 8, 13, 16, 64][rng.below(8)];
+        let aad_len = match rng.below(4) {
+            0 => 0,
+            1 => rng.below(65),
+            _ => rng.below(601),
+        };
+        let pt_len = case_len(&mut rng, i);
+        let key_bytes = rng.bytes(key_len);
+        let nonce = rng.bytes(nonce_len);
+        let aad = rng.bytes(aad_len);
+        let pt = rng.bytes(pt_len);
+        let key = AesGcm::with_backend(&key_bytes, backend).map_err(|e| e.to_string())?;
+        let ref_key = AesGcm::with_backend(&key_bytes, reference).map_err(|e| e.to_string())?;
+        check_case(&mut rng, &key, &ref_key, &nonce, &aad, &pt).map_err(|why| {
+            format!(
+                "{backend} vs {reference}, case {i} (seed {seed}): key {} bits, nonce {nonce_len}, \
+                 AAD {aad_len}, text {pt_len}: {why}",
+                key_len * 8
+            )
+        })?;
+    }
+    Ok(cases)
+}
+
+/// Product in GF(2^128) in GCM's bit order (SP 800-38D 6.3, Algorithm 1):
+/// bit 0 of the block is the most significant bit of the u128.
+fn gf_mul(x: u128, y: u128) -> u128 {
+    const R: u128 = 0xe1 << 120;
+    let mut z = 0u128;
+    let mut v = y;
+    for i in 0..128 {
+        z ^= v & 0u128.wrapping_sub((x >> (127 - i)) & 1);
+        v = (v >> 1) ^ (R & 0u128.wrapping_sub(v & 1));
+    }
+    z
+}
+
+/// x^-1 = x^(2^128 - 2) for x != 0.
+fn gf_inv(x: u128) -> u128 {
+    let mut result = 1u128 << 127;
+    let mut base = x;
+    let mut e = u128::MAX - 1;
+    while e != 0 {
+        if e & 1 == 1 {
+            result = gf_mul(result, base);
+        }
+        base = gf_mul(base, base);
+        e >>= 1;
+    }
+    result
+}
+
+/// A 16-byte nonce whose pre-counter block is `j0` (SP 800-38D 7.1 step 2):
+///
+/// ```text
+///   J0 = GHASH_H(N || 0^64 || [128]_64) = N*H^2 + L*H,   L = [128]_128
+///   N  = (J0 + L*H) * (H^2)^-1
+/// ```
+///
+/// The result is checked with the driver's own J0 computation.
+fn nonce_for_j0(k: &portable::Key, j0: [u8; 16]) -> Result<[u8; 16], String> {
+    let mut h = [0u8; 16];
+    k.encrypt_block(&mut h);
+    let h = u128::from_be_bytes(h);
+    let n = gf_mul(
+        u128::from_be_bytes(j0) ^ gf_mul(128, h),
+        gf_inv(gf_mul(h, h)),
+    );
+    let nonce = n.to_be_bytes();
+    if driver::j0(k, &nonce) != j0 {
+        return Err("solved nonce does not give the chosen J0".into());
+    }
+    Ok(nonce)
+}
+
+/// Counter-wrap cases: for each key size, J0 values whose low 32 bits are
+/// just below 2^32 (so the counter wraps before, at and inside an 8-block
+/// group), and lengths around the group size. The backend's ciphertext must
+/// equal a CTR computed here block by block with an explicit modulo-2^32
+/// counter, and its tag the reference backend's. Returns the cases checked.
+pub fn counter_wrap(backend: Backend, seed: u64) -> Result<usize, String> {
+    let reference = reference_for(backend);
+    let mut rng = Rng(seed ^ 0x5752_4150);
+    let mut count = 0;
+    for key_len in [16, 24, 32] {
+        let key_bytes = rng.bytes(key_len);
+        let block_cipher = portable::Key::new(&key_bytes).map_err(|e| e.to_string())?;
+        let key = AesGcm::with_backend(&key_bytes, backend).map_err(|e| e.to_string())?;
+        let ref_key = AesGcm::with_backend(&key_bytes, reference).map_err(|e| e.to_string())?;
+        for low in [
+            0xffff_ffffu32,
+            0xffff_fffe,
+            0xffff_fffa,
+            0xffff_fff8,
+            0xffff_fff7,
+            0xffff_fff0,
+            0xffff_ff80,
+        ] {
+            let mut j0 = [0u8; 16];
+            j0[..12].copy_from_slice(&rng.bytes(12));
+            j0[12..].copy_from_slice(&low.to_be_bytes());
+            let nonce = nonce_for_j0(&block_cipher, j0)?;
+            for len in [
+                1usize, 16, 17, 112, 127, 128, 129, 144, 255, 256, 257, 1000, 4100,
+            ] {
+                let pt = rng.bytes(len);
+                let aad = rng.bytes(len % 40);
+                // GCTR (SP 800-38D 6.5) from inc32(J0), by definition.
+                let mut want = pt.clone();
+                for (i, chunk) in want.chunks_mut(16).enumerate() {
+                    let mut ks = j0;
+                    ks[12..].copy_from_slice(&low.wrapping_add(1 + i as u32).to_be_bytes());
+                    block_cipher.encrypt_block(&mut ks);
+                    for (b, s) in chunk.iter_mut().zip(ks) {
+                        *b ^= s;
+                    }
+                }
+                let ctx = |why: &str| {
+                    format!(
+                        "{backend}: counter wrap, key {} bits, J0 low {low:#010x}, length {len}: {why}",
+                        key_len * 8
+                    )
+                };
+                let (ct, tag) = seal_at(&key, &nonce, &aad, &pt, len % 16).map_err(|e| ctx(&e))?;
+                if ct != want {
+                    return Err(ctx("ciphertext differs from CTR with a 32-bit counter"));
+                }
+                let (_, want_tag) = seal_at(&ref_key, &nonce, &aad, &pt, 0).map_err(|e| ctx(&e))?;
+                if tag != want_tag {
+                    return Err(ctx("tag differs from the reference"));
+                }
+                let (opened, res) =
+                    open_at(&key, &nonce, &aad, &ct, &tag, 3).map_err(|e| ctx(&e))?;
+                if res.is_err() || opened != pt {
+                    return Err(ctx("open round trip failed"));
+                }
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inverse_is_an_inverse() {
+        let mut rng = Rng(7);
+        for _ in 0..4 {
+            let x = u128::from(rng.next()) << 64 | u128::from(rng.next()) | 1;
+            assert_eq!(gf_mul(x, gf_inv(x)), 1u128 << 127);
+        }
+    }
+
+    #[test]
+    fn solved_nonce_gives_chosen_j0() {
+        let k = portable::Key::new(&[7u8; 16]).unwrap();
+        let mut j0 = [0x42u8; 16];
+        j0[12..].copy_from_slice(&0xffff_fffeu32.to_be_bytes());
+        let nonce = nonce_for_j0(&k, j0).unwrap();
+        assert_eq!(driver::j0(&k, &nonce), j0);
+    }
+
+    #[test]
+    fn differential_and_wrap_pass_on_every_backend() {
+        for b in Backend::available() {
+            assert_eq!(differential(b, 40, 1), Ok(40), "{b}");
+            assert!(counter_wrap(b, 1).unwrap() > 0, "{b}");
+        }
+    }
+
+    #[test]
+    fn differential_catches_a_wrong_reference() {
+        // A reference that disagrees (a different key) must be reported.
+        let a = AesGcm::with_backend(&[1u8; 16], Backend::Portable).unwrap();
+        let b = AesGcm::with_backend(&[2u8; 16], Backend::Portable).unwrap();
+        let mut rng = Rng(3);
+        assert!(check_case(&mut rng, &a, &b, &[0u8; 12], b"", &[0u8; 32]).is_err());
+    }
+}

@@ -1,0 +1,982 @@
+//! x86_64 AES-GCM on 256-bit registers: VAES and VPCLMULQDQ with AVX2
+//! (no AVX-512), two 16-byte blocks per `ymm` register.
+//!
+//! The bulk loop handles [`STRIDE`] blocks per iteration. Sealing runs the AES
+//! rounds of the next group of counter blocks interleaved ("stitched") with
+//! the GHASH multiplications of the ciphertext written by the previous
+//! iteration; opening hashes the very ciphertext it is about to decrypt. Each
+//! iteration multiplies its blocks by H^STRIDE..H^1 (precomputed in the key),
+//! sums the unreduced 256-bit products and reduces once (SP 800-38D 6.4:
+//! `Y_i = (Y_{i-1} ^ X_i) * H` unrolled over a group of blocks).
+//!
+//! ## Bit order and the reduction
+//!
+//! GHASH (SP 800-38D 6.3) reads bit 0 of a block, the most significant bit of
+//! byte 0, as the coefficient of x^0. After a byte reversal (`vpshufb`) the
+//! 128-bit register holds the coefficient of x^k at bit 127 - k: the
+//! polynomial reflected. For reflected operands a carry-less multiply yields
+//! the reflected 255-bit product one bit short of a 256-bit reflection, i.e.
+//! the product times x. The 256-bit value is reduced by folding away its
+//! 128 low register bits (they hold x^255..x^128) with multiples of the
+//! reflected modulus, 64 bits at a time: an ordinary reduction modulo
+//! G = x^128 + x^7 + x^2 + x + 1, so a multiply of register values computes
+//! `a * b * x mod G`. Storing every key power as `H^i * x^-1` cancels that
+//! factor:
+//!
+//! ```text
+//!   register(a) = bitrev128(a)              (a byte swap of the GCM block)
+//!   a' * b'     = a * b * x                 (one clmul product, reduced)
+//!   H'^i        = H^i * x^-1                (key powers as stored)
+//!   acc * H'^i  = acc * H^i                 (what GHASH needs)
+//!
+//!   256-bit product, four 64-bit words   q0 | q1 | q2 | q3  (register order)
+//!   fold q0:  (q1,q2) ^= clmul(q0, 0xc2000000_00000000);  q2 ^= q0
+//!   fold q1:  (q2,q3) ^= clmul(q1, 0xc2000000_00000000);  q3 ^= q1
+//!   result:   (q2,q3)
+//! ```
+//!
+//! 0xc2000000_00000000 (bits 57, 62, 63) with the implied 1 and x^128 is the
+//! reflected modulus x^128 + x^127 + x^126 + x^121 + 1.
+//!
+//! ## Counters
+//!
+//! Counter blocks are kept byte-swapped, so the 32-bit big-endian counter
+//! field (SP 800-38D 6.2, inc32) is the lowest 32-bit lane of each 128-bit
+//! half; `vpaddd` adds in that lane only and wraps modulo 2^32 without a
+//! carry into the nonce bits, exactly as inc32 does, wherever the wrap falls.
+
+use super::{Error, Kernel};
+use crate::cpu;
+use core::arch::x86_64::*;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Blocks per iteration of the bulk loop: 8 independent AES chains, what a
+/// 4-cycle `vaesenc` latency at 2 per cycle needs (measured against 8 and 12
+/// blocks: see asm-notes/vaes-avx2.md).
+pub(crate) const STRIDE: usize = 16;
+/// `ymm` registers (block pairs) per iteration.
+const VECS: usize = STRIDE / 2;
+/// Number of powers of H the key holds: enough for one reduction per 16 blocks.
+pub(crate) const POWERS: usize = 16;
+/// The reflected GHASH modulus constant: bits 57, 62 and 63 of the high word.
+const GF_POLY_HI: i64 = 0xc200_0000_0000_0000_u64 as i64;
+
+/// An expanded AES key with the GHASH key powers, for the `vaes-avx2` backend.
+///
+/// Building one takes the [`cpu::VaesAvx2`] proof, so a `Key` exists only on
+/// a CPU that runs the kernels. Everything is zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+#[repr(C, align(32))]
+pub struct Key {
+    /// The AES round keys (FIPS 197 5.2), `rounds + 1` of them, each in the
+    /// byte order `AESENC`/`VAESENC` take from memory (the FIPS 197 byte
+    /// order: round key r is words w[4r..4r+4], bytes in sequence). Unused
+    /// trailing entries are zero.
+    pub(crate) round_keys: [[u8; 16]; 15],
+    /// Number of AES rounds: 10, 12 or 14.
+    pub(crate) rounds: usize,
+    /// Powers of the hash key in descending order:
+    /// `h_powers[i] = H^(POWERS - i) * x^-1 mod G`, each the little-endian
+    /// image of the byte-reflected 128-bit register (bit 127 - k holds the
+    /// coefficient of x^k; see the module notes). Any `2 * n` consecutive
+    /// entries ending at the last are H^(2n)..H^1, so a 32-byte load at
+    /// `h_powers[i]` gives the pair (H^(16-i), H^(15-i)) for one `ymm`.
+    pub(crate) h_powers: [[u8; 16]; POWERS],
+    /// For Karatsuba: the two 64-bit halves of `h_powers[i]` XORed, stored
+    /// in both halves of entry i.
+    h_karatsuba: [[u8; 16]; POWERS],
+    #[zeroize(skip)]
+    _cpu: cpu::VaesAvx2,
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("vaes_avx2::Key")
+            .field("rounds", &self.rounds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// Expands `key` (16, 24 or 32 bytes) and precomputes H^1..H^16.
+    pub(crate) fn new(key: &[u8], cpu: cpu::VaesAvx2) -> Result<Key, Error> {
+        super::check_key(key)?;
+        let mut k = Key {
+            round_keys: [[0; 16]; 15],
+            rounds: key.len() / 4 + 6,
+            h_powers: [[0; 16]; POWERS],
+            h_karatsuba: [[0; 16]; POWERS],
+            _cpu: cpu,
+        };
+        // SAFETY: the `cpu` token proves every feature of the list.
+        unsafe { setup(&mut k, key) };
+        Ok(k)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Small building blocks (all inlined into the kernels).
+
+vaes_avx2_features!(enable!(
+    /// `vpshufb` mask reversing the bytes of each 128-bit half.
+    #[inline]
+    fn bswap_mask() -> __m256i {
+        _mm256_set_epi64x(
+            0x0001_0203_0405_0607,
+            0x0809_0a0b_0c0d_0e0f,
+            0x0001_0203_0405_0607,
+            0x0809_0a0b_0c0d_0e0f,
+        )
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// One 16-byte round key (or key power) broadcast to both halves.
+    #[inline]
+    fn bcast(bytes: &[u8; 16]) -> __m256i {
+        // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
+        _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn load128(bytes: &[u8; 16]) -> __m128i {
+        // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
+        unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Two consecutive 16-byte entries as one `ymm` (low half = `t[i]`).
+    #[inline]
+    fn load_pair(t: &[[u8; 16]; POWERS], i: usize) -> __m256i {
+        assert!(i + 2 <= POWERS);
+        // SAFETY: entries i and i + 1 exist (checked above) and are contiguous.
+        unsafe { _mm256_loadu_si256(t[i..].as_ptr().cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// 32 bytes at `buf[at..at + 32]`.
+    #[inline]
+    fn load32(buf: &[u8], at: usize) -> __m256i {
+        assert!(at + 32 <= buf.len());
+        // SAFETY: the 32 bytes are in bounds (checked above).
+        unsafe { _mm256_loadu_si256(buf.as_ptr().add(at).cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn store32(buf: &mut [u8], at: usize, v: __m256i) {
+        assert!(at + 32 <= buf.len());
+        // SAFETY: the 32 bytes are in bounds (checked above).
+        unsafe { _mm256_storeu_si256(buf.as_mut_ptr().add(at).cast(), v) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn load16(buf: &[u8], at: usize) -> __m128i {
+        assert!(at + 16 <= buf.len());
+        // SAFETY: the 16 bytes are in bounds (checked above).
+        unsafe { _mm_loadu_si128(buf.as_ptr().add(at).cast()) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn store16(buf: &mut [u8], at: usize, v: __m128i) {
+        assert!(at + 16 <= buf.len());
+        // SAFETY: the 16 bytes are in bounds (checked above).
+        unsafe { _mm_storeu_si128(buf.as_mut_ptr().add(at).cast(), v) }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Reduces the 256-bit product `lo ^ mi*x^64 ^ hi*x^128` (register word
+    /// order, see the module notes) modulo G: two folds of 64 bits each.
+    #[inline]
+    fn reduce(lo: __m128i, mi: __m128i, hi: __m128i) -> __m128i {
+        let poly = _mm_set_epi64x(GF_POLY_HI, 1);
+        let t = _mm_clmulepi64_si128(lo, poly, 0x10);
+        let mi = _mm_xor_si128(_mm_xor_si128(mi, t), _mm_shuffle_epi32(lo, 0x4e));
+        let t = _mm_clmulepi64_si128(mi, poly, 0x10);
+        _mm_xor_si128(_mm_xor_si128(hi, t), _mm_shuffle_epi32(mi, 0x4e))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// `a * b * x mod G` on byte-reflected registers (schoolbook).
+    #[inline]
+    fn gf_mul(a: __m128i, b: __m128i) -> __m128i {
+        let lo = _mm_clmulepi64_si128(a, b, 0x00);
+        let hi = _mm_clmulepi64_si128(a, b, 0x11);
+        let mi = _mm_xor_si128(
+            _mm_clmulepi64_si128(a, b, 0x01),
+            _mm_clmulepi64_si128(a, b, 0x10),
+        );
+        reduce(lo, mi, hi)
+    }
+));
+
+/// Unreduced GHASH sums, one 128-bit product per half of each register.
+#[derive(Clone, Copy)]
+struct Wide {
+    lo: __m256i,
+    mi: __m256i,
+    hi: __m256i,
+}
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn wide_zero() -> Wide {
+        let z = _mm256_setzero_si256();
+        Wide {
+            lo: z,
+            mi: z,
+            hi: z,
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Adds `d * h` (two blocks times two key powers) to the sums, Karatsuba
+    /// style: 3 multiplies per 128x128 product instead of schoolbook's 4
+    /// (measured faster here: asm-notes/vaes-avx2.md), the key side's
+    /// `h.lo ^ h.hi` precomputed in `hk`. The middle sum holds
+    /// `(d.lo ^ d.hi)(h.lo ^ h.hi)` until [`wide_finish`] removes `lo` and
+    /// `hi` from it.
+    #[inline]
+    fn wide_mul_add(s: &mut Wide, d: __m256i, h: __m256i, hk: __m256i) {
+        s.lo = _mm256_xor_si256(s.lo, _mm256_clmulepi64_epi128(d, h, 0x00));
+        s.hi = _mm256_xor_si256(s.hi, _mm256_clmulepi64_epi128(d, h, 0x11));
+        let dk = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+        s.mi = _mm256_xor_si256(s.mi, _mm256_clmulepi64_epi128(dk, hk, 0x00));
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Sums the two halves and reduces: the new GHASH accumulator.
+    #[inline]
+    fn wide_finish(s: Wide) -> __m128i {
+        let mi = _mm256_xor_si256(s.mi, _mm256_xor_si256(s.lo, s.hi));
+        let fold =
+            |v: __m256i| _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        reduce(fold(s.lo), fold(mi), fold(s.hi))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH of 1..=16 whole blocks with one reduction:
+    /// `(acc ^ X_1) * H^m ^ X_2 * H^(m-1) ^ ... ^ X_m * H`.
+    #[inline]
+    fn ghash_upto16(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+        let m = data.len() / 16;
+        debug_assert!(m <= POWERS && data.len().is_multiple_of(16));
+        if m == 0 {
+            return acc;
+        }
+        let bs = bswap_mask();
+        let first = POWERS - m;
+        let mut s = wide_zero();
+        let mut x = _mm256_zextsi128_si256(acc);
+        for j in 0..m / 2 {
+            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(data, 32 * j), bs), x);
+            x = _mm256_setzero_si256();
+            wide_mul_add(
+                &mut s,
+                d,
+                load_pair(&k.h_powers, first + 2 * j),
+                load_pair(&k.h_karatsuba, first + 2 * j),
+            );
+        }
+        if m % 2 == 1 {
+            // The last block, times H^1, in the low half only.
+            let d = _mm256_shuffle_epi8(_mm256_zextsi128_si256(load16(data, 16 * (m - 1))), bs);
+            let d = _mm256_xor_si256(d, x);
+            let h = _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1]));
+            let hk = _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1]));
+            wide_mul_add(&mut s, d, h, hk);
+        }
+        wide_finish(s)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Counter blocks `[c, c+1]` (byte-swapped form) from the counter block
+    /// `ctr` as stored.
+    #[inline]
+    fn counter_pair(ctr: &[u8; 16]) -> __m256i {
+        let c = _mm256_shuffle_epi8(bcast(ctr), bswap_mask());
+        _mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 1, 0, 0, 0, 0))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The next `W` register pairs of counter blocks, byte order restored and
+    /// XORed with round key 0; advances `cv` by `2 * W` (inc32 per lane).
+    #[inline]
+    fn next_counters<const W: usize>(cv: &mut __m256i, rk0: __m256i) -> [__m256i; W] {
+        let bs = bswap_mask();
+        let two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+        let mut x = [_mm256_setzero_si256(); W];
+        for v in x.iter_mut() {
+            *v = _mm256_xor_si256(_mm256_shuffle_epi8(*cv, bs), rk0);
+            *cv = _mm256_add_epi32(*cv, two);
+        }
+        x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// AES rounds 1..=R on `W` registers (round key 0 already applied).
+    #[inline]
+    fn aes_rounds<const R: usize, const W: usize>(k: &Key, x: &mut [__m256i; W]) {
+        for r in 1..R {
+            let rk = bcast(&k.round_keys[r]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+        }
+        let rk = bcast(&k.round_keys[R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// XORs the keystream of `W` counter pairs into `buf` (`32 * W` bytes).
+    #[inline]
+    fn ctr_group<const R: usize, const W: usize>(k: &Key, cv: &mut __m256i, buf: &mut [u8]) {
+        assert_eq!(buf.len(), 32 * W);
+        let mut x = next_counters::<W>(cv, bcast(&k.round_keys[0]));
+        aes_rounds::<R, W>(k, &mut x);
+        for (i, v) in x.iter().enumerate() {
+            let p = load32(buf, 32 * i);
+            store32(buf, 32 * i, _mm256_xor_si256(*v, p));
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// CTR over whole blocks starting at the counters in `cv`.
+    #[inline]
+    fn ctr_blocks<const R: usize>(k: &Key, cv: &mut __m256i, buf: &mut [u8]) {
+        let mut at = 0;
+        while buf.len() - at >= 16 * STRIDE {
+            // As in `seal_impl`: key loads stay in the loop.
+            let k = core::hint::black_box(k);
+            ctr_group::<R, VECS>(k, cv, &mut buf[at..at + 16 * STRIDE]);
+            at += 16 * STRIDE;
+        }
+        while buf.len() - at >= 32 {
+            ctr_group::<R, 1>(k, cv, &mut buf[at..at + 32]);
+            at += 32;
+        }
+        if buf.len() - at == 16 {
+            // One last block: the low half of the next pair.
+            let bs = bswap_mask();
+            let mut x = _mm256_xor_si256(_mm256_shuffle_epi8(*cv, bs), bcast(&k.round_keys[0]));
+            let mut one = [x];
+            aes_rounds::<R, 1>(k, &mut one);
+            x = one[0];
+            let ks = _mm256_castsi256_si128(x);
+            store16(buf, at, _mm_xor_si128(ks, load16(buf, at)));
+        }
+    }
+));
+
+// ---------------------------------------------------------------------------
+// The kernels.
+
+vaes_avx2_features!(enable!(
+    /// Key expansion (FIPS 197 5.2) and the hash key powers.
+    fn setup(k: &mut Key, key: &[u8]) {
+        let nk = key.len() / 4;
+        let total = 4 * (k.rounds + 1);
+        let mut w = [0u32; 60];
+        for (i, word) in key.chunks_exact(4).enumerate() {
+            w[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        // SubWord through AESENCLAST with a zero round key: with the word in
+        // all four columns, ShiftRows only moves equal bytes, leaving SubBytes.
+        let sub_word = |x: u32| -> u32 {
+            let v = _mm_aesenclast_si128(_mm_set1_epi32(x as i32), _mm_setzero_si128());
+            _mm_cvtsi128_si32(v) as u32
+        };
+        let mut rcon = 1u32;
+        for i in nk..total {
+            let mut t = w[i - 1];
+            if i % nk == 0 {
+                // RotWord on the little-endian image: byte 0 moves to byte 3.
+                t = sub_word(t.rotate_right(8)) ^ rcon;
+                rcon = if rcon & 0x80 != 0 {
+                    ((rcon << 1) ^ 0x1b) & 0xff
+                } else {
+                    rcon << 1
+                };
+            } else if nk > 6 && i % nk == 4 {
+                t = sub_word(t);
+            }
+            w[i] = w[i - nk] ^ t;
+        }
+        for (r, rk) in k.round_keys.iter_mut().enumerate().take(k.rounds + 1) {
+            for c in 0..4 {
+                rk[4 * c..4 * c + 4].copy_from_slice(&w[4 * r + c].to_le_bytes());
+            }
+        }
+        w.zeroize();
+
+        // H = E(K, 0^128) (SP 800-38D 6.4), reflected, times x^-1:
+        // a left shift of the register with the reflected modulus folded in
+        // when the x^0 coefficient (bit 127) shifts out; no branch on H.
+        let mut hb = [0u8; 16];
+        encrypt_block_impl(k, &mut hb);
+        let h = u128::from_be_bytes(hb);
+        hb.zeroize();
+        let mask = 0u128.wrapping_sub(h >> 127);
+        let poly = (0xc2u128 << 120) | 1;
+        let h1 = (h << 1) ^ (poly & mask);
+        let h1 = _mm_set_epi64x((h1 >> 64) as i64, h1 as i64);
+        let mut p = h1;
+        for i in (0..POWERS).rev() {
+            // SAFETY: each entry is 16 writable bytes.
+            unsafe { _mm_storeu_si128(k.h_powers[i].as_mut_ptr().cast(), p) };
+            let halves = _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e));
+            // SAFETY: as above.
+            unsafe { _mm_storeu_si128(k.h_karatsuba[i].as_mut_ptr().cast(), halves) };
+            p = gf_mul(p, h1);
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    #[inline]
+    fn aes_block<const R: usize>(k: &Key, b: __m128i) -> __m128i {
+        let mut x = _mm_xor_si128(b, load128(&k.round_keys[0]));
+        for r in 1..R {
+            x = _mm_aesenc_si128(x, load128(&k.round_keys[r]));
+        }
+        _mm_aesenclast_si128(x, load128(&k.round_keys[R]))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn encrypt_block_impl(k: &Key, block: &mut [u8; 16]) {
+        let b = load128(block);
+        let x = match k.rounds {
+            10 => aes_block::<10>(k, b),
+            12 => aes_block::<12>(k, b),
+            _ => aes_block::<14>(k, b),
+        };
+        // SAFETY: `block` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(block.as_mut_ptr().cast(), x) };
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn ghash_impl(k: &Key, acc: &mut u128, blocks: &[u8]) {
+        let mut a = acc_load(*acc);
+        for chunk in blocks.chunks(16 * POWERS) {
+            a = ghash_upto16(k, a, chunk);
+        }
+        *acc = acc_store(a);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    fn ctr32_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], buf: &mut [u8]) {
+        let mut cv = counter_pair(ctr);
+        ctr_blocks::<R>(k, &mut cv, buf);
+        advance(ctr, buf.len() / 16);
+    }
+));
+
+/// One bulk iteration: AES rounds 1..R of the counter blocks in `$x` (an
+/// array of `ymm`, round key 0 applied) interleaved with the GHASH of the
+/// whole blocks `$text` (a byte array of up to [`STRIDE`] blocks, an even
+/// number, hashed from `$acc` with H^n..H^1), then the last round; evaluates
+/// to the new accumulator. The GHASH multiplies ride along the first rounds,
+/// one register pair per round, and the single reduction follows. The bulk
+/// loop uses [`STRIDE`] blocks of each; the remainder step uses 8 blocks of
+/// AES with 8 or 16 blocks of GHASH.
+///
+/// A macro rather than a function: LLVM declines to inline a function this
+/// large into its callers, and `#[inline(always)]` cannot be combined with
+/// `#[target_feature]`.
+macro_rules! stitched {
+    ($k:expr, $R:expr, $x:expr, $text:expr, $acc:expr) => {{
+        let (k, x, text): (&Key, _, _) = ($k, $x, $text);
+        let pairs = text.len() / 32;
+        let bs = bswap_mask();
+        let first = POWERS - 2 * pairs;
+        let mut s = wide_zero();
+        let mut carry = _mm256_zextsi128_si256($acc);
+        for j in 0..pairs {
+            let rk = bcast(&k.round_keys[j + 1]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(text, 32 * j), bs), carry);
+            carry = _mm256_setzero_si256();
+            wide_mul_add(
+                &mut s,
+                d,
+                load_pair(&k.h_powers, first + 2 * j),
+                load_pair(&k.h_karatsuba, first + 2 * j),
+            );
+        }
+        let acc = wide_finish(s);
+        for r in pairs + 1..$R {
+            let rk = bcast(&k.round_keys[r]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+        }
+        let rk = bcast(&k.round_keys[$R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+        acc
+    }};
+}
+
+const _: () = assert!(VECS < 10, "GHASH steps must fit in the AES-128 rounds");
+
+vaes_avx2_features!(enable!(
+    /// `out ^= ks` for `W` register pairs of keystream (`out` is `32 * W` bytes).
+    #[inline]
+    fn xor_into<const W: usize>(out: &mut [u8], ks: &[__m256i; W]) {
+        assert_eq!(out.len(), 32 * W);
+        for (i, v) in ks.iter().enumerate() {
+            let p = load32(out, 32 * i);
+            store32(out, 32 * i, _mm256_xor_si256(*v, p));
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Seal: CTR over whole blocks with the GHASH of each group of
+    /// ciphertext stitched into the AES rounds of the next group.
+    fn seal_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        const G: usize = 16 * STRIDE;
+        let mut a = acc_load(*acc);
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
+        if !main.is_empty() {
+            ctr_group::<R, VECS>(k, &mut cv, &mut main[..G]);
+            for g in 1..main.len() / G {
+                // The previous group (ciphertext, hashed now) and this one:
+                // fixed-size views, so no bounds checks split the schedule.
+                let (done, todo) = main.split_at_mut(g * G);
+                let prev: &[u8; G] = done[(g - 1) * G..].try_into().unwrap();
+                let cur: &mut [u8; G] = (&mut todo[..G]).try_into().unwrap();
+                // Key loads stay in the loop (from L1) instead of being
+                // hoisted into registers: that pressure made LLVM serialize
+                // the AES chains (see asm-notes/vaes-avx2.md).
+                let k = core::hint::black_box(k);
+                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+                a = stitched!(k, R, &mut x, prev, a);
+                xor_into(cur, &x);
+            }
+        }
+        // The last group's ciphertext, not hashed yet.
+        let mut pending: &[u8] = &main[main.len().saturating_sub(G)..];
+        let mut rest = rest;
+        if pending.len() == G && rest.len() >= 128 {
+            // 8 more blocks: their AES stitched with the pending GHASH.
+            let (eight, tail) = rest.split_at_mut(128);
+            let prev: &[u8; G] = pending.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, prev, a);
+            xor_into(eight, &x);
+            pending = eight;
+            rest = tail;
+        }
+        // AES of the last blocks first, so it overlaps the pending GHASH.
+        ctr_blocks::<R>(k, &mut cv, rest);
+        a = ghash_upto16(k, a, pending);
+        a = ghash_upto16(k, a, rest);
+        *acc = acc_store(a);
+        advance(ctr, nblocks);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Open: GHASH of each group of ciphertext stitched into the AES rounds
+    /// of its own keystream, then the XOR.
+    fn open_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        const G: usize = 16 * STRIDE;
+        let mut a = acc_load(*acc);
+        let mut cv = counter_pair(ctr);
+        let nblocks = buf.len() / 16;
+        let (main, rest) = buf.split_at_mut(buf.len() / G * G);
+        for chunk in main.chunks_exact_mut(G) {
+            // A fixed-size view, so no bounds checks split the schedule.
+            let cur: &mut [u8; G] = chunk.try_into().unwrap();
+            // As in `seal_impl`: key loads stay in the loop.
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, &*cur, a);
+            xor_into(cur, &x);
+        }
+        let mut rest = rest;
+        if rest.len() >= 128 {
+            // 8 more blocks, stitched the same way.
+            let (eight, tail) = rest.split_at_mut(128);
+            let text: &mut [u8; 128] = eight.try_into().unwrap();
+            let k = core::hint::black_box(k);
+            let mut x = next_counters::<4>(&mut cv, bcast(&k.round_keys[0]));
+            a = stitched!(k, R, &mut x, &*text, a);
+            xor_into(text, &x);
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            a = ghash_upto16(k, a, rest);
+            ctr_blocks::<R>(k, &mut cv, rest);
+        }
+        *acc = acc_store(a);
+        advance(ctr, nblocks);
+    }
+));
+
+/// The accumulator (a byte-reflected register value) into a register.
+#[inline(always)]
+fn acc_load(acc: u128) -> __m128i {
+    // SAFETY: SSE2 is part of the x86_64 baseline; u128 and __m128i have the
+    // same size, and the little-endian image of `acc` is the register.
+    unsafe { _mm_loadu_si128((&acc as *const u128).cast()) }
+}
+
+#[inline(always)]
+fn acc_store(a: __m128i) -> u128 {
+    let mut out = 0u128;
+    // SAFETY: as in `acc_load`; `out` is 16 writable bytes.
+    unsafe { _mm_storeu_si128((&mut out as *mut u128).cast(), a) };
+    out
+}
+
+/// `ctr` after `n` applications of inc32 (SP 800-38D 6.2): modulo 2^32.
+#[inline(always)]
+fn advance(ctr: &mut [u8; 16], n: usize) {
+    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n as u32);
+    ctr[12..].copy_from_slice(&c.to_be_bytes());
+}
+
+impl Kernel for Key {
+    /// The GHASH value as its byte-reflected register (`u128::from_be_bytes`
+    /// of the SP 800-38D block).
+    type Acc = u128;
+
+    fn acc_zero(&self) -> u128 {
+        0
+    }
+
+    fn acc_bytes(&self, acc: u128) -> [u8; 16] {
+        acc.to_be_bytes()
+    }
+
+    fn ghash(&self, acc: &mut u128, blocks: &[u8]) {
+        debug_assert_eq!(blocks.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe { ghash_impl(self, acc, blocks) }
+    }
+
+    fn encrypt_block(&self, block: &mut [u8; 16]) {
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe { encrypt_block_impl(self, block) }
+    }
+
+    fn ctr32(&self, ctr: &mut [u8; 16], buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => ctr32_impl::<10>(self, ctr, buf),
+                12 => ctr32_impl::<12>(self, ctr, buf),
+                _ => ctr32_impl::<14>(self, ctr, buf),
+            }
+        }
+    }
+
+    fn seal_blocks(&self, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => seal_impl::<10>(self, ctr, acc, buf),
+                12 => seal_impl::<12>(self, ctr, acc, buf),
+                _ => seal_impl::<14>(self, ctr, acc, buf),
+            }
+        }
+    }
+
+    fn open_blocks(&self, ctr: &mut [u8; 16], acc: &mut u128, buf: &mut [u8]) {
+        debug_assert_eq!(buf.len() % 16, 0);
+        // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
+        unsafe {
+            match self.rounds {
+                10 => open_impl::<10>(self, ctr, acc, buf),
+                12 => open_impl::<12>(self, ctr, acc, buf),
+                _ => open_impl::<14>(self, ctr, acc, buf),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{portable, AesGcm, Backend, Kernel};
+    use super::{POWERS, STRIDE};
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    fn token() -> Option<crate::cpu::VaesAvx2> {
+        crate::cpu::VaesAvx2::get()
+    }
+
+    /// Seals and opens `len` bytes at alignment offset `offset` on both
+    /// backends and checks that ciphertext and tag agree.
+    fn compare(
+        rng: &mut ChaCha20Rng,
+        key: &[u8],
+        nonce: &[u8],
+        len: usize,
+        aad_len: usize,
+        offset: usize,
+    ) {
+        let fast = AesGcm::with_backend(key, Backend::VaesAvx2).unwrap();
+        let slow = AesGcm::with_backend(key, Backend::Portable).unwrap();
+        let mut aad = vec![0u8; aad_len];
+        rng.fill_bytes(&mut aad);
+        let mut storage = vec![0u8; len + offset];
+        rng.fill_bytes(&mut storage);
+        let plain = storage[offset..].to_vec();
+        let buf = &mut storage[offset..];
+        let tag = fast.seal_in_place_detached(nonce, &aad, buf).unwrap();
+        let mut expect = plain.clone();
+        let expect_tag = slow
+            .seal_in_place_detached(nonce, &aad, &mut expect)
+            .unwrap();
+        assert_eq!(buf, &expect[..], "ciphertext, len {len} offset {offset}");
+        assert_eq!(tag, expect_tag, "tag, len {len} offset {offset}");
+        fast.open_in_place_detached(nonce, &aad, buf, &tag).unwrap();
+        assert_eq!(buf, &plain[..], "open, len {len} offset {offset}");
+        // A flipped tag bit must fail and wipe the buffer.
+        let mut ct = expect.clone();
+        let mut bad = tag;
+        bad[rng.gen_range(0..16)] ^= 1 << rng.gen_range(0..8);
+        assert!(fast
+            .open_in_place_detached(nonce, &aad, &mut ct, &bad)
+            .is_err());
+        assert!(ct.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn every_length_to_300_and_random_to_4100() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let mut nonce = [0u8; 12];
+            rng.fill_bytes(&mut nonce);
+            for len in 0..=300 {
+                let offset = len % 16;
+                compare(&mut rng, &key, &nonce, len, 13, offset);
+            }
+            for _ in 0..20 {
+                let len = rng.gen_range(0..=4100);
+                let aad_len = rng.gen_range(0..=600);
+                let offset = rng.gen_range(0..16);
+                compare(&mut rng, &key, &nonce, len, aad_len, offset);
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_straddling_the_strides_at_every_offset() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let mut lens = Vec::new();
+        // The bulk stride, the GHASH chunk (POWERS blocks), the 8-block
+        // remainder step and the register pair, in blocks and in bytes.
+        for stride in [STRIDE, POWERS, 8, 2] {
+            for k in 1..=3 {
+                let n = k * stride;
+                for blocks in [n - 1, n, n + 1] {
+                    lens.extend([16 * blocks - 1, 16 * blocks, 16 * blocks + 1]);
+                }
+                lens.extend([n - 1, n, n + 1]);
+            }
+        }
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let nonce: [u8; 12] = rng.gen();
+            for &len in &lens {
+                for offset in 0..16 {
+                    compare(&mut rng, &key, &nonce, len, offset, offset);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aad_lengths_and_nonce_lengths() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let key: [u8; 16] = rng.gen();
+        for aad_len in (0..=300).chain([511, 512, 513, 1024]) {
+            compare(&mut rng, &key, &[7u8; 12], 33, aad_len, 0);
+        }
+        for nonce_len in [1, 8, 15, 16, 17, 31, 32, 33, 64, 255, 256, 300] {
+            let mut nonce = vec![0u8; nonce_len];
+            rng.fill_bytes(&mut nonce);
+            compare(&mut rng, &key, &nonce, 200, 13, 0);
+        }
+    }
+
+    /// The kernel itself against `portable`'s from a counter block just
+    /// below the 32-bit wrap: inc32 wraps to 0 a few blocks in (at every
+    /// position inside a bulk iteration and in the tail) and must not carry
+    /// into the upper 96 bits (SP 800-38D 6.2).
+    #[test]
+    fn counter_wraps_like_inc32_in_the_kernel() {
+        let Some(cpu) = token() else { return };
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let fast = super::Key::new(&key, cpu).unwrap();
+            let slow = portable::Key::new(&key).unwrap();
+            for before_wrap in 1..=(STRIDE as u32 + 2) {
+                for blocks in [1, 2, 3, STRIDE - 1, STRIDE, STRIDE + 1, 3 * STRIDE + 5] {
+                    let mut ctr: [u8; 16] = rng.gen();
+                    ctr[12..].copy_from_slice(&0u32.wrapping_sub(before_wrap).to_be_bytes());
+                    let mut data = vec![0u8; 16 * blocks];
+                    rng.fill_bytes(&mut data);
+                    let seed: [u8; 16] = rng.gen();
+                    type Op<K> = fn(&K, &mut [u8; 16], &mut <K as Kernel>::Acc, &mut [u8]);
+                    let ops: [(Op<super::Key>, Op<portable::Key>); 2] = [
+                        (
+                            <super::Key as Kernel>::seal_blocks,
+                            <portable::Key as Kernel>::seal_blocks,
+                        ),
+                        (
+                            <super::Key as Kernel>::open_blocks,
+                            <portable::Key as Kernel>::open_blocks,
+                        ),
+                    ];
+                    for (f, s) in ops {
+                        let (mut c1, mut c2) = (ctr, ctr);
+                        let (mut d1, mut d2) = (data.clone(), data.clone());
+                        let mut a1 = fast.acc_zero();
+                        let mut a2 = slow.acc_zero();
+                        fast.ghash(&mut a1, &seed);
+                        slow.ghash(&mut a2, &seed);
+                        f(&fast, &mut c1, &mut a1, &mut d1);
+                        s(&slow, &mut c2, &mut a2, &mut d2);
+                        assert_eq!(d1, d2, "data, {before_wrap} before wrap, {blocks} blocks");
+                        assert_eq!(c1, c2, "counter, {before_wrap} before wrap");
+                        assert_eq!(fast.acc_bytes(a1), slow.acc_bytes(a2), "ghash");
+                    }
+                    let (mut c1, mut c2) = (ctr, ctr);
+                    let (mut d1, mut d2) = (data.clone(), data.clone());
+                    fast.ctr32(&mut c1, &mut d1);
+                    slow.ctr32(&mut c2, &mut d2);
+                    assert_eq!(d1, d2, "ctr32 data");
+                    assert_eq!(c1, c2, "ctr32 counter");
+                }
+            }
+        }
+    }
+
+    /// GF(2^128) product in GCM's bit order (SP 800-38D 6.3, Algorithm 1).
+    fn gmul(x: u128, y: u128) -> u128 {
+        let mut z = 0;
+        let mut v = y;
+        for i in 0..128 {
+            if (x >> (127 - i)) & 1 == 1 {
+                z ^= v;
+            }
+            v = if v & 1 == 1 {
+                (v >> 1) ^ (0xe1 << 120)
+            } else {
+                v >> 1
+            };
+        }
+        z
+    }
+
+    fn ginv(x: u128) -> u128 {
+        // x^(2^128 - 2) by square and multiply.
+        let mut result = 1u128 << 127; // the field's 1
+        let mut base = x;
+        let mut e = u128::MAX - 1;
+        while e != 0 {
+            if e & 1 == 1 {
+                result = gmul(result, base);
+            }
+            base = gmul(base, base);
+            e >>= 1;
+        }
+        result
+    }
+
+    /// Whole-API check of the wrap: a 16-byte nonce N gives
+    /// J0 = GHASH(N || [0]_64 || [128]_64) = N*H^2 ^ L*H (SP 800-38D 7.1),
+    /// so N = (J0 ^ L*H) * H^-2 for a chosen J0 ending in ff..f0 to ff..ff.
+    #[test]
+    fn solved_nonces_make_the_counter_wrap_mid_message() {
+        if token().is_none() {
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        for key_len in [16, 24, 32] {
+            let mut key = vec![0u8; key_len];
+            rng.fill_bytes(&mut key);
+            let mut h = [0u8; 16];
+            portable::Key::new(&key).unwrap().encrypt_block(&mut h);
+            let h = u128::from_be_bytes(h);
+            let l = 128u128;
+            let h2_inv = ginv(gmul(h, h));
+            assert_eq!(gmul(gmul(h, h), h2_inv), 1u128 << 127);
+            for low in 0xffff_fff0u32..=0xffff_ffff {
+                let j0 = (rng.gen::<u128>() & !0xffff_ffff) | u128::from(low);
+                let n = gmul(j0 ^ gmul(l, h), h2_inv);
+                let nonce = n.to_be_bytes();
+                assert_eq!(gmul(gmul(n, h) ^ l, h), j0);
+                for len in [16 * STRIDE + 7, 16 * 3 * STRIDE + 16, 300] {
+                    compare(&mut rng, &key, &nonce, len, 13, 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn best_backend_is_vaes_avx2_where_the_cpu_has_it() {
+        let has = std::arch::is_x86_feature_detected!("vaes")
+            && std::arch::is_x86_feature_detected!("vpclmulqdq")
+            && std::arch::is_x86_feature_detected!("avx2");
+        assert_eq!(Backend::VaesAvx2.is_available(), has);
+        if has {
+            assert_eq!(Backend::best(), Backend::VaesAvx2);
+            let k = AesGcm::new(&[0u8; 16]);
+            if std::env::var_os("SEALWIRE_BACKEND").is_none() {
+                assert_eq!(k.unwrap().backend(), Backend::VaesAvx2);
+            }
+        }
+    }
+}
