@@ -88,7 +88,8 @@ fn bench_handshakes(c: &mut Criterion) {
     // rustls, default provider restricted to the same parameters.
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519];
-    provider.cipher_suites = vec![rustls::crypto::aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256];
+    provider.cipher_suites =
+        vec![rustls::crypto::aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256];
     let provider = Arc::new(provider);
     let mut rroots = rustls::RootCertStore::empty();
     for c in verify::certs_from_pem(&ca_pem).unwrap() {
@@ -102,7 +103,9 @@ fn bench_handshakes(c: &mut Criterion) {
             .with_no_client_auth(),
     );
     let chain = verify::certs_from_pem(&cert_pem).unwrap();
-    let key = rustls_pemfile::private_key(&mut &key_pem[..]).unwrap().unwrap();
+    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+        .unwrap()
+        .unwrap();
     let mut rserver_cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
@@ -157,14 +160,26 @@ fn bench_handshakes(c: &mut Criterion) {
     let signer = SigningKey::from_pem(&key_pem).unwrap();
     let ee = verify::certs_from_pem(&cert_pem).unwrap()[0].to_vec();
     let content = verify::tls13_signed_content(true, &[7u8; 32]);
-    let sig = signer.sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content).unwrap();
+    let sig = signer
+        .sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content)
+        .unwrap();
     g.bench_function("ecdsa_p256_sign", |b| {
-        b.iter(|| signer.sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content).unwrap())
+        b.iter(|| {
+            signer
+                .sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content)
+                .unwrap()
+        })
     });
     g.bench_function("ecdsa_p256_verify_certificate_verify", |b| {
         b.iter(|| {
-            verify::verify_signed(&ee, verify::scheme::ECDSA_SECP256R1_SHA256, &content, &sig, true)
-                .unwrap()
+            verify::verify_signed(
+                &ee,
+                verify::scheme::ECDSA_SECP256R1_SHA256,
+                &content,
+                &sig,
+                true,
+            )
+            .unwrap()
         })
     });
     let roots = RootStore::from_pem(&ca_pem).unwrap();

@@ -233,15 +233,11 @@ fn sealwire_serve(pki: &Pki, port: u16, extra: &[&str]) -> Proc {
         .arg(&pki.cert)
         .arg("--key")
         .arg(&pki.key)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--max-connections",
-            "1",
-            "--trace",
-        ])
-        .args(["--timeout", "60"])
+        .args(["--port", &port.to_string(), "--trace", "--timeout", "60"])
         .args(extra);
+    if !extra.contains(&"--max-connections") {
+        cmd.args(["--max-connections", "1"]);
+    }
     let p = Proc::spawn("sealwire serve", &mut cmd);
     wait_listening(port, &p);
     p
@@ -820,4 +816,64 @@ fn keylog_is_written_in_nss_format() {
         .to_string();
     assert!(!client.stderr().contains(&secret));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sealwire_server_handles_concurrent_sealwire_clients() {
+    let pki = make_pki(KeyKind::Ed25519, &["localhost"]);
+    let port = free_port();
+    let mut server = sealwire_serve(&pki, port, &["--max-connections", "3"]);
+    let mut clients: Vec<(Proc, Vec<u8>)> = (0..3)
+        .map(|i| {
+            let mut c = sealwire_connect(&pki.ca, port, &[]);
+            let d = data(10 + i, 256 * 1024);
+            c.feed(d.clone());
+            (c, d)
+        })
+        .collect();
+    // All three are connected at once before any closes.
+    for (c, d) in &clients {
+        c.wait_stdout_len(d.len());
+        assert!(c.stdout() == *d, "echo differs");
+    }
+    for (c, _) in &mut clients {
+        c.close_stdin();
+        assert!(c.wait_exit().success(), "{}", c.stderr());
+    }
+    assert!(server.wait_exit().success(), "{}", server.stderr());
+    assert_eq!(server.stderr().matches("closed cleanly").count(), 3);
+}
+
+#[test]
+fn trace_shows_the_steps_in_order() {
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let port = free_port();
+    let mut server = sealwire_serve(&pki, port, &[]);
+    let mut client = sealwire_connect(&pki.ca, port, &[]);
+    client.feed(b"x\n".to_vec());
+    client.wait_stdout_len(2);
+    client.close_stdin();
+    assert!(client.wait_exit().success());
+    server.wait_exit();
+    for (who, trace) in [("client", client.stderr()), ("server", server.stderr())] {
+        let steps = [
+            "ClientHello: client_random=",
+            "ClientHello: offered suites",
+            "ServerHello: server_random=",
+            "group x25519",
+            "derived client_handshake_traffic_secret",
+            "Certificate: subject CN=sealwire test server",
+            "derived client_application_traffic_secret_0",
+            "handshake complete",
+        ];
+        let mut at = 0;
+        for s in steps {
+            let pos = trace[at..]
+                .find(s)
+                .unwrap_or_else(|| panic!("{who}: {s:?} missing or out of order:\n{trace}"));
+            at += pos;
+        }
+    }
+    let ct = client.stderr();
+    assert!(ct.contains("verified for localhost"), "{ct}");
 }
