@@ -183,20 +183,43 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Waits until something listens on 127.0.0.1:`port` (read from
-/// /proc/net/tcp, so the server's single accept is not used up).
-fn wait_listening(port: u16, p: &Proc) {
-    let needle = format!(":{port:04X} ");
-    p.wait_until(&format!("listening on {port}"), |_| {
-        std::fs::read_to_string("/proc/net/tcp")
-            .map(|t| {
-                t.lines().any(|l| {
-                    let f: Vec<_> = l.split_whitespace().collect();
-                    f.len() > 3 && format!("{} ", f[1]).ends_with(&needle) && f[3] == "0A"
-                })
+/// Whether something listens on 127.0.0.1:`port` (read from /proc/net/tcp,
+/// so a server's single accept is not used up).
+fn listening(port: u16) -> bool {
+    let needle = format!(":{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .map(|t| {
+            t.lines().any(|l| {
+                let f: Vec<_> = l.split_whitespace().collect();
+                f.len() > 3 && f[1].ends_with(&needle) && f[3] == "0A"
             })
-            .unwrap_or(false)
-    });
+        })
+        .unwrap_or(false)
+}
+
+/// Starts a server on a free port, retrying on another port if the chosen
+/// one was taken before the server bound it (the server then exits).
+fn start_server(name: &str, make: impl Fn(u16) -> Command) -> (Proc, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut p = Proc::spawn(name, &mut make(port));
+        let start = Instant::now();
+        loop {
+            if listening(port) {
+                return (p, port);
+            }
+            if p.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{name}: not listening on {port}\nstderr:\n{}",
+                p.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("{name}: could not start on a free port");
 }
 
 fn openssl_suite(ours: &str) -> &'static str {
@@ -213,34 +236,34 @@ fn openssl_group(ours: &str) -> &'static str {
     }
 }
 
-fn s_server(pki: &Pki, port: u16, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-naccept", "1", "-cert"])
-        .arg(&pki.cert)
-        .arg("-key")
-        .arg(&pki.key)
-        .args(extra);
-    let p = Proc::spawn("openssl s_server", &mut cmd);
-    wait_listening(port, &p);
-    p
+fn s_server(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
+    start_server("openssl s_server", |port| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-naccept", "1", "-cert"])
+            .arg(&pki.cert)
+            .arg("-key")
+            .arg(&pki.key)
+            .args(extra);
+        cmd
+    })
 }
 
-fn sealwire_serve(pki: &Pki, port: u16, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(sealwire());
-    cmd.args(["serve", "--cert"])
-        .arg(&pki.cert)
-        .arg("--key")
-        .arg(&pki.key)
-        .args(["--port", &port.to_string(), "--trace", "--timeout", "60"])
-        .args(extra);
-    if !extra.contains(&"--max-connections") {
-        cmd.args(["--max-connections", "1"]);
-    }
-    let p = Proc::spawn("sealwire serve", &mut cmd);
-    wait_listening(port, &p);
-    p
+fn sealwire_serve(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
+    start_server("sealwire serve", |port| {
+        let mut cmd = Command::new(sealwire());
+        cmd.args(["serve", "--cert"])
+            .arg(&pki.cert)
+            .arg("--key")
+            .arg(&pki.key)
+            .args(["--port", &port.to_string(), "--trace", "--timeout", "60"])
+            .args(extra);
+        if !extra.contains(&"--max-connections") {
+            cmd.args(["--max-connections", "1"]);
+        }
+        cmd
+    })
 }
 
 fn sealwire_connect(ca: &Path, port: u16, extra: &[&str]) -> Proc {
@@ -281,7 +304,6 @@ struct ClientCase<'a> {
 
 /// The sealwire client against `openssl s_server`: 1 MiB (+) each way.
 fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
-    let port = free_port();
     let mut extra = vec![
         "-tls1_3",
         "-ciphersuites",
@@ -295,7 +317,7 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
     if !c.server_key_update {
         extra.push("-quiet");
     }
-    let mut server = s_server(pki, port, &extra);
+    let (mut server, port) = s_server(pki, &extra);
     let mut args = vec![
         "--tls1.3",
         "--suites",
@@ -389,10 +411,8 @@ struct ServerCase<'a> {
 /// `openssl s_client` against the sealwire server (an echo server): 1 MiB
 /// (+) each way.
 fn s_client_vs_server(pki: &Pki, c: ServerCase<'_>) {
-    let port = free_port();
-    let mut server = sealwire_serve(
+    let (mut server, port) = sealwire_serve(
         pki,
-        port,
         &["--tls1.3", "--suites", c.suite, "--groups", c.server_groups],
     );
     let mut client = s_client(
@@ -572,8 +592,7 @@ fn other_server_key_types_with_openssl() {
 
 /// Runs our client against s_server until both exit; returns their stderr.
 fn failing_client(pki: &Pki, ca: &Path, name: &str, via: Option<ProxyFn>) -> (String, String) {
-    let port = free_port();
-    let mut server = s_server(pki, port, &["-tls1_3", "-quiet"]);
+    let (mut server, port) = s_server(pki, &["-tls1_3", "-quiet"]);
     let target = match via {
         Some(f) => proxy(port, f),
         None => port,
@@ -603,8 +622,7 @@ fn failing_client(pki: &Pki, ca: &Path, name: &str, via: Option<ProxyFn>) -> (St
 
 /// Runs s_client against our server until both exit; returns their stderr.
 fn failing_server(pki: &Pki, ca: &Path, extra: &[&str], via: Option<ProxyFn>) -> (String, String) {
-    let port = free_port();
-    let mut server = sealwire_serve(pki, port, &["--tls1.3"]);
+    let (mut server, port) = sealwire_serve(pki, &["--tls1.3"]);
     let target = match via {
         Some(f) => proxy(port, f),
         None => port,
@@ -780,8 +798,7 @@ fn keylog_is_written_in_nss_format() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     let dir = temp_dir("keylog");
     let log = dir.join("keys.log");
-    let port = free_port();
-    let mut server = s_server(&pki, port, &["-tls1_3", "-quiet"]);
+    let (mut server, port) = s_server(&pki, &["-tls1_3", "-quiet"]);
     let mut client = sealwire_connect(&pki.ca, port, &["--keylog", log.to_str().unwrap()]);
     client.feed(b"hi\n".to_vec());
     server.wait_stdout_len(3);
@@ -821,8 +838,7 @@ fn keylog_is_written_in_nss_format() {
 #[test]
 fn sealwire_server_handles_concurrent_sealwire_clients() {
     let pki = make_pki(KeyKind::Ed25519, &["localhost"]);
-    let port = free_port();
-    let mut server = sealwire_serve(&pki, port, &["--max-connections", "3"]);
+    let (mut server, port) = sealwire_serve(&pki, &["--max-connections", "3"]);
     let mut clients: Vec<(Proc, Vec<u8>)> = (0..3)
         .map(|i| {
             let mut c = sealwire_connect(&pki.ca, port, &[]);
@@ -847,8 +863,7 @@ fn sealwire_server_handles_concurrent_sealwire_clients() {
 #[test]
 fn trace_shows_the_steps_in_order() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let port = free_port();
-    let mut server = sealwire_serve(&pki, port, &[]);
+    let (mut server, port) = sealwire_serve(&pki, &[]);
     let mut client = sealwire_connect(&pki.ca, port, &[]);
     client.feed(b"x\n".to_vec());
     client.wait_stdout_len(2);
