@@ -5,6 +5,8 @@
 //!   kernels, aarch64 NEON).
 //! - [`cavp`]: the NIST CAVP `.rsp` vector parser and runner.
 //! - [`record`]: the TLS 1.3 / 1.2 record layer (sealer, opener, deframer).
+//! - [`handshake`]: the TLS 1.3 / 1.2 handshake front end.
+//! - [`conn`]: a TLS connection (handshake, then records) over any Read + Write.
 //! - [`cpu`]: feature detection and the proof tokens of the SIMD backends.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,6 +16,8 @@
 pub mod cpu;
 pub mod aead;
 pub mod cavp;
+pub mod conn;
+pub mod handshake;
 pub mod record;
 
 /// The README's examples, compiled and run as doctests.

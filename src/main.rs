@@ -7,6 +7,8 @@ use sealwire::aead::Backend;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod tls_cli;
+
 #[derive(Parser)]
 #[command(
     name = "sealwire",
@@ -40,6 +42,10 @@ enum Command {
     },
     /// Measure AES-GCM throughput of every backend (and, with --peers, other libraries).
     Speed(speed::SpeedArgs),
+    /// TLS server: handshake, then echo each connection's data until close_notify.
+    Serve(tls_cli::ServeArgs),
+    /// TLS client: stdin to the peer, the peer's data to stdout, close_notify at EOF.
+    Connect(tls_cli::ConnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +59,8 @@ fn main() -> ExitCode {
             seed,
         } => selftest(backend.as_deref(), vectors, differential, seed),
         Command::Speed(args) => speed::run(args),
+        Command::Serve(args) => tls_cli::serve(args),
+        Command::Connect(args) => tls_cli::connect(args),
     }
 }
 
