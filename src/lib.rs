@@ -13,3 +13,4 @@
 pub mod cpu;
 pub mod aead;
 pub mod cavp;
+pub mod handshake;

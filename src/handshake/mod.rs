@@ -1,0 +1,3 @@
+//! The handshake front end (issue 6).
+
+pub mod prf;
