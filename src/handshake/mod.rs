@@ -1,3 +1,397 @@
-//! The handshake front end (issue 6).
-
+//! The TLS handshake front end (issue 6): TLS 1.3 in `tls13`, TLS 1.2 in
+//! `tls12` (helper `hs12`), both handing session keys to [`crate::record`]
+//! through [`crate::conn::Connection`].
+//!
+//! Shared by both versions: the wire [`codec`], the [`messages`], the
+//! [`transcript`] hash, certificates and signatures in [`verify`], ECDHE in
+//! [`kx`], the typed [`error`]s, the configs, traces and key log below.
+//! TLS 1.3 alone: the [`keyschedule`] typestates and `tls13`'s states.
+//!
+//! # The state machine contract
+//!
+//! ```text
+//!   record layer ──Input::{Handshake(msg), ChangeCipherSpec}──▶ Box<dyn State>::handle
+//!        ▲                                                         │ consumes itself,
+//!        └──────── cx.actions: Send(msg) / SendCcs / WriteKeys /   │ returns the next
+//!                  ReadKeys / Established, applied in order  ◀─────┘ state (or Error)
+//! ```
+//!
+//! Each `Expect*` state consumes itself plus one message and returns the
+//! next state. A state never touches I/O: it queues [`Action`]s that the
+//! driver ([`crate::conn`]) applies in order. An `Err` ends the handshake;
+//! the driver sends [`Error::alert`].
+//!
+//! # Version negotiation and the TLS 1.2 hand-off
+//!
+//! Version negotiation lives in the TLS 1.3 hello handling. The two calls
+//! into TLS 1.2 are the functions of [`handoff`]; their signatures are the
+//! agreed boundary with `tls12` (helper `hs12` fills in their bodies):
+//!
+//! - client: [`handoff::tls12_client_from_server_hello`] — our ClientHello
+//!   offered TLS 1.2 and the server chose it (no `supported_versions` in
+//!   ServerHello, `legacy_version` 0x0303, and the RFC 8446 4.1.3 downgrade
+//!   sentinel already checked). It gets the config, the ClientHello we sent,
+//!   the transcript holding it (hash not yet chosen), the ECDHE key pairs we
+//!   generated for key_share (reusable for ServerKeyExchange's curve if it
+//!   matches), and the ServerHello message; it returns the next state.
+//! - server: [`handoff::tls12_server_from_client_hello`] — the client does
+//!   not offer TLS 1.3 (or this server is `--tls1.2`). It gets the config,
+//!   the parsed ClientHello and its raw message; it must put the downgrade
+//!   sentinel into ServerHello.random when `config.versions.tls13` is on.
+pub mod codec;
+pub mod error;
+pub mod handoff;
+pub mod keyschedule;
+pub mod kx;
+pub mod messages;
 pub mod prf;
+pub mod tls12;
+pub mod tls13;
+pub mod transcript;
+pub mod verify;
+
+pub use error::{Alert, Error};
+
+use messages::HandshakeMessage;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
+
+/// Which protocol versions are enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// TLS 1.3 (RFC 8446).
+    pub tls13: bool,
+    /// TLS 1.2 (RFC 5246).
+    pub tls12: bool,
+}
+
+impl Versions {
+    /// Both versions, TLS 1.3 preferred.
+    pub const BOTH: Versions = Versions {
+        tls13: true,
+        tls12: true,
+    };
+    /// TLS 1.3 only.
+    pub const TLS13_ONLY: Versions = Versions {
+        tls13: true,
+        tls12: false,
+    };
+    /// TLS 1.2 only.
+    pub const TLS12_ONLY: Versions = Versions {
+        tls13: false,
+        tls12: true,
+    };
+}
+
+/// The negotiated protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+/// Prints handshake steps (`--trace`). Messages name steps, parameters and
+/// secret labels, never secret values.
+#[derive(Clone, Default)]
+pub struct Trace(Option<Arc<dyn Fn(&str) + Send + Sync>>);
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Trace(on)" } else { "Trace(off)" })
+    }
+}
+
+impl Trace {
+    /// No tracing.
+    pub fn off() -> Self {
+        Trace(None)
+    }
+
+    /// Every step goes to `sink`.
+    pub fn to(sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Trace(Some(Arc::new(sink)))
+    }
+
+    /// Whether tracing is on.
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Emits a step; the text is only built when tracing is on.
+    pub fn step(&self, text: impl FnOnce() -> String) {
+        if let Some(sink) = &self.0 {
+            sink(&text());
+        }
+    }
+}
+
+/// A sink for secrets in the NSS key log format
+/// (`LABEL <client_random hex> <secret hex>`), which Wireshark reads.
+pub trait KeyLog: Send + Sync {
+    /// Records one secret.
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
+}
+
+/// A [`KeyLog`] appending to a file.
+#[derive(Debug)]
+pub struct KeyLogFile(Mutex<std::fs::File>);
+
+impl KeyLogFile {
+    /// Opens (creating or appending) `path`.
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(KeyLogFile(Mutex::new(f)))
+    }
+}
+
+impl KeyLog for KeyLogFile {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let line = format!("{label} {} {}\n", hex::encode(client_random), hex::encode(secret));
+        if let Ok(mut f) = self.0.lock() {
+            // A key log is a debugging aid: a failed write must not fail the
+            // connection.
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// Where to log secrets, if anywhere.
+#[derive(Clone, Default)]
+pub struct KeyLogSink(pub Option<Arc<dyn KeyLog>>);
+
+impl std::fmt::Debug for KeyLogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "KeyLog(on)" } else { "KeyLog(off)" })
+    }
+}
+
+impl KeyLogSink {
+    /// Logs a secret if a key log is configured.
+    pub fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        if let Some(k) = &self.0 {
+            k.log(label, client_random, secret);
+        }
+    }
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Enabled versions.
+    pub versions: Versions,
+    /// TLS 1.3 suites offered, preferred first.
+    pub suites13: Vec<u16>,
+    /// TLS 1.2 suites offered, preferred first.
+    pub suites12: Vec<u16>,
+    /// Groups in supported_groups, preferred first.
+    pub groups: Vec<u16>,
+    /// Groups we send a key share for in the first ClientHello (a subset of
+    /// `groups`; default: the first group only, so a server preferring
+    /// another one answers with HelloRetryRequest).
+    pub key_share_groups: Vec<u16>,
+    /// How the server certificate is checked.
+    pub verification: verify::ServerVerification,
+    /// `--trace`.
+    pub trace: Trace,
+    /// `--keylog`.
+    pub keylog: KeyLogSink,
+}
+
+impl ClientConfig {
+    /// Defaults: both versions, all our suites and groups, X25519 key share.
+    pub fn new(verification: verify::ServerVerification) -> Self {
+        ClientConfig {
+            versions: Versions::BOTH,
+            suites13: vec![
+                messages::suite::TLS13_AES_128_GCM_SHA256,
+                messages::suite::TLS13_AES_256_GCM_SHA384,
+            ],
+            suites12: vec![
+                messages::suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
+                messages::suite::ECDHE_RSA_AES_128_GCM_SHA256,
+                messages::suite::ECDHE_ECDSA_AES_256_GCM_SHA384,
+                messages::suite::ECDHE_RSA_AES_256_GCM_SHA384,
+            ],
+            groups: kx::SUPPORTED_GROUPS.to_vec(),
+            key_share_groups: vec![kx::SUPPORTED_GROUPS[0]],
+            verification,
+            trace: Trace::off(),
+            keylog: KeyLogSink::default(),
+        }
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Enabled versions.
+    pub versions: Versions,
+    /// TLS 1.3 suites accepted, preferred first (server preference wins).
+    pub suites13: Vec<u16>,
+    /// TLS 1.2 suites accepted, preferred first.
+    pub suites12: Vec<u16>,
+    /// Groups accepted, preferred first; a client share in another group
+    /// leads to HelloRetryRequest for the first group the client supports.
+    pub groups: Vec<u16>,
+    /// Certificate chain, end-entity first (DER).
+    pub chain: Vec<Vec<u8>>,
+    /// The end-entity certificate's private key.
+    pub key: Arc<verify::SigningKey>,
+    /// `--trace`.
+    pub trace: Trace,
+    /// `--keylog`.
+    pub keylog: KeyLogSink,
+}
+
+impl ServerConfig {
+    /// Loads the chain and key from PEM files' contents.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
+        let chain = verify::certs_from_pem(cert_pem)?
+            .into_iter()
+            .map(|c| c.to_vec())
+            .collect();
+        let key = verify::SigningKey::from_pem(key_pem)?;
+        Ok(ServerConfig {
+            versions: Versions::BOTH,
+            suites13: vec![
+                messages::suite::TLS13_AES_128_GCM_SHA256,
+                messages::suite::TLS13_AES_256_GCM_SHA384,
+            ],
+            suites12: vec![
+                messages::suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
+                messages::suite::ECDHE_RSA_AES_128_GCM_SHA256,
+                messages::suite::ECDHE_ECDSA_AES_256_GCM_SHA384,
+                messages::suite::ECDHE_RSA_AES_256_GCM_SHA384,
+            ],
+            groups: kx::SUPPORTED_GROUPS.to_vec(),
+            chain,
+            key: Arc::new(key),
+            trace: Trace::off(),
+            keylog: KeyLogSink::default(),
+        })
+    }
+}
+
+/// Record protection keys for one direction, as the handshake hands them to
+/// the record layer (converted to `record::TrafficKeys` by the driver).
+pub struct RecordKeys {
+    /// The negotiated version (selects TLS 1.3 or TLS 1.2 record protection).
+    pub version: ProtocolVersion,
+    /// The cipher suite code point.
+    pub suite: u16,
+    /// The AEAD key.
+    pub key: Zeroizing<Vec<u8>>,
+    /// TLS 1.3: the 12-byte write IV; TLS 1.2: the 4-byte implicit salt.
+    pub iv: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RecordKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RecordKeys({:?}, {}, <key redacted>)",
+            self.version,
+            messages::suite::name(self.suite)
+        )
+    }
+}
+
+/// What the handshake agreed, reported once it completes.
+#[derive(Debug, Clone)]
+pub struct Established {
+    /// The version.
+    pub version: ProtocolVersion,
+    /// The cipher suite code point.
+    pub suite: u16,
+    /// The key exchange group.
+    pub group: u16,
+    /// The peer's certificate chain (empty for a server without client auth).
+    pub peer_chain: Vec<Vec<u8>>,
+    /// The server name the client asked for, if any.
+    pub server_name: Option<String>,
+}
+
+/// Work a state asks the driver to do, in order.
+#[derive(Debug)]
+pub enum Action {
+    /// Send this handshake message under the current write protection.
+    Send(HandshakeMessage),
+    /// Send a ChangeCipherSpec record (TLS 1.2; TLS 1.3 middlebox
+    /// compatibility, RFC 8446 D.4).
+    SendCcs,
+    /// Protect records sent from now on with these keys.
+    WriteKeys(RecordKeys),
+    /// Records received from now on are protected with these keys.
+    ReadKeys(RecordKeys),
+    /// The handshake is complete: application data may flow both ways.
+    Established(Established),
+}
+
+/// What the driver hands a state.
+#[derive(Debug)]
+pub enum Input {
+    /// A complete handshake message.
+    Handshake(HandshakeMessage),
+    /// A ChangeCipherSpec record with the single byte 1.
+    ChangeCipherSpec,
+}
+
+/// The state's view of the world: the queue of actions plus the trace and
+/// key log.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Actions queued for the driver.
+    pub actions: Vec<Action>,
+    /// Trace sink.
+    pub trace: Trace,
+    /// Key log.
+    pub keylog: KeyLogSink,
+}
+
+impl Context {
+    /// A context with this trace and key log.
+    pub fn new(trace: Trace, keylog: KeyLogSink) -> Self {
+        Context {
+            actions: Vec::new(),
+            trace,
+            keylog,
+        }
+    }
+
+    /// Queues a handshake message.
+    pub fn send(&mut self, msg: HandshakeMessage) {
+        self.trace.step(|| format!("send {}", msg.name()));
+        self.actions.push(Action::Send(msg));
+    }
+}
+
+/// One state of a handshake state machine (TLS 1.3 or TLS 1.2, client or
+/// server). After the handshake, the connected state keeps handling
+/// post-handshake messages (TLS 1.3 NewSessionTicket and KeyUpdate).
+pub trait State: Send + std::fmt::Debug {
+    /// Consumes the state and one input, returning the next state.
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error>;
+
+    /// Whether application data may be exchanged (handshake complete).
+    fn is_connected(&self) -> bool {
+        false
+    }
+
+    /// Whether a TLS 1.3 middlebox-compatibility ChangeCipherSpec is
+    /// tolerated now (RFC 8446 5: only during the handshake).
+    fn tolerates_ccs(&self) -> bool {
+        false
+    }
+
+    /// Starts a KeyUpdate of our sending keys (TLS 1.3, RFC 8446 4.6.3),
+    /// asking the peer to update too when `request_peer`.
+    fn send_key_update(&mut self, _cx: &mut Context, _request_peer: bool) -> Result<(), Error> {
+        Err(Error::Misuse("KeyUpdate is only possible on a connected TLS 1.3 session"))
+    }
+}

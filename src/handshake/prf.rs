@@ -15,52 +15,20 @@
 //!  key_block = client_write_key | server_write_key | client_write_IV(4) | server_write_IV(4)
 //! ```
 //!
+//! The PRF hash is the suite's hash ([`HashAlg`]): P_SHA256 for the
+//! `*_SHA256` suites of RFC 5289, P_SHA384 for the `*_SHA384` ones.
+//!
 //! The typestate is one-way: a [`MasterSecret`] can only be made from a
 //! [`PreMasterSecret`] and a session hash (classic, non-EMS master secrets
 //! are not supported at all), and the record keys only from a
 //! [`MasterSecret`]. Every secret is zeroized on drop and never printed.
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256, Sha384};
+use super::transcript::HashAlg;
+use super::KeyLogSink;
+use sha2::{Sha256, Sha384};
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
-
-/// The hash a TLS 1.2 cipher suite names, which is also its PRF hash
-/// (RFC 5246 section 5: P_SHA256 for the suites of RFC 5288 with SHA256,
-/// P_SHA384 for those with SHA384).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PrfHash {
-    /// P_SHA256.
-    Sha256,
-    /// P_SHA384.
-    Sha384,
-}
-
-impl PrfHash {
-    /// Output length of the hash in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            PrfHash::Sha256 => 32,
-            PrfHash::Sha384 => 48,
-        }
-    }
-
-    /// `Hash(data)`.
-    pub fn hash(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            PrfHash::Sha256 => Sha256::digest(data).to_vec(),
-            PrfHash::Sha384 => Sha384::digest(data).to_vec(),
-        }
-    }
-
-    /// Name as OpenSSL and the RFCs spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            PrfHash::Sha256 => "SHA256",
-            PrfHash::Sha384 => "SHA384",
-        }
-    }
-}
 
 /// `PRF(secret, label, seed)` into `out` (RFC 5246 section 5):
 ///
@@ -73,10 +41,10 @@ impl PrfHash {
 ///
 /// `seed` is given in parts that are concatenated (the key block's seed is
 /// server_random + client_random), so no caller has to allocate for it.
-pub fn prf(hash: PrfHash, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+pub fn prf(hash: HashAlg, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
     match hash {
-        PrfHash::Sha256 => p_hash::<Hmac<Sha256>>(secret, label, seed, out),
-        PrfHash::Sha384 => p_hash::<Hmac<Sha384>>(secret, label, seed, out),
+        HashAlg::Sha256 => p_hash::<Hmac<Sha256>>(secret, label, seed, out),
+        HashAlg::Sha384 => p_hash::<Hmac<Sha384>>(secret, label, seed, out),
     }
 }
 
@@ -162,7 +130,7 @@ impl FinishedLabel {
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct MasterSecret {
     #[zeroize(skip)]
-    hash: PrfHash,
+    hash: HashAlg,
     secret: [u8; MASTER_SECRET_LEN],
 }
 
@@ -177,7 +145,7 @@ impl MasterSecret {
     /// `master_secret = PRF(pre_master_secret, "extended master secret",
     /// session_hash)[0..47]`, where `session_hash` is the transcript hash
     /// from ClientHello up to and including ClientKeyExchange.
-    pub fn extended(hash: PrfHash, pms: PreMasterSecret, session_hash: &[u8]) -> Self {
+    pub fn extended(hash: HashAlg, pms: PreMasterSecret, session_hash: &[u8]) -> Self {
         let mut secret = [0u8; MASTER_SECRET_LEN];
         prf(
             hash,
@@ -190,7 +158,7 @@ impl MasterSecret {
     }
 
     /// The PRF hash this secret was made with.
-    pub fn hash(&self) -> PrfHash {
+    pub fn hash(&self) -> HashAlg {
         self.hash
     }
 
@@ -245,15 +213,11 @@ impl MasterSecret {
         kb
     }
 
-    /// The NSS key log line for this session (`CLIENT_RANDOM <client random>
-    /// <master secret>`, both hex), which Wireshark reads. Only written when
-    /// the user asked for a key log.
-    pub fn keylog_line(&self, client_random: &[u8; 32]) -> String {
-        format!(
-            "CLIENT_RANDOM {} {}",
-            hex::encode(client_random),
-            hex::encode(self.secret)
-        )
+    /// Writes the NSS key log line for this session (`CLIENT_RANDOM
+    /// <client random> <master secret>`) if the user asked for a key log
+    /// (`--keylog`); nothing otherwise.
+    pub fn log(&self, keylog: &KeyLogSink, client_random: &[u8; 32]) {
+        keylog.log("CLIENT_RANDOM", client_random, &self.secret);
     }
 }
 
@@ -313,8 +277,8 @@ mod tests {
         let mut per_use = HashMap::new();
         for case in &cases {
             let hash = match case["Hash"].as_str() {
-                "SHA256" => PrfHash::Sha256,
-                "SHA384" => PrfHash::Sha384,
+                "SHA256" => HashAlg::Sha256,
+                "SHA384" => HashAlg::Sha384,
                 other => panic!("unknown hash {other}"),
             };
             let secret = hx(case, "Secret");
@@ -380,35 +344,45 @@ mod tests {
     fn prf_prefix_consistent_and_label_sensitive() {
         // Any output length is a prefix of a longer one (P_hash is a stream).
         let mut long = [0u8; 200];
-        prf(PrfHash::Sha384, b"k", b"label", &[b"se", b"ed"], &mut long);
+        prf(HashAlg::Sha384, b"k", b"label", &[b"se", b"ed"], &mut long);
         for n in [0usize, 1, 31, 32, 47, 48, 49, 96, 199] {
             let mut short = vec![0u8; n];
-            prf(PrfHash::Sha384, b"k", b"label", &[b"seed"], &mut short);
+            prf(HashAlg::Sha384, b"k", b"label", &[b"seed"], &mut short);
             assert_eq!(&short[..], &long[..n]);
         }
         let mut other = [0u8; 200];
-        prf(PrfHash::Sha384, b"k", b"labek", &[b"seed"], &mut other);
+        prf(HashAlg::Sha384, b"k", b"labek", &[b"seed"], &mut other);
         assert_ne!(long, other);
     }
 
+    #[derive(Default)]
+    struct Capture(std::sync::Mutex<Vec<String>>);
+
+    impl crate::handshake::KeyLog for Capture {
+        fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+            let line = format!("{label} {} {}", hex::encode(client_random), hex::encode(secret));
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
     #[test]
-    fn debug_hides_secrets() {
+    fn debug_hides_secrets_and_keylog_is_nss_format() {
         let ms = MasterSecret::extended(
-            PrfHash::Sha256,
+            HashAlg::Sha256,
             PreMasterSecret::new(vec![0xAB; 32]),
             &[0u8; 32],
         );
         let shown = format!("{ms:?} {:?}", ms.key_block(16, &[1; 32], &[2; 32]));
         assert!(!shown.contains(&hex::encode(&ms.secret[..4])));
-        assert!(shown.starts_with("MasterSecret(SHA256"));
-        let line = ms.keylog_line(&[0x11; 32]);
+        assert!(shown.starts_with("MasterSecret(SHA-256"));
+        // No sink configured: nothing happens.
+        ms.log(&KeyLogSink::default(), &[0x11; 32]);
+        let cap = std::sync::Arc::new(Capture::default());
+        ms.log(&KeyLogSink(Some(cap.clone())), &[0x11; 32]);
+        let lines = cap.0.lock().unwrap().clone();
         assert_eq!(
-            line,
-            format!(
-                "CLIENT_RANDOM {} {}",
-                "11".repeat(32),
-                hex::encode(ms.secret)
-            )
+            lines,
+            vec![format!("CLIENT_RANDOM {} {}", "11".repeat(32), hex::encode(ms.secret))]
         );
     }
 }

@@ -1,0 +1,326 @@
+//! Handshake errors: a rich, typed enum where each variant names the alert
+//! (RFC 8446 section 6.2, RFC 5246 section 7.2.2) that is sent to the peer.
+
+use super::codec::DecodeError;
+use std::fmt;
+
+/// Alert descriptions the handshake sends or understands (RFC 8446 section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Alert {
+    /// close_notify(0)
+    CloseNotify,
+    /// unexpected_message(10)
+    UnexpectedMessage,
+    /// bad_record_mac(20)
+    BadRecordMac,
+    /// record_overflow(22)
+    RecordOverflow,
+    /// handshake_failure(40)
+    HandshakeFailure,
+    /// bad_certificate(42)
+    BadCertificate,
+    /// unsupported_certificate(43)
+    UnsupportedCertificate,
+    /// certificate_expired(45)
+    CertificateExpired,
+    /// certificate_unknown(46)
+    CertificateUnknown,
+    /// illegal_parameter(47)
+    IllegalParameter,
+    /// unknown_ca(48)
+    UnknownCa,
+    /// decode_error(50)
+    DecodeError,
+    /// decrypt_error(51)
+    DecryptError,
+    /// protocol_version(70)
+    ProtocolVersion,
+    /// insufficient_security(71)
+    InsufficientSecurity,
+    /// internal_error(80)
+    InternalError,
+    /// inappropriate_fallback(86)
+    InappropriateFallback,
+    /// user_canceled(90)
+    UserCanceled,
+    /// missing_extension(109)
+    MissingExtension,
+    /// unsupported_extension(110)
+    UnsupportedExtension,
+    /// unrecognized_name(112)
+    UnrecognizedName,
+    /// certificate_required(116)
+    CertificateRequired,
+    /// no_application_protocol(120)
+    NoApplicationProtocol,
+    /// Any other code point.
+    Other(u8),
+}
+
+impl Alert {
+    /// The wire code.
+    pub fn code(self) -> u8 {
+        match self {
+            Alert::CloseNotify => 0,
+            Alert::UnexpectedMessage => 10,
+            Alert::BadRecordMac => 20,
+            Alert::RecordOverflow => 22,
+            Alert::HandshakeFailure => 40,
+            Alert::BadCertificate => 42,
+            Alert::UnsupportedCertificate => 43,
+            Alert::CertificateExpired => 45,
+            Alert::CertificateUnknown => 46,
+            Alert::IllegalParameter => 47,
+            Alert::UnknownCa => 48,
+            Alert::DecodeError => 50,
+            Alert::DecryptError => 51,
+            Alert::ProtocolVersion => 70,
+            Alert::InsufficientSecurity => 71,
+            Alert::InternalError => 80,
+            Alert::InappropriateFallback => 86,
+            Alert::UserCanceled => 90,
+            Alert::MissingExtension => 109,
+            Alert::UnsupportedExtension => 110,
+            Alert::UnrecognizedName => 112,
+            Alert::CertificateRequired => 116,
+            Alert::NoApplicationProtocol => 120,
+            Alert::Other(c) => c,
+        }
+    }
+
+    /// The description for a wire code.
+    pub fn from_code(c: u8) -> Alert {
+        [
+            Alert::CloseNotify,
+            Alert::UnexpectedMessage,
+            Alert::BadRecordMac,
+            Alert::RecordOverflow,
+            Alert::HandshakeFailure,
+            Alert::BadCertificate,
+            Alert::UnsupportedCertificate,
+            Alert::CertificateExpired,
+            Alert::CertificateUnknown,
+            Alert::IllegalParameter,
+            Alert::UnknownCa,
+            Alert::DecodeError,
+            Alert::DecryptError,
+            Alert::ProtocolVersion,
+            Alert::InsufficientSecurity,
+            Alert::InternalError,
+            Alert::InappropriateFallback,
+            Alert::UserCanceled,
+            Alert::MissingExtension,
+            Alert::UnsupportedExtension,
+            Alert::UnrecognizedName,
+            Alert::CertificateRequired,
+            Alert::NoApplicationProtocol,
+        ]
+        .into_iter()
+        .find(|a| a.code() == c)
+        .unwrap_or(Alert::Other(c))
+    }
+}
+
+impl fmt::Display for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Alert::CloseNotify => "close_notify",
+            Alert::UnexpectedMessage => "unexpected_message",
+            Alert::BadRecordMac => "bad_record_mac",
+            Alert::RecordOverflow => "record_overflow",
+            Alert::HandshakeFailure => "handshake_failure",
+            Alert::BadCertificate => "bad_certificate",
+            Alert::UnsupportedCertificate => "unsupported_certificate",
+            Alert::CertificateExpired => "certificate_expired",
+            Alert::CertificateUnknown => "certificate_unknown",
+            Alert::IllegalParameter => "illegal_parameter",
+            Alert::UnknownCa => "unknown_ca",
+            Alert::DecodeError => "decode_error",
+            Alert::DecryptError => "decrypt_error",
+            Alert::ProtocolVersion => "protocol_version",
+            Alert::InsufficientSecurity => "insufficient_security",
+            Alert::InternalError => "internal_error",
+            Alert::InappropriateFallback => "inappropriate_fallback",
+            Alert::UserCanceled => "user_canceled",
+            Alert::MissingExtension => "missing_extension",
+            Alert::UnsupportedExtension => "unsupported_extension",
+            Alert::UnrecognizedName => "unrecognized_name",
+            Alert::CertificateRequired => "certificate_required",
+            Alert::NoApplicationProtocol => "no_application_protocol",
+            Alert::Other(c) => return write!(f, "alert({c})"),
+        };
+        f.write_str(name)
+    }
+}
+
+/// A failed handshake or connection. Each variant knows which alert it sends
+/// ([`Error::alert`]); errors caused by the peer's alert or a dead transport
+/// send none.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A message did not parse (decode_error).
+    Decode(DecodeError),
+    /// A message arrived that the current state does not accept
+    /// (unexpected_message). `expected` names what the state waits for.
+    UnexpectedMessage {
+        /// What the state machine was waiting for.
+        expected: &'static str,
+        /// What came (handshake type name, or record content type).
+        got: String,
+    },
+    /// A field holds a value the protocol forbids here (illegal_parameter).
+    IllegalParameter(&'static str),
+    /// No parameters both sides support (handshake_failure).
+    HandshakeFailure(&'static str),
+    /// A required extension is absent (missing_extension).
+    MissingExtension(&'static str),
+    /// An extension the peer must not send here (unsupported_extension).
+    UnsupportedExtension(u16),
+    /// No protocol version in common (protocol_version).
+    ProtocolVersion,
+    /// The RFC 8446 section 4.1.3 downgrade sentinel was in ServerHello.random
+    /// (illegal_parameter).
+    Downgrade,
+    /// The certificate chain failed validation. The alert depends on why
+    /// (unknown_ca, bad_certificate, certificate_expired, ...).
+    Certificate {
+        /// The alert this validation failure sends.
+        alert: Alert,
+        /// The validator's reason.
+        reason: String,
+    },
+    /// The handshake signature did not verify (decrypt_error).
+    BadSignature,
+    /// The peer's Finished did not match (decrypt_error).
+    BadFinished,
+    /// A record failed authentication (bad_record_mac).
+    BadRecordMac,
+    /// A record violated framing rules (record_overflow, decode_error, ...).
+    Record {
+        /// The alert sent.
+        alert: Alert,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The peer sent this fatal alert.
+    PeerAlert(Alert),
+    /// The transport closed before the handshake or before close_notify.
+    UnexpectedEof,
+    /// A read timed out.
+    Timeout,
+    /// The transport failed.
+    Io(std::io::Error),
+    /// Local configuration is unusable (bad PEM, unsupported key type).
+    Config(String),
+    /// The API was used out of order (e.g. writing after close).
+    Misuse(&'static str),
+    /// Something that cannot happen with a well-behaved peer and correct code
+    /// (internal_error), e.g. a signature that our own key cannot make.
+    Internal(&'static str),
+}
+
+impl Error {
+    /// The alert this error sends to the peer, if any.
+    pub fn alert(&self) -> Option<Alert> {
+        Some(match self {
+            Error::Decode(_) => Alert::DecodeError,
+            Error::UnexpectedMessage { .. } => Alert::UnexpectedMessage,
+            Error::IllegalParameter(_) | Error::Downgrade => Alert::IllegalParameter,
+            Error::HandshakeFailure(_) => Alert::HandshakeFailure,
+            Error::MissingExtension(_) => Alert::MissingExtension,
+            Error::UnsupportedExtension(_) => Alert::UnsupportedExtension,
+            Error::ProtocolVersion => Alert::ProtocolVersion,
+            Error::Certificate { alert, .. } => *alert,
+            Error::BadSignature | Error::BadFinished => Alert::DecryptError,
+            Error::BadRecordMac => Alert::BadRecordMac,
+            Error::Record { alert, .. } => *alert,
+            Error::Internal(_) => Alert::InternalError,
+            Error::PeerAlert(_)
+            | Error::UnexpectedEof
+            | Error::Timeout
+            | Error::Io(_)
+            | Error::Config(_)
+            | Error::Misuse(_) => return None,
+        })
+    }
+
+    pub(crate) fn unexpected(expected: &'static str, got: impl fmt::Display) -> Error {
+        Error::UnexpectedMessage {
+            expected,
+            got: got.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Decode(e) => write!(f, "malformed message: {e}"),
+            Error::UnexpectedMessage { expected, got } => {
+                write!(f, "unexpected message: expected {expected}, got {got}")
+            }
+            Error::IllegalParameter(why) => write!(f, "illegal parameter: {why}"),
+            Error::HandshakeFailure(why) => write!(f, "handshake failure: {why}"),
+            Error::MissingExtension(which) => write!(f, "missing extension: {which}"),
+            Error::UnsupportedExtension(t) => write!(f, "unsupported extension {t}"),
+            Error::ProtocolVersion => write!(f, "no protocol version in common"),
+            Error::Downgrade => write!(f, "downgrade detected (RFC 8446 4.1.3 sentinel)"),
+            Error::Certificate { alert, reason } => {
+                write!(f, "certificate rejected ({alert}): {reason}")
+            }
+            Error::BadSignature => write!(f, "handshake signature did not verify"),
+            Error::BadFinished => write!(f, "peer Finished did not verify"),
+            Error::BadRecordMac => write!(f, "record authentication failed"),
+            Error::Record { alert, reason } => write!(f, "bad record ({alert}): {reason}"),
+            Error::PeerAlert(a) => write!(f, "peer sent alert {a}"),
+            Error::UnexpectedEof => write!(f, "connection closed unexpectedly"),
+            Error::Timeout => write!(f, "read timed out"),
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+            Error::Config(why) => write!(f, "configuration: {why}"),
+            Error::Misuse(why) => write!(f, "API misuse: {why}"),
+            Error::Internal(why) => write!(f, "internal error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Error::Timeout,
+            std::io::ErrorKind::UnexpectedEof => Error::UnexpectedEof,
+            _ => Error::Io(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_codes_round_trip() {
+        for c in 0..=255u8 {
+            assert_eq!(Alert::from_code(c).code(), c);
+        }
+        assert_eq!(Alert::from_code(50), Alert::DecodeError);
+    }
+
+    #[test]
+    fn errors_map_to_rfc_alerts() {
+        let e: Error = DecodeError::Truncated("x").into();
+        assert_eq!(e.alert(), Some(Alert::DecodeError));
+        assert_eq!(Error::BadFinished.alert(), Some(Alert::DecryptError));
+        assert_eq!(Error::Downgrade.alert(), Some(Alert::IllegalParameter));
+        assert_eq!(Error::PeerAlert(Alert::UnknownCa).alert(), None);
+    }
+}

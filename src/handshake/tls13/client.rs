@@ -1,0 +1,637 @@
+//! The TLS 1.3 client (RFC 8446 2, 4): ClientHello, then
+//!
+//! ```text
+//! ExpectServerHello ─HRR─▶ ExpectServerHello (once) ─▶ ExpectEncryptedExtensions
+//!   ─▶ ExpectCertificate ─▶ ExpectCertificateVerify ─▶ ExpectFinished ─▶ Connected
+//! ```
+//!
+//! A ServerHello choosing TLS 1.2 is handed to `tls12` (see
+//! [`crate::handshake::handoff`]) after the downgrade check of 4.1.3.
+
+use super::{announce, record_keys, suite_params, Connected};
+use crate::handshake::error::Error;
+use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
+use crate::handshake::kx::{group, KeyExchange};
+use crate::handshake::messages::{
+    self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
+    DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry,
+    ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+};
+use crate::handshake::transcript::Transcript;
+use crate::handshake::verify::{self, scheme, ServerVerification};
+use crate::handshake::{
+    handoff, Action, ClientConfig, Context, Established, Input, ProtocolVersion, State,
+};
+
+fn random32() -> Result<[u8; 32], Error> {
+    let mut r = [0u8; 32];
+    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
+    Ok(r)
+}
+
+fn hex_short(b: &[u8]) -> String {
+    hex::encode(b)
+}
+
+/// The signature schemes we offer (TLS 1.2 also takes PKCS#1).
+fn offered_schemes(config: &ClientConfig) -> Vec<u16> {
+    verify::SUPPORTED_SCHEMES
+        .iter()
+        .copied()
+        .filter(|s| {
+            config.versions.tls12 || !matches!(*s, scheme::RSA_PKCS1_SHA256 | scheme::RSA_PKCS1_SHA384)
+        })
+        .collect()
+}
+
+/// Extension types our ClientHello carries: the only ones a server may
+/// answer with (RFC 8446 4.2: anything else is unsupported_extension).
+fn sent_extension_types(config: &ClientConfig) -> Vec<u16> {
+    let mut v = vec![
+        ext::SERVER_NAME,
+        ext::SUPPORTED_GROUPS,
+        ext::SIGNATURE_ALGORITHMS,
+    ];
+    if config.versions.tls13 {
+        v.extend([ext::SUPPORTED_VERSIONS, ext::KEY_SHARE]);
+    }
+    if config.versions.tls12 {
+        v.extend([
+            ext::EC_POINT_FORMATS,
+            ext::EXTENDED_MASTER_SECRET,
+            ext::RENEGOTIATION_INFO,
+        ]);
+    }
+    v
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_client_hello(
+    config: &ClientConfig,
+    server_name: Option<&str>,
+    random: [u8; 32],
+    session_id: Vec<u8>,
+    shares: &[KeyExchange],
+    cookie: Option<&[u8]>,
+) -> ClientHello {
+    let mut suites = Vec::new();
+    if config.versions.tls13 {
+        suites.extend_from_slice(&config.suites13);
+    }
+    if config.versions.tls12 {
+        suites.extend_from_slice(&config.suites12);
+        // RFC 5746 3.3: signal secure renegotiation support.
+        suites.push(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
+    }
+    let mut exts = Vec::new();
+    // RFC 6066 3: literal IP addresses are not sent in server_name.
+    if let Some(name) = server_name.filter(|n| n.parse::<std::net::IpAddr>().is_err()) {
+        exts.push(build::server_name(name));
+    }
+    exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &config.groups));
+    exts.push(build::u16_list(ext::SIGNATURE_ALGORITHMS, &offered_schemes(config)));
+    if config.versions.tls12 {
+        // RFC 8422 5.1.2: uncompressed points only.
+        exts.push(Extension::build(ext::EC_POINT_FORMATS, |w| {
+            w.vec8(|w| {
+                w.u8(0);
+            });
+        }));
+        exts.push(Extension {
+            typ: ext::EXTENDED_MASTER_SECRET,
+            data: vec![],
+        });
+    }
+    if config.versions.tls13 {
+        let mut versions = vec![version::TLS13];
+        if config.versions.tls12 {
+            versions.push(version::TLS12);
+        }
+        exts.push(build::supported_versions_client(&versions));
+        let entries: Vec<KeyShareEntry> = shares
+            .iter()
+            .map(|k| KeyShareEntry {
+                group: k.group(),
+                key_exchange: k.public_key().to_vec(),
+            })
+            .collect();
+        exts.push(build::key_share_client(&entries));
+        if let Some(c) = cookie {
+            exts.push(Extension::build(ext::COOKIE, |w| {
+                w.vec16(|w| {
+                    w.bytes(c);
+                });
+            }));
+        }
+    }
+    ClientHello {
+        legacy_version: version::TLS12,
+        random,
+        session_id,
+        cipher_suites: suites,
+        compression_methods: vec![0],
+        extensions: exts,
+    }
+}
+
+/// Starts a client handshake: queues the ClientHello and returns the state
+/// waiting for ServerHello. `server_name` is sent as SNI (unless it is an IP
+/// address) and is what the certificate must match.
+pub fn start(
+    config: ClientConfig,
+    server_name: Option<String>,
+    cx: &mut Context,
+) -> Result<Box<dyn State>, Error> {
+    if !config.versions.tls13 && !config.versions.tls12 {
+        return Err(Error::Config("no protocol version enabled".into()));
+    }
+    if matches!(config.verification, ServerVerification::Roots(_)) && server_name.is_none() {
+        return Err(Error::Config("certificate verification needs a server name".into()));
+    }
+    let random = random32()?;
+    // RFC 8446 D.4: a non-empty legacy_session_id for middlebox compatibility.
+    let session_id = if config.versions.tls13 {
+        random32()?.to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut shares = Vec::new();
+    if config.versions.tls13 {
+        for g in &config.key_share_groups {
+            shares.push(KeyExchange::generate(*g)?);
+        }
+    }
+    let ch = build_client_hello(&config, server_name.as_deref(), random, session_id, &shares, None);
+    cx.trace.step(|| format!("ClientHello: client_random={}", hex_short(&random)));
+    cx.trace.step(|| {
+        let s: Vec<_> = ch.cipher_suites.iter().map(|s| suite::name(*s)).collect();
+        format!("ClientHello: offered suites {}", s.join(", "))
+    });
+    cx.trace.step(|| {
+        let g: Vec<_> = config.groups.iter().map(|g| group::name(*g)).collect();
+        let k: Vec<_> = shares.iter().map(|k| group::name(k.group())).collect();
+        format!(
+            "ClientHello: groups {}; key shares {}; versions {}; server_name {}",
+            g.join(", "),
+            if k.is_empty() { "none".into() } else { k.join(", ") },
+            match (config.versions.tls13, config.versions.tls12) {
+                (true, true) => "TLS 1.3, TLS 1.2",
+                (true, false) => "TLS 1.3",
+                _ => "TLS 1.2",
+            },
+            server_name.as_deref().unwrap_or("(none)")
+        )
+    });
+    let msg = ch.encode();
+    let mut transcript = Transcript::new();
+    transcript.add(&msg.raw);
+    cx.send(msg);
+    Ok(Box::new(ExpectServerHello {
+        config,
+        server_name,
+        ch,
+        transcript,
+        shares,
+        hrr_suite: None,
+    }))
+}
+
+/// Waiting for ServerHello (or, once, HelloRetryRequest).
+#[derive(Debug)]
+struct ExpectServerHello {
+    config: ClientConfig,
+    server_name: Option<String>,
+    ch: ClientHello,
+    transcript: Transcript,
+    shares: Vec<KeyExchange>,
+    /// The suite a HelloRetryRequest chose, after one.
+    hrr_suite: Option<u16>,
+}
+
+fn expect_handshake(input: Input, expected: &'static str, typ: u8) -> Result<HandshakeMessage, Error> {
+    match input {
+        Input::Handshake(m) if m.typ == typ => Ok(m),
+        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
+        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
+    }
+}
+
+impl State for ExpectServerHello {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "ServerHello", hs_type::SERVER_HELLO)?;
+        let sh = ServerHello::parse(msg.body())?;
+        let this = *self;
+
+        let Some(selected) = sh.selected_version()? else {
+            return this.downgrade_to_tls12(cx, sh, msg);
+        };
+        if selected != version::TLS13 || !this.config.versions.tls13 {
+            // RFC 8446 4.2.1: a version we did not offer.
+            return Err(Error::IllegalParameter("server selected a version we did not offer"));
+        }
+        if sh.legacy_version != version::TLS12 {
+            return Err(Error::IllegalParameter("ServerHello legacy_version is not 0x0303"));
+        }
+        if sh.session_id != this.ch.session_id {
+            return Err(Error::IllegalParameter("legacy_session_id_echo differs"));
+        }
+        if sh.compression_method != 0 {
+            return Err(Error::IllegalParameter("compression method is not null"));
+        }
+        if !this.config.suites13.contains(&sh.cipher_suite) {
+            return Err(Error::IllegalParameter("server chose a suite we did not offer"));
+        }
+        if let Some(s) = this.hrr_suite {
+            if s != sh.cipher_suite {
+                return Err(Error::IllegalParameter("suite differs from HelloRetryRequest"));
+            }
+        }
+        if sh.is_hrr() {
+            this.hello_retry(cx, sh, msg)
+        } else {
+            this.server_hello(cx, sh, msg)
+        }
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        // Only after a HelloRetryRequest could a compat CCS precede
+        // ServerHello (RFC 8446 D.4).
+        self.hrr_suite.is_some()
+    }
+}
+
+impl ExpectServerHello {
+    fn downgrade_to_tls12(
+        self,
+        cx: &mut Context,
+        sh: ServerHello,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        if sh.is_hrr() {
+            return Err(Error::MissingExtension("supported_versions in HelloRetryRequest"));
+        }
+        if sh.legacy_version != version::TLS12 || !self.config.versions.tls12 {
+            return Err(Error::ProtocolVersion);
+        }
+        // RFC 8446 4.1.3: a TLS 1.3 client must refuse a TLS 1.3 server's
+        // downgrade signal.
+        if self.config.versions.tls13 {
+            let tail: [u8; 8] = sh.random[24..].try_into().expect("8 bytes");
+            if tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11 {
+                return Err(Error::Downgrade);
+            }
+        }
+        cx.trace.step(|| "ServerHello chose TLS 1.2: handing over to the TLS 1.2 client".into());
+        let start = handoff::Tls12ClientStart {
+            config: self.config,
+            server_name: self.server_name,
+            client_hello: self.ch,
+            transcript: self.transcript,
+            key_shares: self.shares,
+        };
+        handoff::tls12_client_from_server_hello(cx, start, sh, msg)
+    }
+
+    fn hello_retry(
+        mut self,
+        cx: &mut Context,
+        hrr: ServerHello,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        if self.hrr_suite.is_some() {
+            return Err(Error::unexpected("ServerHello", "a second HelloRetryRequest"));
+        }
+        for e in &hrr.extensions {
+            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS | ext::COOKIE) {
+                return Err(if sent_extension_types(&self.config).contains(&e.typ) {
+                    Error::IllegalParameter("extension not allowed in HelloRetryRequest")
+                } else {
+                    Error::UnsupportedExtension(e.typ)
+                });
+            }
+        }
+        let g = hrr
+            .hrr_group()?
+            .ok_or(Error::IllegalParameter("HelloRetryRequest changes nothing"))?;
+        // RFC 8446 4.1.4: the group must be offered and not already shared.
+        if !self.config.groups.contains(&g) || self.shares.iter().any(|k| k.group() == g) {
+            return Err(Error::IllegalParameter("HelloRetryRequest selected a bad group"));
+        }
+        let cookie = match hrr.extension(ext::COOKIE) {
+            Some(d) => {
+                let mut r = crate::handshake::codec::Reader::new(d);
+                let c = r.vec16("cookie")?.to_vec();
+                r.finish("cookie")?;
+                if c.is_empty() {
+                    return Err(Error::Decode(crate::handshake::codec::DecodeError::BadLength(
+                        "cookie",
+                    )));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let (alg, _) = suite_params(hrr.cipher_suite).ok_or(Error::Internal("suite"))?;
+        cx.trace.step(|| {
+            format!(
+                "HelloRetryRequest: suite {}, group {}",
+                suite::name(hrr.cipher_suite),
+                group::name(g)
+            )
+        });
+        // RFC 8446 4.4.1: ClientHello1 becomes message_hash.
+        self.transcript.start_hash(alg)?;
+        self.transcript.replace_with_message_hash()?;
+        self.transcript.add(&msg.raw);
+
+        let share = KeyExchange::generate(g)?;
+        self.shares = vec![share];
+        let ch2 = build_client_hello(
+            &self.config,
+            self.server_name.as_deref(),
+            self.ch.random,
+            self.ch.session_id.clone(),
+            &self.shares,
+            cookie.as_deref(),
+        );
+        // RFC 8446 D.4: the compat CCS goes before the second ClientHello.
+        cx.actions.push(Action::SendCcs);
+        let m = ch2.encode();
+        self.transcript.add(&m.raw);
+        cx.trace.step(|| format!("ClientHello (retry): key share {}", group::name(g)));
+        cx.send(m);
+        self.ch = ch2;
+        self.hrr_suite = Some(hrr.cipher_suite);
+        Ok(Box::new(self))
+    }
+
+    fn server_hello(
+        mut self,
+        cx: &mut Context,
+        sh: ServerHello,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        for e in &sh.extensions {
+            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS) {
+                return Err(if e.typ == ext::PRE_SHARED_KEY {
+                    // We offered no PSK.
+                    Error::UnsupportedExtension(e.typ)
+                } else if sent_extension_types(&self.config).contains(&e.typ) {
+                    Error::IllegalParameter("extension not allowed in ServerHello")
+                } else {
+                    Error::UnsupportedExtension(e.typ)
+                });
+            }
+        }
+        let share = sh.key_share()?.ok_or(Error::MissingExtension("key_share"))?;
+        let idx = self
+            .shares
+            .iter()
+            .position(|k| k.group() == share.group)
+            .ok_or(Error::IllegalParameter("server key share in a group we did not share"))?;
+        let suite = sh.cipher_suite;
+        let (alg, _) = suite_params(suite).ok_or(Error::Internal("suite"))?;
+        cx.trace.step(|| format!("ServerHello: server_random={}", hex_short(&sh.random)));
+        cx.trace.step(|| {
+            format!(
+                "ServerHello: version TLS 1.3, suite {}, group {}",
+                suite::name(suite),
+                group::name(share.group)
+            )
+        });
+        self.transcript.start_hash(alg)?;
+        self.transcript.add(&msg.raw);
+        let kx = self.shares.swap_remove(idx);
+        let shared = kx.agree(&share.key_exchange)?;
+        cx.trace.step(|| format!("key exchange {}: shared secret computed", group::name(share.group)));
+        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        cx.trace.step(|| "derived early secret, handshake secret (labels only)".into());
+        let (c_hs, s_hs) = hs.traffic_secrets(self.transcript.current()?.as_bytes());
+        announce(cx, &c_hs, &self.ch.random);
+        announce(cx, &s_hs, &self.ch.random);
+        cx.actions.push(Action::ReadKeys(record_keys(&s_hs, suite)?));
+        Ok(Box::new(ExpectEncryptedExtensions(Handshaking {
+            ccs_sent: self.hrr_suite.is_some(),
+            config: self.config,
+            server_name: self.server_name,
+            client_random: self.ch.random,
+            transcript: self.transcript,
+            suite,
+            group: share.group,
+            hs,
+            c_hs,
+            s_hs,
+            cert_request: None,
+            chain: Vec::new(),
+        })))
+    }
+}
+
+/// What every state after ServerHello carries.
+#[derive(Debug)]
+struct Handshaking {
+    config: ClientConfig,
+    server_name: Option<String>,
+    client_random: [u8; 32],
+    transcript: Transcript,
+    suite: u16,
+    group: u16,
+    hs: HandshakeSecret,
+    c_hs: TrafficSecret,
+    s_hs: TrafficSecret,
+    cert_request: Option<CertificateRequest13>,
+    chain: Vec<Vec<u8>>,
+    ccs_sent: bool,
+}
+
+#[derive(Debug)]
+struct ExpectEncryptedExtensions(Handshaking);
+
+impl State for ExpectEncryptedExtensions {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "EncryptedExtensions", hs_type::ENCRYPTED_EXTENSIONS)?;
+        let mut h = self.0;
+        let ee = EncryptedExtensions::parse(msg.body())?;
+        let sent = sent_extension_types(&h.config);
+        for e in &ee.extensions {
+            match e.typ {
+                ext::SERVER_NAME | ext::SUPPORTED_GROUPS => {}
+                t if matches!(
+                    t,
+                    ext::KEY_SHARE
+                        | ext::SUPPORTED_VERSIONS
+                        | ext::SIGNATURE_ALGORITHMS
+                        | ext::PRE_SHARED_KEY
+                        | ext::COOKIE
+                        | ext::PSK_KEY_EXCHANGE_MODES
+                ) =>
+                {
+                    return Err(Error::IllegalParameter("extension not allowed in EncryptedExtensions"))
+                }
+                t if !sent.contains(&t) => return Err(Error::UnsupportedExtension(t)),
+                _ => return Err(Error::IllegalParameter("extension not allowed in EncryptedExtensions")),
+            }
+        }
+        cx.trace
+            .step(|| format!("EncryptedExtensions: {} extension(s)", ee.extensions.len()));
+        h.transcript.add(&msg.raw);
+        Ok(Box::new(ExpectCertificate(h)))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Debug)]
+struct ExpectCertificate(Handshaking);
+
+impl State for ExpectCertificate {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let mut h = self.0;
+        let msg = match input {
+            Input::Handshake(m)
+                if m.typ == hs_type::CERTIFICATE_REQUEST && h.cert_request.is_none() =>
+            {
+                let req = CertificateRequest13::parse(m.body())?;
+                cx.trace.step(|| "CertificateRequest: we will answer with no certificate".into());
+                h.transcript.add(&m.raw);
+                h.cert_request = Some(req);
+                return Ok(Box::new(ExpectCertificate(h)));
+            }
+            other => expect_handshake(other, "Certificate", hs_type::CERTIFICATE)?,
+        };
+        let cert = Certificate13::parse(msg.body())?;
+        if !cert.context.is_empty() {
+            return Err(Error::IllegalParameter("server certificate_request_context is not empty"));
+        }
+        if cert.chain.is_empty() {
+            // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
+            return Err(Error::Decode(crate::handshake::codec::DecodeError::BadLength(
+                "server certificate_list",
+            )));
+        }
+        let subject = verify::subject_summary(&cert.chain[0]);
+        match &h.config.verification {
+            ServerVerification::Roots(roots) => {
+                let name = h.server_name.as_deref().ok_or(Error::Internal("no server name"))?;
+                let res = verify::verify_server_chain(
+                    &cert.chain,
+                    roots,
+                    name,
+                    pki_types::UnixTime::now(),
+                );
+                cx.trace.step(|| match &res {
+                    Ok(()) => format!(
+                        "Certificate: subject {subject}; chain of {} verified for {name}",
+                        cert.chain.len()
+                    ),
+                    Err(e) => format!("Certificate: subject {subject}; NOT verified: {e}"),
+                });
+                res?;
+            }
+            ServerVerification::DangerousNoVerificationInsecure => {
+                cx.trace.step(|| {
+                    format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)")
+                });
+            }
+        }
+        h.transcript.add(&msg.raw);
+        h.chain = cert.chain;
+        Ok(Box::new(ExpectCertificateVerify(h)))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Debug)]
+struct ExpectCertificateVerify(Handshaking);
+
+impl State for ExpectCertificateVerify {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "CertificateVerify", hs_type::CERTIFICATE_VERIFY)?;
+        let mut h = self.0;
+        let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
+        if !offered_schemes(&h.config).contains(&cv.scheme) {
+            return Err(Error::IllegalParameter("CertificateVerify scheme was not offered"));
+        }
+        let content = verify::tls13_signed_content(true, h.transcript.current()?.as_bytes());
+        let res = verify::verify_signed(&h.chain[0], cv.scheme, &content, &cv.signature, true);
+        cx.trace.step(|| {
+            format!(
+                "CertificateVerify: {} signature {}",
+                scheme::name(cv.scheme),
+                if res.is_ok() { "verified" } else { "INVALID" }
+            )
+        });
+        res?;
+        h.transcript.add(&msg.raw);
+        Ok(Box::new(ExpectFinished(h)))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Debug)]
+struct ExpectFinished(Handshaking);
+
+impl State for ExpectFinished {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "Finished", hs_type::FINISHED)?;
+        let mut h = self.0;
+        h.s_hs
+            .verify_finished(h.transcript.current()?.as_bytes(), msg.body())?;
+        cx.trace.step(|| "server Finished verified".into());
+        h.transcript.add(&msg.raw);
+        let to_server_finished = h.transcript.current()?;
+
+        let master = h.hs.into_master();
+        cx.trace.step(|| "derived master secret (label only)".into());
+        let app = master.application_secrets(to_server_finished.as_bytes());
+        announce(cx, &app.client, &h.client_random);
+        announce(cx, &app.server, &h.client_random);
+        cx.keylog
+            .log("EXPORTER_SECRET", &h.client_random, app.exporter_for_keylog());
+
+        if !h.ccs_sent {
+            cx.actions.push(Action::SendCcs);
+        }
+        cx.actions.push(Action::WriteKeys(record_keys(&h.c_hs, h.suite)?));
+        if let Some(req) = &h.cert_request {
+            let empty = Certificate13 {
+                context: req.context.clone(),
+                chain: vec![],
+            }
+            .encode();
+            h.transcript.add(&empty.raw);
+            cx.send(empty);
+        }
+        let fin = h.c_hs.finished(h.transcript.current()?.as_bytes());
+        cx.send(messages::encode_finished(fin.as_bytes()));
+        cx.actions.push(Action::WriteKeys(record_keys(&app.client, h.suite)?));
+        cx.actions.push(Action::ReadKeys(record_keys(&app.server, h.suite)?));
+        cx.trace.step(|| "handshake complete: application data keys in use".into());
+        cx.actions.push(Action::Established(Established {
+            version: ProtocolVersion::Tls13,
+            suite: h.suite,
+            group: h.group,
+            peer_chain: h.chain,
+            server_name: h.server_name,
+        }));
+        Ok(Box::new(Connected::new(
+            true,
+            h.suite,
+            h.client_random,
+            app.client,
+            app.server,
+        )))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}

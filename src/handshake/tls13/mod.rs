@@ -1,0 +1,126 @@
+//! TLS 1.3 (RFC 8446): the client and server state machines, and the
+//! connected state that handles post-handshake messages.
+
+pub mod client;
+pub mod server;
+
+use super::error::Error;
+use super::keyschedule::TrafficSecret;
+use super::messages::{self, hs_type, suite};
+use super::transcript::HashAlg;
+use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
+use zeroize::Zeroizing;
+
+/// The hash and AEAD key length of a TLS 1.3 suite (RFC 8446 B.4).
+pub fn suite_params(s: u16) -> Option<(HashAlg, usize)> {
+    match s {
+        suite::TLS13_AES_128_GCM_SHA256 => Some((HashAlg::Sha256, 16)),
+        suite::TLS13_AES_256_GCM_SHA384 => Some((HashAlg::Sha384, 32)),
+        _ => None,
+    }
+}
+
+/// Record keys from a traffic secret (RFC 8446 7.3).
+pub(crate) fn record_keys(secret: &TrafficSecret, s: u16) -> Result<RecordKeys, Error> {
+    let (_, key_len) = suite_params(s).ok_or(Error::Internal("not a TLS 1.3 suite"))?;
+    let k = secret.key_iv(key_len);
+    Ok(RecordKeys {
+        version: ProtocolVersion::Tls13,
+        suite: s,
+        key: k.key,
+        iv: Zeroizing::new(k.iv.to_vec()),
+    })
+}
+
+/// Logs a traffic secret to the key log and its label to the trace.
+pub(crate) fn announce(cx: &Context, secret: &TrafficSecret, client_random: &[u8; 32]) {
+    cx.trace
+        .step(|| format!("derived {} (label only)", secret.kind().rfc_name()));
+    cx.keylog.log(
+        &secret.kind().keylog_label(),
+        client_random,
+        secret.expose_for_keylog(),
+    );
+}
+
+/// The established TLS 1.3 session: handles NewSessionTicket and KeyUpdate
+/// (RFC 8446 4.6) and starts our own KeyUpdates.
+#[derive(Debug)]
+pub struct Connected {
+    is_client: bool,
+    suite: u16,
+    client_random: [u8; 32],
+    /// Secret of the keys we send with.
+    write: TrafficSecret,
+    /// Secret of the keys the peer sends with.
+    read: TrafficSecret,
+}
+
+impl Connected {
+    pub(crate) fn new(
+        is_client: bool,
+        suite: u16,
+        client_random: [u8; 32],
+        write: TrafficSecret,
+        read: TrafficSecret,
+    ) -> Self {
+        Connected {
+            is_client,
+            suite,
+            client_random,
+            write,
+            read,
+        }
+    }
+
+    fn update_write(&mut self, cx: &mut Context, request_peer: bool) -> Result<(), Error> {
+        // RFC 8446 4.6.3: the KeyUpdate itself goes under the old keys.
+        cx.send(messages::encode_key_update(request_peer));
+        let next = self.write.next()?;
+        announce(cx, &next, &self.client_random);
+        cx.actions.push(Action::WriteKeys(record_keys(&next, self.suite)?));
+        self.write = next;
+        Ok(())
+    }
+}
+
+impl State for Connected {
+    fn handle(mut self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = match input {
+            Input::Handshake(m) => m,
+            Input::ChangeCipherSpec => {
+                return Err(Error::unexpected("application data", "ChangeCipherSpec"))
+            }
+        };
+        match msg.typ {
+            hs_type::NEW_SESSION_TICKET if self.is_client => {
+                // We do not resume: check the syntax and drop the ticket.
+                messages::check_new_session_ticket(msg.body())?;
+                cx.trace.step(|| "received NewSessionTicket (ignored)".into());
+            }
+            hs_type::KEY_UPDATE => {
+                let requested = messages::parse_key_update(msg.body())?;
+                cx.trace.step(|| {
+                    format!("received KeyUpdate (update_requested={requested})")
+                });
+                let next = self.read.next()?;
+                announce(cx, &next, &self.client_random);
+                cx.actions.push(Action::ReadKeys(record_keys(&next, self.suite)?));
+                self.read = next;
+                if requested {
+                    self.update_write(cx, false)?;
+                }
+            }
+            _ => return Err(Error::unexpected("post-handshake message", msg.name())),
+        }
+        Ok(self)
+    }
+
+    fn is_connected(&self) -> bool {
+        true
+    }
+
+    fn send_key_update(&mut self, cx: &mut Context, request_peer: bool) -> Result<(), Error> {
+        self.update_write(cx, request_peer)
+    }
+}

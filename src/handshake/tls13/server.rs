@@ -1,0 +1,375 @@
+//! The TLS 1.3 server (RFC 8446 2, 4):
+//!
+//! ```text
+//! ExpectClientHello ─(share in no group of ours)─▶ HelloRetryRequest ─▶ ExpectClientHello (retry)
+//!   ─▶ ServerHello, {EncryptedExtensions, Certificate, CertificateVerify, Finished}
+//!   ─▶ ExpectFinished ─▶ Connected
+//! ```
+//!
+//! Version negotiation happens on the first ClientHello: a client without
+//! TLS 1.3 in supported_versions (or a `--tls1.2` server) goes to `tls12`
+//! through [`crate::handshake::handoff`].
+
+use super::{announce, record_keys, suite_params, Connected};
+use crate::handshake::error::Error;
+use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
+use crate::handshake::kx::{group, KeyExchange};
+use crate::handshake::messages::{
+    self, build, ext, hs_type, suite, version, Certificate13, ClientHello, DigitallySigned,
+    EncryptedExtensions, HandshakeMessage, KeyShareEntry, ServerHello, HRR_RANDOM,
+};
+use crate::handshake::transcript::Transcript;
+use crate::handshake::verify::{self, scheme};
+use crate::handshake::{
+    handoff, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
+};
+
+/// Starts a server handshake: the state waiting for ClientHello.
+pub fn start(config: ServerConfig) -> Box<dyn State> {
+    Box::new(ExpectClientHello { config, retry: None })
+}
+
+/// What a HelloRetryRequest fixed for the second ClientHello.
+#[derive(Debug)]
+struct Retry {
+    transcript: Transcript,
+    suite: u16,
+    group: u16,
+    ch1: ClientHello,
+}
+
+#[derive(Debug)]
+struct ExpectClientHello {
+    config: ServerConfig,
+    retry: Option<Retry>,
+}
+
+fn server_random() -> Result<[u8; 32], Error> {
+    let mut r = [0u8; 32];
+    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
+    Ok(r)
+}
+
+impl State for ExpectClientHello {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = match input {
+            Input::Handshake(m) if m.typ == hs_type::CLIENT_HELLO => m,
+            Input::Handshake(m) => return Err(Error::unexpected("ClientHello", m.name())),
+            Input::ChangeCipherSpec => {
+                return Err(Error::unexpected("ClientHello", "ChangeCipherSpec"))
+            }
+        };
+        let ch = ClientHello::parse(msg.body())?;
+        let this = *self;
+        if this.retry.is_none() {
+            cx.trace
+                .step(|| format!("ClientHello: client_random={}", hex::encode(ch.random)));
+            cx.trace.step(|| {
+                let s: Vec<_> = ch.cipher_suites.iter().map(|s| suite::name(*s)).collect();
+                format!("ClientHello: offered suites {}", s.join(", "))
+            });
+        }
+        let versions = ch.supported_versions()?;
+        let offers13 = versions
+            .as_ref()
+            .is_some_and(|v| v.contains(&version::TLS13));
+        if this.config.versions.tls13 && offers13 {
+            return this.tls13_hello(cx, ch, msg);
+        }
+        if this.retry.is_some() {
+            return Err(Error::IllegalParameter("second ClientHello dropped TLS 1.3"));
+        }
+        let offers12 = match &versions {
+            Some(v) => v.contains(&version::TLS12),
+            None => ch.legacy_version >= version::TLS12,
+        };
+        if this.config.versions.tls12 && offers12 {
+            cx.trace.step(|| "negotiated TLS 1.2: handing over to the TLS 1.2 server".into());
+            return handoff::tls12_server_from_client_hello(cx, this.config, ch, msg);
+        }
+        cx.trace.step(|| "no protocol version in common".into());
+        Err(Error::ProtocolVersion)
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        // RFC 8446 D.4: a client may send CCS before its second ClientHello.
+        self.retry.is_some()
+    }
+}
+
+impl ExpectClientHello {
+    fn tls13_hello(
+        self,
+        cx: &mut Context,
+        ch: ClientHello,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let config = self.config;
+        let retried = self.retry.is_some();
+        if ch.compression_methods != [0] {
+            return Err(Error::IllegalParameter("compression methods other than null"));
+        }
+        if ch.extension(ext::PRE_SHARED_KEY).is_some() {
+            // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
+            // PSK, but it must then be the last extension.
+            if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
+                return Err(Error::IllegalParameter("pre_shared_key is not the last extension"));
+            }
+        }
+        let suite = match &self.retry {
+            Some(r) => {
+                if ch.random != r.ch1.random
+                    || ch.session_id != r.ch1.session_id
+                    || ch.cipher_suites != r.ch1.cipher_suites
+                {
+                    return Err(Error::IllegalParameter("second ClientHello changed"));
+                }
+                r.suite
+            }
+            None => *config
+                .suites13
+                .iter()
+                .find(|s| ch.cipher_suites.contains(s))
+                .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
+        };
+        let (alg, _) = suite_params(suite).ok_or(Error::Config("not a TLS 1.3 suite".into()))?;
+        let sig_algs = ch
+            .signature_algorithms()?
+            .ok_or(Error::MissingExtension("signature_algorithms"))?;
+        let sig_scheme = config.key.choose_scheme(&sig_algs, true)?;
+        let groups = ch
+            .supported_groups()?
+            .ok_or(Error::MissingExtension("supported_groups"))?;
+        let shares = ch.key_shares()?.ok_or(Error::MissingExtension("key_share"))?;
+        // RFC 8446 4.2.8: each share must be for an offered group.
+        if shares.iter().any(|s| !groups.contains(&s.group)) {
+            return Err(Error::IllegalParameter("key share for a group not in supported_groups"));
+        }
+        let server_name = ch.server_name()?;
+
+        // A share in one of our groups (ours preferred) is used at once;
+        // otherwise ask for our most preferred group the client supports.
+        let chosen = config
+            .groups
+            .iter()
+            .find_map(|g| shares.iter().find(|s| s.group == *g));
+        let share = match (chosen, &self.retry) {
+            (Some(s), None) => s.clone(),
+            (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => s.clone(),
+            (_, Some(_)) => {
+                return Err(Error::IllegalParameter("second ClientHello lacks the requested share"))
+            }
+            (None, None) => {
+                let g = *config
+                    .groups
+                    .iter()
+                    .find(|g| groups.contains(g))
+                    .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
+                return hello_retry(cx, config, ch, msg, suite, g);
+            }
+        };
+
+        let mut transcript = match self.retry {
+            Some(r) => r.transcript,
+            None => {
+                let mut t = Transcript::new();
+                t.start_hash(alg)?;
+                t
+            }
+        };
+        transcript.add(&msg.raw);
+
+        let kx = KeyExchange::generate(share.group)?;
+        let server_share = KeyShareEntry {
+            group: share.group,
+            key_exchange: kx.public_key().to_vec(),
+        };
+        let random = server_random()?;
+        let sh = ServerHello {
+            legacy_version: version::TLS12,
+            random,
+            session_id: ch.session_id.clone(),
+            cipher_suite: suite,
+            compression_method: 0,
+            extensions: vec![
+                build::supported_versions_server(version::TLS13),
+                build::key_share_server(&server_share),
+            ],
+        };
+        let shared = kx.agree(&share.key_exchange)?;
+        cx.trace.step(|| format!("ServerHello: server_random={}", hex::encode(random)));
+        cx.trace.step(|| {
+            format!(
+                "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
+                suite::name(suite),
+                group::name(share.group),
+                server_name.as_deref().unwrap_or("(none)")
+            )
+        });
+        let sh_msg = sh.encode();
+        transcript.add(&sh_msg.raw);
+        cx.send(sh_msg);
+        if !retried {
+            // RFC 8446 D.4: our compat CCS follows our first handshake message.
+            cx.actions.push(Action::SendCcs);
+        }
+
+        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        cx.trace.step(|| "derived early secret, handshake secret (labels only)".into());
+        let (c_hs, s_hs) = hs.traffic_secrets(transcript.current()?.as_bytes());
+        announce(cx, &c_hs, &ch.random);
+        announce(cx, &s_hs, &ch.random);
+        cx.actions.push(Action::WriteKeys(record_keys(&s_hs, suite)?));
+
+        let ee = EncryptedExtensions {
+            extensions: Vec::new(),
+        }
+        .encode();
+        transcript.add(&ee.raw);
+        cx.send(ee);
+
+        let cert = Certificate13 {
+            context: Vec::new(),
+            chain: config.chain.clone(),
+        }
+        .encode();
+        transcript.add(&cert.raw);
+        cx.trace.step(|| {
+            format!(
+                "Certificate: subject {} ({} key)",
+                verify::subject_summary(&config.chain[0]),
+                config.key.kind_name()
+            )
+        });
+        cx.send(cert);
+
+        let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
+        let signature = config.key.sign(sig_scheme, &content)?;
+        let cv = DigitallySigned {
+            scheme: sig_scheme,
+            signature,
+        }
+        .encode_certificate_verify();
+        transcript.add(&cv.raw);
+        cx.trace
+            .step(|| format!("CertificateVerify: signed with {}", scheme::name(sig_scheme)));
+        cx.send(cv);
+
+        let fin = s_hs.finished(transcript.current()?.as_bytes());
+        let fin_msg = messages::encode_finished(fin.as_bytes());
+        transcript.add(&fin_msg.raw);
+        cx.send(fin_msg);
+
+        let master = hs.into_master();
+        cx.trace.step(|| "derived master secret (label only)".into());
+        let app = master.application_secrets(transcript.current()?.as_bytes());
+        announce(cx, &app.client, &ch.random);
+        announce(cx, &app.server, &ch.random);
+        cx.keylog
+            .log("EXPORTER_SECRET", &ch.random, app.exporter_for_keylog());
+        cx.actions.push(Action::WriteKeys(record_keys(&app.server, suite)?));
+        cx.actions.push(Action::ReadKeys(record_keys(&c_hs, suite)?));
+        Ok(Box::new(ExpectFinished {
+            suite,
+            group: share.group,
+            client_random: ch.random,
+            server_name,
+            transcript,
+            c_hs,
+            app,
+        }))
+    }
+}
+
+fn hello_retry(
+    cx: &mut Context,
+    config: ServerConfig,
+    ch: ClientHello,
+    msg: HandshakeMessage,
+    suite: u16,
+    g: u16,
+) -> Result<Box<dyn State>, Error> {
+    let (alg, _) = suite_params(suite).ok_or(Error::Internal("suite"))?;
+    let mut transcript = Transcript::new();
+    transcript.add(&msg.raw);
+    transcript.start_hash(alg)?;
+    transcript.replace_with_message_hash()?;
+    let hrr = ServerHello {
+        legacy_version: version::TLS12,
+        random: HRR_RANDOM,
+        session_id: ch.session_id.clone(),
+        cipher_suite: suite,
+        compression_method: 0,
+        extensions: vec![
+            build::supported_versions_server(version::TLS13),
+            build::key_share_hrr(g),
+        ],
+    }
+    .encode();
+    transcript.add(&hrr.raw);
+    cx.trace.step(|| {
+        format!(
+            "HelloRetryRequest: no usable key share; asking for {} (suite {})",
+            group::name(g),
+            suite::name(suite)
+        )
+    });
+    cx.send(hrr);
+    cx.actions.push(Action::SendCcs);
+    Ok(Box::new(ExpectClientHello {
+        config,
+        retry: Some(Retry {
+            transcript,
+            suite,
+            group: g,
+            ch1: ch,
+        }),
+    }))
+}
+
+#[derive(Debug)]
+struct ExpectFinished {
+    suite: u16,
+    group: u16,
+    client_random: [u8; 32],
+    server_name: Option<String>,
+    transcript: Transcript,
+    c_hs: TrafficSecret,
+    app: ApplicationSecrets,
+}
+
+impl State for ExpectFinished {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = match input {
+            Input::Handshake(m) if m.typ == hs_type::FINISHED => m,
+            Input::Handshake(m) => return Err(Error::unexpected("Finished", m.name())),
+            Input::ChangeCipherSpec => return Err(Error::unexpected("Finished", "ChangeCipherSpec")),
+        };
+        let this = *self;
+        this.c_hs
+            .verify_finished(this.transcript.current()?.as_bytes(), msg.body())?;
+        cx.trace.step(|| "client Finished verified".into());
+        cx.actions
+            .push(Action::ReadKeys(record_keys(&this.app.client, this.suite)?));
+        cx.trace.step(|| "handshake complete: application data keys in use".into());
+        cx.actions.push(Action::Established(Established {
+            version: ProtocolVersion::Tls13,
+            suite: this.suite,
+            group: this.group,
+            peer_chain: Vec::new(),
+            server_name: this.server_name,
+        }));
+        let ApplicationSecrets { client, server, .. } = this.app;
+        Ok(Box::new(Connected::new(
+            false,
+            this.suite,
+            this.client_random,
+            server,
+            client,
+        )))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,116 @@
+//! Test PKI made at test time with the `openssl` command line, in a
+//! temporary folder removed on drop.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The leaf key type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    EcP256,
+    Ed25519,
+    Rsa,
+}
+
+/// A CA and a leaf certificate for `localhost` and 127.0.0.1.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty temporary folder.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "sealwire-{tag}-{}-{n}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command line is installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn genkey(dir: &Path, kind: KeyKind, out: &str) {
+    match kind {
+        KeyKind::EcP256 => openssl(
+            dir,
+            &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out],
+        ),
+        KeyKind::Ed25519 => openssl(dir, &["genpkey", "-algorithm", "ED25519", "-out", out]),
+        KeyKind::Rsa => openssl(
+            dir,
+            &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", out],
+        ),
+    }
+}
+
+/// A CA (ECDSA P-256) and a `kind` leaf for `names` (DNS names; IP
+/// 127.0.0.1 is always added), signed by it.
+pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
+    let dir = temp_dir("pki");
+    genkey(&dir, KeyKind::EcP256, "ca.key");
+    openssl(
+        &dir,
+        &[
+            "req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "30", "-subj",
+            "/CN=sealwire test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    genkey(&dir, kind, "leaf.key");
+    openssl(
+        &dir,
+        &["req", "-new", "-key", "leaf.key", "-subj", "/CN=sealwire test server/O=sealwire", "-out", "leaf.csr"],
+    );
+    let mut san: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+    san.push("IP:127.0.0.1".into());
+    std::fs::write(
+        dir.join("leaf.ext"),
+        format!(
+            "subjectAltName={}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+            san.join(",")
+        ),
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "30", "-out", "leaf.pem", "-extfile", "leaf.ext",
+        ],
+    );
+    Pki {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("leaf.pem"),
+        key: dir.join("leaf.key"),
+        dir,
+    }
+}

@@ -1,0 +1,306 @@
+//! TLS 1.3 client and server state machines talking to each other in
+//! memory (no record layer): every handshake message of one side is handed
+//! to the other, and both sides must derive the same keys.
+
+mod common;
+
+use common::{make_pki, KeyKind};
+use sealwire::handshake::kx::group;
+use sealwire::handshake::messages::{hs_type, suite, HandshakeMessage};
+use sealwire::handshake::tls13::{client, server};
+use sealwire::handshake::verify::{RootStore, ServerVerification};
+use sealwire::handshake::{
+    Action, ClientConfig, Context, Error, Established, Input, ServerConfig, State, Versions,
+};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+struct Side {
+    state: Option<Box<dyn State>>,
+    cx: Context,
+    inbox: VecDeque<Input>,
+    write_keys: Vec<Vec<u8>>,
+    read_keys: Vec<Vec<u8>>,
+    established: Option<Established>,
+    sent: Vec<u8>,
+}
+
+impl Side {
+    fn new(state: Box<dyn State>, cx: Context) -> Self {
+        Side {
+            state: Some(state),
+            cx,
+            inbox: VecDeque::new(),
+            write_keys: vec![],
+            read_keys: vec![],
+            established: None,
+            sent: vec![],
+        }
+    }
+
+    /// Moves queued actions out; returns the inputs for the peer.
+    fn drain(&mut self) -> Vec<Input> {
+        let mut out = vec![];
+        for a in self.cx.actions.drain(..) {
+            match a {
+                Action::Send(m) => {
+                    self.sent.push(m.typ);
+                    out.push(Input::Handshake(m));
+                }
+                Action::SendCcs => out.push(Input::ChangeCipherSpec),
+                Action::WriteKeys(k) => self.write_keys.push([k.key.to_vec(), k.iv.to_vec()].concat()),
+                Action::ReadKeys(k) => self.read_keys.push([k.key.to_vec(), k.iv.to_vec()].concat()),
+                Action::Established(e) => self.established = Some(e),
+            }
+        }
+        out
+    }
+
+    fn step(&mut self, tamper: &mut dyn FnMut(&mut HandshakeMessage)) -> Result<bool, Error> {
+        let Some(input) = self.inbox.pop_front() else {
+            return Ok(false);
+        };
+        let state = self.state.take().unwrap();
+        let input = match input {
+            Input::ChangeCipherSpec if state.tolerates_ccs() => {
+                self.state = Some(state);
+                return Ok(true);
+            }
+            Input::Handshake(mut m) => {
+                tamper(&mut m);
+                Input::Handshake(m)
+            }
+            other => other,
+        };
+        self.state = Some(state.handle(&mut self.cx, input)?);
+        Ok(true)
+    }
+}
+
+#[derive(Debug)]
+enum Failure {
+    Client(Error),
+    Server(Error),
+}
+
+fn run(
+    ccfg: ClientConfig,
+    scfg: ServerConfig,
+    name: &str,
+    tamper_to_client: &mut dyn FnMut(&mut HandshakeMessage),
+) -> Result<(Side, Side), Failure> {
+    let mut ccx = Context::default();
+    let c = client::start(ccfg, Some(name.to_string()), &mut ccx).map_err(Failure::Client)?;
+    let mut cl = Side::new(c, ccx);
+    let mut sv = Side::new(server::start(scfg), Context::default());
+    for _ in 0..100 {
+        let to_s = cl.drain();
+        sv.inbox.extend(to_s);
+        let to_c = sv.drain();
+        cl.inbox.extend(to_c);
+        let a = sv.step(&mut |_| {}).map_err(Failure::Server)?;
+        let b = cl.step(tamper_to_client).map_err(Failure::Client)?;
+        if !a && !b && cl.cx.actions.is_empty() && sv.cx.actions.is_empty() {
+            return Ok((cl, sv));
+        }
+    }
+    panic!("handshake did not settle");
+}
+
+fn configs(kind: KeyKind) -> (ClientConfig, ServerConfig, common::Pki) {
+    let pki = make_pki(kind, &["localhost"]);
+    let roots = RootStore::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
+    let mut c = ClientConfig::new(ServerVerification::Roots(Arc::new(roots)));
+    c.versions = Versions::TLS13_ONLY;
+    let mut s = ServerConfig::from_pem(
+        &std::fs::read(&pki.cert).unwrap(),
+        &std::fs::read(&pki.key).unwrap(),
+    )
+    .unwrap();
+    s.versions = Versions::TLS13_ONLY;
+    (c, s, pki)
+}
+
+fn assert_same_keys(cl: &Side, sv: &Side) {
+    assert!(cl.established.is_some() && sv.established.is_some());
+    assert_eq!(cl.write_keys, sv.read_keys, "client->server keys differ");
+    assert_eq!(sv.write_keys, cl.read_keys, "server->client keys differ");
+    assert_eq!(cl.write_keys.len(), 2);
+    assert!(cl.state.as_ref().unwrap().is_connected());
+    assert!(sv.state.as_ref().unwrap().is_connected());
+}
+
+#[test]
+fn every_key_type_suite_and_group() {
+    for kind in [KeyKind::EcP256, KeyKind::Ed25519, KeyKind::Rsa] {
+        let (c0, s0, _pki) = configs(kind);
+        for s in [suite::TLS13_AES_128_GCM_SHA256, suite::TLS13_AES_256_GCM_SHA384] {
+            for g in [group::X25519, group::SECP256R1] {
+                let (mut c, mut sc) = (c0.clone(), s0.clone());
+                c.suites13 = vec![s];
+                c.key_share_groups = vec![g];
+                sc.groups = vec![g];
+                let (cl, sv) = run(c, sc, "localhost", &mut |_| {}).unwrap();
+                assert_same_keys(&cl, &sv);
+                let e = cl.established.as_ref().unwrap();
+                assert_eq!((e.suite, e.group), (s, g), "{kind:?}");
+                // No HelloRetryRequest: one ServerHello.
+                assert_eq!(sv.sent.iter().filter(|t| **t == hs_type::SERVER_HELLO).count(), 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn hello_retry_request_for_p256_only_server() {
+    let (mut c, mut s, _pki) = configs(KeyKind::EcP256);
+    c.key_share_groups = vec![group::X25519];
+    c.groups = vec![group::X25519, group::SECP256R1];
+    s.groups = vec![group::SECP256R1];
+    let (cl, sv) = run(c, s, "localhost", &mut |_| {}).unwrap();
+    assert_same_keys(&cl, &sv);
+    assert_eq!(cl.established.unwrap().group, group::SECP256R1);
+    assert_eq!(sv.sent.iter().filter(|t| **t == hs_type::SERVER_HELLO).count(), 2);
+    assert_eq!(cl.sent.iter().filter(|t| **t == hs_type::CLIENT_HELLO).count(), 2);
+}
+
+#[test]
+fn no_common_group_is_handshake_failure() {
+    let (mut c, mut s, _pki) = configs(KeyKind::EcP256);
+    c.groups = vec![group::X25519];
+    c.key_share_groups = vec![group::X25519];
+    s.groups = vec![group::SECP256R1];
+    match run(c, s, "localhost", &mut |_| {}) {
+        Err(Failure::Server(Error::HandshakeFailure(_))) => {}
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn wrong_name_and_untrusted_root_fail_on_client() {
+    let (c, s, _pki) = configs(KeyKind::EcP256);
+    match run(c.clone(), s.clone(), "wrong.example", &mut |_| {}) {
+        Err(Failure::Client(e @ Error::Certificate { .. })) => {
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::BadCertificate))
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    let other = make_pki(KeyKind::EcP256, &["localhost"]);
+    let roots = RootStore::from_pem(&std::fs::read(&other.ca).unwrap()).unwrap();
+    let mut c2 = c.clone();
+    c2.verification = ServerVerification::Roots(Arc::new(roots));
+    match run(c2, s.clone(), "localhost", &mut |_| {}) {
+        Err(Failure::Client(e)) => {
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::UnknownCa), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    // --insecure skips the chain but still completes.
+    let mut c3 = c;
+    c3.verification = ServerVerification::DangerousNoVerificationInsecure;
+    let (cl, sv) = run(c3, s, "wrong.example", &mut |_| {}).unwrap();
+    assert_same_keys(&cl, &sv);
+}
+
+#[test]
+fn tampered_signature_and_finished_are_decrypt_errors() {
+    let (c, s, _pki) = configs(KeyKind::EcP256);
+    for (typ, expect_sig) in [(hs_type::CERTIFICATE_VERIFY, true), (hs_type::FINISHED, false)] {
+        let mut tamper = |m: &mut HandshakeMessage| {
+            if m.typ == typ {
+                let n = m.raw.len();
+                m.raw[n - 1] ^= 0x01;
+            }
+        };
+        match run(c.clone(), s.clone(), "localhost", &mut tamper) {
+            Err(Failure::Client(e)) => {
+                assert_eq!(e.alert(), Some(sealwire::handshake::Alert::DecryptError), "{e}");
+                assert_eq!(matches!(e, Error::BadSignature), expect_sig, "{e}");
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
+}
+
+#[test]
+fn out_of_order_and_malformed_messages() {
+    let (c, s, _pki) = configs(KeyKind::EcP256);
+    // Drop EncryptedExtensions by turning it into a Finished: unexpected.
+    let mut tamper = |m: &mut HandshakeMessage| {
+        if m.typ == hs_type::ENCRYPTED_EXTENSIONS {
+            m.typ = hs_type::FINISHED;
+            m.raw[0] = hs_type::FINISHED;
+        }
+    };
+    match run(c.clone(), s.clone(), "localhost", &mut tamper) {
+        Err(Failure::Client(e @ Error::UnexpectedMessage { .. })) => {
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::UnexpectedMessage))
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    // Truncate the Certificate body: decode_error.
+    let mut tamper = |m: &mut HandshakeMessage| {
+        if m.typ == hs_type::CERTIFICATE {
+            let body_len = m.raw.len() - 4 - 10;
+            m.raw.truncate(m.raw.len() - 10);
+            m.raw[1..4].copy_from_slice(&(body_len as u32).to_be_bytes()[1..]);
+        }
+    };
+    match run(c, s, "localhost", &mut tamper) {
+        Err(Failure::Client(e @ Error::Decode(_))) => {
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::DecodeError))
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn downgrade_sentinel_is_refused() {
+    let (mut c, _s, _pki) = configs(KeyKind::EcP256);
+    c.versions = Versions::BOTH;
+    let mut cx = Context::default();
+    let st = client::start(c, Some("localhost".into()), &mut cx).unwrap();
+    let mut random = [0x42u8; 32];
+    random[24..].copy_from_slice(b"DOWNGRD\x01");
+    let sh = sealwire::handshake::messages::ServerHello {
+        legacy_version: 0x0303,
+        random,
+        session_id: vec![],
+        cipher_suite: suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
+        compression_method: 0,
+        extensions: vec![],
+    };
+    match st.handle(&mut cx, Input::Handshake(sh.encode())) {
+        Err(e @ Error::Downgrade) => {
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::IllegalParameter))
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn key_update_both_ways() {
+    let (c, s, _pki) = configs(KeyKind::Ed25519);
+    let (mut cl, mut sv) = run(c, s, "localhost", &mut |_| {}).unwrap();
+    let mut st = cl.state.take().unwrap();
+    st.send_key_update(&mut cl.cx, true).unwrap();
+    cl.state = Some(st);
+    let to_s = cl.drain();
+    assert_eq!(to_s.len(), 1);
+    for i in to_s {
+        let st = sv.state.take().unwrap();
+        sv.state = Some(st.handle(&mut sv.cx, i).unwrap());
+    }
+    // The server updated its read keys and answered with its own update.
+    let to_c = sv.drain();
+    assert_eq!(to_c.len(), 1);
+    for i in to_c {
+        let st = cl.state.take().unwrap();
+        cl.state = Some(st.handle(&mut cl.cx, i).unwrap());
+    }
+    cl.drain();
+    assert_eq!(cl.write_keys, sv.read_keys);
+    assert_eq!(sv.write_keys, cl.read_keys);
+    assert_eq!(cl.write_keys.len(), 3);
+    assert_eq!(cl.read_keys.len(), 3);
+}
