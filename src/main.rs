@@ -5,6 +5,8 @@ use sealwire::aead::Backend;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod tls_cli;
+
 #[derive(Parser)]
 #[command(
     name = "sealwire",
@@ -29,6 +31,10 @@ enum Command {
         #[arg(long)]
         vectors: Option<PathBuf>,
     },
+    /// TLS server: handshake, then echo each connection's data until close_notify.
+    Serve(tls_cli::ServeArgs),
+    /// TLS client: stdin to the peer, the peer's data to stdout, close_notify at EOF.
+    Connect(tls_cli::ConnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +42,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Backends => backends(),
         Command::Selftest { backend, vectors } => selftest(backend.as_deref(), vectors),
+        Command::Serve(args) => tls_cli::serve(args),
+        Command::Connect(args) => tls_cli::connect(args),
     }
 }
 

@@ -202,7 +202,7 @@ pub enum Error {
         /// The alert sent.
         alert: Alert,
         /// What was wrong.
-        reason: &'static str,
+        reason: String,
     },
     /// The peer sent this fatal alert.
     PeerAlert(Alert),
@@ -290,6 +290,18 @@ impl std::error::Error for Error {}
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
         Error::Decode(e)
+    }
+}
+
+impl From<crate::record::Error> for Error {
+    fn from(e: crate::record::Error) -> Self {
+        match e {
+            crate::record::Error::BadRecordMac => Error::BadRecordMac,
+            other => Error::Record {
+                alert: Alert::from_code(other.alert().to_u8()),
+                reason: other.to_string(),
+            },
+        }
     }
 }
 

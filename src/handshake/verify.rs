@@ -266,9 +266,7 @@ fn cert_error(e: webpki::Error) -> Error {
     let alert = match &e {
         webpki::Error::UnknownIssuer => Alert::UnknownCa,
         webpki::Error::CertExpired { .. } => Alert::CertificateExpired,
-        webpki::Error::UnsupportedSignatureAlgorithm
-        | webpki::Error::UnsupportedSignatureAlgorithmContext(_)
-        | webpki::Error::UnsupportedSignatureAlgorithmForPublicKey
+        webpki::Error::UnsupportedSignatureAlgorithmContext(_)
         | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
             Alert::UnsupportedCertificate
         }

@@ -76,12 +76,14 @@ fn genkey(dir: &Path, kind: KeyKind, out: &str) {
 /// 127.0.0.1 is always added), signed by it.
 pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
     let dir = temp_dir("pki");
+    // A CA name of its own, so another test PKI's CA is a different issuer.
+    let ca_subject = format!("/CN=sealwire test CA {}", dir.file_name().unwrap().to_string_lossy());
     genkey(&dir, KeyKind::EcP256, "ca.key");
     openssl(
         &dir,
         &[
             "req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "30", "-subj",
-            "/CN=sealwire test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+            &ca_subject, "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );

@@ -1,0 +1,505 @@
+//! A TLS connection over any `Read + Write`: the handshake state machine
+//! drives the record layer until Finished is verified both ways, then
+//! application data, KeyUpdate (TLS 1.3) and close_notify flow through
+//! [`crate::record`].
+//!
+//! ```text
+//!  socket ─▶ Deframer ─▶ Opener (once keys) ─▶ handshake ─▶ HandshakeJoiner ─▶ State::handle
+//!                                        ├──▶ alert ─▶ close_notify / PeerAlert
+//!                                        └──▶ application data (only once connected)
+//!  State actions ─▶ Send / SendCcs / WriteKeys / ReadKeys / Established ─▶ Sealer ─▶ socket
+//! ```
+//!
+//! The write side sits behind a mutex so that [`Connection::writer`] can
+//! hand a [`ConnWriter`] to another thread (e.g. stdin → peer while this
+//! thread copies peer → stdout); replies the read side must send (KeyUpdate
+//! answers, alerts) take the same lock.
+
+use crate::handshake::error::{Alert, Error};
+use crate::handshake::messages::HandshakeJoiner;
+use crate::handshake::{
+    tls13, Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys,
+    ServerConfig, State, Trace,
+};
+use crate::record::{
+    CipherSuite, ContentType, Deframer, Opener, Sealer, TrafficKeys, MAX_CIPHERTEXT_LEN_TLS13,
+    MAX_PLAINTEXT_LEN,
+};
+use bytes::BytesMut;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A transport whose second handle can read while the first writes (for
+/// [`Connection::writer`]).
+pub trait Duplex: Read + Write + Send + Sized {
+    /// Another handle on the same transport.
+    fn try_clone_duplex(&self) -> std::io::Result<Self>;
+}
+
+impl Duplex for std::net::TcpStream {
+    fn try_clone_duplex(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+}
+
+fn traffic_keys(k: &RecordKeys) -> Result<TrafficKeys, Error> {
+    let suite = CipherSuite::from_iana(k.suite).ok_or(Error::Internal("suite without record keys"))?;
+    Ok(TrafficKeys::new(suite, &k.key, &k.iv)?)
+}
+
+/// The sending half: the transport (also read through while not split),
+/// the sealer, and a scratch buffer.
+struct WriteSide<S> {
+    sock: S,
+    sealer: Option<Sealer>,
+    version: Option<ProtocolVersion>,
+    /// Whether a plaintext record was sent yet (the first ClientHello may
+    /// carry record version 0x0301, RFC 8446 5.1).
+    first_record_sent: bool,
+    /// Handshake bytes waiting to be framed (coalesced into records).
+    pending_hs: Vec<u8>,
+    out: Vec<u8>,
+    scratch: BytesMut,
+    closed: bool,
+}
+
+impl<S: Write> WriteSide<S> {
+    fn record(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), Error> {
+        match &mut self.sealer {
+            Some(sealer) => {
+                let chunks: Box<dyn Iterator<Item = &[u8]>> = if payload.is_empty() {
+                    Box::new(std::iter::once(payload))
+                } else {
+                    Box::new(payload.chunks(MAX_PLAINTEXT_LEN))
+                };
+                for chunk in chunks {
+                    sealer.seal_payload(typ, chunk, &mut self.scratch)?;
+                    self.out.extend_from_slice(&self.scratch);
+                }
+            }
+            None => {
+                let version: u16 = if self.first_record_sent { 0x0303 } else { 0x0301 };
+                self.first_record_sent = true;
+                for chunk in payload.chunks(MAX_PLAINTEXT_LEN) {
+                    self.out.push(typ.to_u8());
+                    self.out.extend_from_slice(&version.to_be_bytes());
+                    self.out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                    self.out.extend_from_slice(chunk);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_handshake(&mut self) -> Result<(), Error> {
+        if !self.pending_hs.is_empty() {
+            let hs = std::mem::take(&mut self.pending_hs);
+            self.record(ContentType::Handshake, &hs)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.flush_handshake()?;
+        if !self.out.is_empty() {
+            let out = std::mem::take(&mut self.out);
+            self.sock.write_all(&out)?;
+            self.sock.flush()?;
+        }
+        Ok(())
+    }
+
+    /// A plaintext CCS record: always unprotected (RFC 8446 5, RFC 5246 7.1).
+    fn ccs(&mut self) -> Result<(), Error> {
+        self.flush_handshake()?;
+        let version: u16 = if self.first_record_sent { 0x0303 } else { 0x0301 };
+        self.first_record_sent = true;
+        self.out.extend_from_slice(&[20]);
+        self.out.extend_from_slice(&version.to_be_bytes());
+        self.out.extend_from_slice(&[0, 1, 1]);
+        Ok(())
+    }
+
+    fn alert(&mut self, alert: Alert) -> Result<(), Error> {
+        self.flush_handshake()?;
+        let level = if alert == Alert::CloseNotify { 1 } else { 2 };
+        self.record(ContentType::Alert, &[level, alert.code()])?;
+        self.flush()
+    }
+
+    fn app_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Misuse("write after close_notify"));
+        }
+        if self.sealer.is_none() {
+            return Err(Error::Misuse("write before the handshake completed"));
+        }
+        for chunk in data.chunks(MAX_PLAINTEXT_LEN) {
+            self.record(ContentType::ApplicationData, chunk)?;
+        }
+        self.flush()
+    }
+}
+
+/// A TLS connection (client or server) over the transport `S`.
+pub struct Connection<S: Read + Write> {
+    wr: Arc<Mutex<WriteSide<S>>>,
+    /// Our own read handle once [`Connection::writer`] split the transport.
+    rd_sock: Option<S>,
+    state: Option<Box<dyn State>>,
+    cx: Context,
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    opener: Option<Opener>,
+    read_version: Option<ProtocolVersion>,
+    established: Option<Established>,
+    plaintext: BytesMut,
+    peer_closed: bool,
+    failed: bool,
+}
+
+impl<S: Read + Write> std::fmt::Debug for Connection<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("state", &self.state)
+            .field("established", &self.established)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<S>(m: &Mutex<WriteSide<S>>) -> Result<MutexGuard<'_, WriteSide<S>>, Error> {
+    m.lock().map_err(|_| Error::Internal("write side lock poisoned"))
+}
+
+impl<S: Read + Write> Connection<S> {
+    fn new(sock: S, state: Box<dyn State>, cx: Context) -> Self {
+        Connection {
+            wr: Arc::new(Mutex::new(WriteSide {
+                sock,
+                sealer: None,
+                version: None,
+                first_record_sent: false,
+                pending_hs: Vec::new(),
+                out: Vec::new(),
+                scratch: BytesMut::new(),
+                closed: false,
+            })),
+            rd_sock: None,
+            state: Some(state),
+            cx,
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::new(),
+            opener: None,
+            read_version: None,
+            established: None,
+            plaintext: BytesMut::new(),
+            peer_closed: false,
+            failed: false,
+        }
+    }
+
+    /// Runs a client handshake to completion over `sock`. `server_name` is
+    /// sent as SNI and checked against the certificate.
+    pub fn client(sock: S, config: ClientConfig, server_name: Option<&str>) -> Result<Self, Error> {
+        let mut cx = Context::new(config.trace.clone(), config.keylog.clone());
+        let state = tls13::client::start(config, server_name.map(str::to_string), &mut cx)?;
+        let mut c = Connection::new(sock, state, cx);
+        c.handshake()?;
+        Ok(c)
+    }
+
+    /// Runs a server handshake to completion over `sock`.
+    pub fn server(sock: S, config: ServerConfig) -> Result<Self, Error> {
+        let cx = Context::new(config.trace.clone(), config.keylog.clone());
+        let state = tls13::server::start(config);
+        let mut c = Connection::new(sock, state, cx);
+        c.handshake()?;
+        Ok(c)
+    }
+
+    /// What the handshake agreed.
+    pub fn established(&self) -> Option<&Established> {
+        self.established.as_ref()
+    }
+
+    fn trace(&self) -> &Trace {
+        &self.cx.trace
+    }
+
+    fn handshake(&mut self) -> Result<(), Error> {
+        let r = self.apply_actions().and_then(|()| {
+            while !self.state.as_ref().is_some_and(|s| s.is_connected()) {
+                self.process_record()?;
+                if self.peer_closed {
+                    return Err(Error::UnexpectedEof);
+                }
+            }
+            Ok(())
+        });
+        self.fail_on_error(r)
+    }
+
+    /// Sends the alert an error calls for and remembers the failure.
+    fn fail_on_error<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &r {
+            if matches!(e, Error::Timeout) && !self.state_is_handshaking() {
+                // A timeout between records leaves the connection usable.
+                return r;
+            }
+            self.failed = true;
+            if let Some(alert) = e.alert() {
+                self.trace().step(|| format!("sending fatal alert {alert}: {e}"));
+                if let Ok(mut w) = lock(&self.wr) {
+                    // Best effort: the peer may be gone already.
+                    let _ = w.alert(alert);
+                }
+            }
+        }
+        r
+    }
+
+    fn state_is_handshaking(&self) -> bool {
+        !self.state.as_ref().is_some_and(|s| s.is_connected())
+    }
+
+    fn apply_actions(&mut self) -> Result<(), Error> {
+        let actions: Vec<Action> = self.cx.actions.drain(..).collect();
+        let mut w = lock(&self.wr)?;
+        for a in actions {
+            match a {
+                Action::Send(m) => w.pending_hs.extend_from_slice(&m.raw),
+                Action::SendCcs => w.ccs()?,
+                Action::WriteKeys(k) => {
+                    w.flush_handshake()?;
+                    let keys = traffic_keys(&k)?;
+                    let version = w.version;
+                    match (&mut w.sealer, version) {
+                        (Some(s), Some(ProtocolVersion::Tls13))
+                            if k.version == ProtocolVersion::Tls13
+                                && self.established.is_some() =>
+                        {
+                            s.update_keys(keys)?
+                        }
+                        _ => w.sealer = Some(Sealer::new(keys)?),
+                    }
+                    w.version = Some(k.version);
+                }
+                Action::ReadKeys(k) => {
+                    // RFC 8446 5.1: handshake messages must not span a key
+                    // change.
+                    if self.joiner.has_partial() {
+                        return Err(Error::unexpected(
+                            "a record boundary at a key change",
+                            "a split handshake message",
+                        ));
+                    }
+                    let keys = traffic_keys(&k)?;
+                    let version = self.read_version;
+                    match (&mut self.opener, version) {
+                        (Some(o), Some(ProtocolVersion::Tls13))
+                            if k.version == ProtocolVersion::Tls13
+                                && self.established.is_some() =>
+                        {
+                            o.update_keys(keys)?
+                        }
+                        _ => self.opener = Some(Opener::new(keys)?),
+                    }
+                    if k.version == ProtocolVersion::Tls13 {
+                        self.deframer.set_max_len(MAX_CIPHERTEXT_LEN_TLS13);
+                    }
+                    self.read_version = Some(k.version);
+                }
+                Action::Established(e) => self.established = Some(e),
+            }
+        }
+        w.flush()
+    }
+
+    fn read_more(&mut self) -> Result<(), Error> {
+        let n = match &mut self.rd_sock {
+            Some(s) => self.deframer.read_from(s)?,
+            None => {
+                let mut w = lock(&self.wr)?;
+                self.deframer.read_from(&mut w.sock)?
+            }
+        };
+        if n == 0 {
+            return Err(Error::UnexpectedEof);
+        }
+        Ok(())
+    }
+
+    /// Reads and handles one record.
+    fn process_record(&mut self) -> Result<(), Error> {
+        let rec = loop {
+            if let Some(r) = self.deframer.next_record()? {
+                break r;
+            }
+            self.read_more()?;
+        };
+        let header_type = rec.typ();
+        let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
+        let (typ, payload) = match (&mut self.opener, header_type) {
+            // RFC 8446 5: an unprotected CCS may appear during the handshake,
+            // and alerts may come in the clear from a peer that failed early.
+            (Some(_), ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
+                (header_type, rec.into_payload())
+            }
+            (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
+                return Err(Error::unexpected("an encrypted record", format!("{t:?} record")));
+            }
+            (Some(o), _) => o.open(rec.into_bytes())?,
+            (None, _) => (header_type, rec.into_payload()),
+        };
+        match typ {
+            ContentType::Handshake => {
+                self.joiner.push(&payload);
+                while let Some(m) = self.joiner.next_message()? {
+                    self.dispatch(Input::Handshake(m))?;
+                }
+            }
+            ContentType::ChangeCipherSpec => {
+                if payload[..] != [1] {
+                    return Err(Error::unexpected("ChangeCipherSpec byte 1", "another value"));
+                }
+                let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
+                if tolerated && (tls13_protected || self.read_version.is_none()) {
+                    self.trace().step(|| "received ChangeCipherSpec (compat, ignored)".into());
+                } else {
+                    self.dispatch(Input::ChangeCipherSpec)?;
+                }
+            }
+            ContentType::Alert => {
+                if payload.len() != 2 {
+                    return Err(Error::Record {
+                        alert: Alert::DecodeError,
+                        reason: "alert record is not 2 bytes".into(),
+                    });
+                }
+                let alert = Alert::from_code(payload[1]);
+                self.trace().step(|| format!("received alert {alert}"));
+                match alert {
+                    Alert::CloseNotify => self.peer_closed = true,
+                    // RFC 8446 6.1: user_canceled is followed by close_notify.
+                    Alert::UserCanceled => {}
+                    a => {
+                        self.failed = true;
+                        return Err(Error::PeerAlert(a));
+                    }
+                }
+            }
+            ContentType::ApplicationData => {
+                if self.state_is_handshaking() {
+                    // No application data before Finished is verified.
+                    return Err(Error::unexpected("handshake", "application data"));
+                }
+                if self.joiner.has_partial() {
+                    return Err(Error::unexpected("rest of a handshake message", "application data"));
+                }
+                self.plaintext.extend_from_slice(&payload);
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, input: Input) -> Result<(), Error> {
+        let state = self.state.take().ok_or(Error::Misuse("connection failed earlier"))?;
+        self.state = Some(state.handle(&mut self.cx, input)?);
+        self.apply_actions()
+    }
+
+    /// Reads application data: `Ok(0)` once the peer sent close_notify.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.failed {
+            return Err(Error::Misuse("connection failed earlier"));
+        }
+        while self.plaintext.is_empty() && !self.peer_closed {
+            let r = self.process_record();
+            self.fail_on_error(r)?;
+        }
+        let n = buf.len().min(self.plaintext.len());
+        buf[..n].copy_from_slice(&self.plaintext.split_to(n));
+        Ok(n)
+    }
+
+    /// Whether the peer sent close_notify.
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Sends application data.
+    pub fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::Misuse("connection failed earlier"));
+        }
+        lock(&self.wr)?.app_data(data)
+    }
+
+    /// Updates our sending keys (TLS 1.3 KeyUpdate), asking the peer to
+    /// update theirs too when `request_peer`.
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        let state = self
+            .state
+            .as_mut()
+            .ok_or(Error::Misuse("connection failed earlier"))?;
+        state.send_key_update(&mut self.cx, request_peer)?;
+        self.apply_actions()
+    }
+
+    /// Sends close_notify; no more data may be written.
+    pub fn close(&mut self) -> Result<(), Error> {
+        let mut w = lock(&self.wr)?;
+        if !w.closed {
+            w.closed = true;
+            w.alert(Alert::CloseNotify)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the transport (e.g. to set timeouts).
+    pub fn with_transport<T>(&self, f: impl FnOnce(&S) -> T) -> Result<T, Error> {
+        Ok(f(&lock(&self.wr)?.sock))
+    }
+}
+
+impl<S: Duplex> Connection<S> {
+    /// A handle that writes application data from another thread while this
+    /// one reads. Needs a transport with a second handle (e.g. `TcpStream`).
+    pub fn writer(&mut self) -> Result<ConnWriter<S>, Error> {
+        if self.rd_sock.is_none() {
+            self.rd_sock = Some(lock(&self.wr)?.sock.try_clone_duplex()?);
+        }
+        Ok(ConnWriter {
+            wr: Arc::clone(&self.wr),
+        })
+    }
+}
+
+/// Writes application data and close_notify for a [`Connection`] read
+/// elsewhere.
+pub struct ConnWriter<S> {
+    wr: Arc<Mutex<WriteSide<S>>>,
+}
+
+impl<S> std::fmt::Debug for ConnWriter<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnWriter")
+    }
+}
+
+impl<S: Write> ConnWriter<S> {
+    /// Sends application data.
+    pub fn write_all(&self, data: &[u8]) -> Result<(), Error> {
+        lock(&self.wr)?.app_data(data)
+    }
+
+    /// Sends close_notify.
+    pub fn close(&self) -> Result<(), Error> {
+        let mut w = lock(&self.wr)?;
+        if !w.closed {
+            w.closed = true;
+            w.alert(Alert::CloseNotify)?;
+        }
+        Ok(())
+    }
+}

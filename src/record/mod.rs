@@ -1,0 +1,793 @@
+//! The TLS record layer: TLS 1.3 (RFC 8446 section 5) and TLS 1.2 AES-GCM
+//! (RFC 5246 6.2, RFC 5288) record protection on top of [`crate::aead`].
+//!
+//! The handshake hands over one [`TrafficKeys`] per direction; a [`Sealer`]
+//! turns payloads into protected records and an [`Opener`] turns protected
+//! records back into payloads. Both own their sequence number: a nonce can
+//! only be made from (iv, seq), and running out of either sequence numbers or
+//! the AES-GCM usage limit (RFC 8446 5.5) is an error asking for a key update,
+//! never a wrap. A [`Deframer`] cuts an incoming byte stream into records.
+//!
+//! ```text
+//!  TLS 1.3 (RFC 8446 5.2, 5.3)
+//!    record = 17 03 03 | len(2) | AEAD(payload || type || 0*pad) | tag(16)
+//!    AAD    = the 5-byte header
+//!    nonce  = iv XOR (0^32 || seq)
+//!
+//!  TLS 1.2 AES-GCM (RFC 5246 6.2.3.3, RFC 5288 3)
+//!    record = type | 03 03 | len(2) | seq(8) | AEAD(payload) | tag(16)
+//!    AAD    = seq(8) || type || 03 03 || payload len(2)
+//!    nonce  = salt(4) || seq(8)
+//! ```
+//!
+//! Records are sealed in place in a [`BytesMut`] the caller reuses: the
+//! payload is written after [`Sealer::header_room`] bytes, and the header,
+//! inner content type, padding and tag are filled in around it. Opening works
+//! in place too and hands back the plaintext as a slice or a [`Bytes`] that
+//! shares the record's memory.
+//!
+//! # Embedding the record layer
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sealwire::record::{CipherSuite, ContentType, Deframer, Opener, Sealer, TrafficKeys};
+//!
+//! // The handshake derives one key and IV per direction (RFC 8446 7.3).
+//! let keys = TrafficKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &[0x42; 16], &[0x24; 12])?;
+//! let mut sealer = Sealer::new(keys.clone())?;
+//! let mut opener = Opener::new(keys)?;
+//!
+//! // Sending: reserve header room, write the payload in place, seal.
+//! let mut out = BytesMut::new();
+//! sealer.start(&mut out);
+//! out.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+//! sealer.seal(ContentType::ApplicationData, &mut out)?;
+//!
+//! // Receiving: bytes arrive in any chunking; the deframer yields whole records.
+//! let mut deframer = Deframer::new();
+//! let mut received = Vec::new();
+//! for chunk in out.chunks(7) {
+//!     let taken = deframer.push(chunk);
+//!     assert_eq!(taken, chunk.len());
+//!     while let Some(record) = deframer.next_record()? {
+//!         let (typ, plaintext) = opener.open(record.into_bytes())?;
+//!         assert_eq!(typ, ContentType::ApplicationData);
+//!         received.extend_from_slice(&plaintext);
+//!     }
+//! }
+//! assert_eq!(received, b"GET / HTTP/1.1\r\n\r\n");
+//! # Ok::<(), sealwire::record::Error>(())
+//! ```
+
+mod alert;
+mod deframer;
+mod tls12;
+mod tls13;
+
+#[cfg(test)]
+mod tests;
+
+pub use alert::{AlertDescription, AlertLevel};
+pub use deframer::{Deframer, Record};
+
+use crate::aead::{self, AesGcm, Backend};
+use bytes::{Buf, Bytes, BytesMut};
+use core::fmt;
+use zeroize::Zeroize;
+
+/// Length of a record header: type(1) || legacy_record_version(2) || length(2).
+pub const HEADER_LEN: usize = 5;
+/// Largest plaintext fragment, 2^14 bytes (RFC 8446 5.1, RFC 5246 6.2.1).
+pub const MAX_PLAINTEXT_LEN: usize = 1 << 14;
+/// Largest TLS 1.3 TLSCiphertext body, 2^14 + 256 bytes (RFC 8446 5.2).
+pub const MAX_CIPHERTEXT_LEN_TLS13: usize = (1 << 14) + 256;
+/// Largest TLS 1.2 TLSCiphertext body, 2^14 + 2048 bytes (RFC 5246 6.2.3).
+pub const MAX_CIPHERTEXT_LEN_TLS12: usize = (1 << 14) + 2048;
+/// AES-GCM tag length.
+pub const TAG_LEN: usize = 16;
+/// The legacy_record_version TLS 1.2 and TLS 1.3 records carry (RFC 8446 5.1).
+pub const TLS12_VERSION: u16 = 0x0303;
+
+/// Records one AES-GCM key may protect: 2^24.5 rounded down (RFC 8446 5.5,
+/// which keeps the confidentiality margin near 2^-57 for full-size records).
+pub const AES_GCM_RECORD_LIMIT: u64 = 23_726_566;
+
+/// `ContentType` of RFC 8446 5.1 / RFC 5246 6.2.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContentType {
+    /// `change_cipher_spec(20)`.
+    ChangeCipherSpec,
+    /// `alert(21)`.
+    Alert,
+    /// `handshake(22)`.
+    Handshake,
+    /// `application_data(23)`.
+    ApplicationData,
+}
+
+impl ContentType {
+    /// The wire byte.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            ContentType::ChangeCipherSpec => 20,
+            ContentType::Alert => 21,
+            ContentType::Handshake => 22,
+            ContentType::ApplicationData => 23,
+        }
+    }
+
+    /// The content type with this wire byte, if known.
+    pub fn from_u8(v: u8) -> Option<ContentType> {
+        match v {
+            20 => Some(ContentType::ChangeCipherSpec),
+            21 => Some(ContentType::Alert),
+            22 => Some(ContentType::Handshake),
+            23 => Some(ContentType::ApplicationData),
+            _ => None,
+        }
+    }
+}
+
+/// The TLS version a cipher suite belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TlsVersion {
+    /// TLS 1.2 (RFC 5246), wire value 0x0303.
+    Tls12,
+    /// TLS 1.3 (RFC 8446), wire value 0x0304.
+    Tls13,
+}
+
+impl TlsVersion {
+    /// The version's wire value (as in `supported_versions`, not the record
+    /// header, which says 0x0303 for both).
+    pub fn to_u16(self) -> u16 {
+        match self {
+            TlsVersion::Tls12 => 0x0303,
+            TlsVersion::Tls13 => 0x0304,
+        }
+    }
+}
+
+/// The hash of a cipher suite (the HKDF hash in TLS 1.3, the PRF hash in 1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HashAlgorithm {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+impl HashAlgorithm {
+    /// Output length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            HashAlgorithm::Sha256 => 32,
+            HashAlgorithm::Sha384 => 48,
+        }
+    }
+}
+
+/// The AES-GCM cipher suites sealwire speaks, with their IANA code points.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CipherSuite {
+    /// `{0x13,0x01}` (RFC 8446 B.4).
+    TLS13_AES_128_GCM_SHA256,
+    /// `{0x13,0x02}` (RFC 8446 B.4).
+    TLS13_AES_256_GCM_SHA384,
+    /// `{0xC0,0x2B}` (RFC 5289).
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    /// `{0xC0,0x2C}` (RFC 5289).
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    /// `{0xC0,0x2F}` (RFC 5289).
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    /// `{0xC0,0x30}` (RFC 5289).
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+}
+
+impl CipherSuite {
+    /// Every suite, TLS 1.3 first.
+    pub const ALL: [CipherSuite; 6] = [
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ];
+
+    /// The IANA code point.
+    pub fn iana(self) -> u16 {
+        match self {
+            CipherSuite::TLS13_AES_128_GCM_SHA256 => 0x1301,
+            CipherSuite::TLS13_AES_256_GCM_SHA384 => 0x1302,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => 0xC02B,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => 0xC02C,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => 0xC02F,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => 0xC030,
+        }
+    }
+
+    /// The suite with this IANA code point, if sealwire supports it.
+    pub fn from_iana(code: u16) -> Option<CipherSuite> {
+        Self::ALL.into_iter().find(|s| s.iana() == code)
+    }
+
+    /// The IANA name, e.g. `"TLS_AES_128_GCM_SHA256"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CipherSuite::TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256",
+            CipherSuite::TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384",
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => {
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+            }
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => {
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+            }
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => {
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+            }
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => {
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+            }
+        }
+    }
+
+    /// The TLS version the suite belongs to.
+    pub fn version(self) -> TlsVersion {
+        match self {
+            CipherSuite::TLS13_AES_128_GCM_SHA256 | CipherSuite::TLS13_AES_256_GCM_SHA384 => {
+                TlsVersion::Tls13
+            }
+            _ => TlsVersion::Tls12,
+        }
+    }
+
+    /// AES key length in bytes (16 or 32).
+    pub fn key_len(self) -> usize {
+        match self {
+            CipherSuite::TLS13_AES_128_GCM_SHA256
+            | CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            | CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => 16,
+            _ => 32,
+        }
+    }
+
+    /// Length of the IV the key schedule derives: 12 bytes in TLS 1.3
+    /// (RFC 8446 7.3), the 4-byte implicit salt in TLS 1.2 (RFC 5288 3,
+    /// `fixed_iv_length`).
+    pub fn iv_len(self) -> usize {
+        match self.version() {
+            TlsVersion::Tls13 => 12,
+            TlsVersion::Tls12 => 4,
+        }
+    }
+
+    /// The suite's hash (HKDF in TLS 1.3, PRF in TLS 1.2).
+    pub fn hash(self) -> HashAlgorithm {
+        match self.key_len() {
+            16 => HashAlgorithm::Sha256,
+            _ => HashAlgorithm::Sha384,
+        }
+    }
+}
+
+impl fmt::Display for CipherSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The key and IV of one direction, as the handshake derives them
+/// (RFC 8446 7.3 `[sender]_write_key/iv`; RFC 5246 6.3 `*_write_key` and
+/// `*_write_IV`, the 4-byte GCM salt).
+///
+/// Zeroized on drop; `Debug` shows the suite only.
+#[derive(Clone)]
+pub struct TrafficKeys {
+    suite: CipherSuite,
+    key: [u8; 32],
+    iv: [u8; 12],
+}
+
+impl TrafficKeys {
+    /// Checks the lengths against the suite (`key_len()`, `iv_len()`).
+    pub fn new(suite: CipherSuite, key: &[u8], iv: &[u8]) -> Result<TrafficKeys, Error> {
+        if key.len() != suite.key_len() || iv.len() != suite.iv_len() {
+            return Err(Error::KeyMaterial {
+                suite,
+                key_len: key.len(),
+                iv_len: iv.len(),
+            });
+        }
+        let mut k = TrafficKeys {
+            suite,
+            key: [0; 32],
+            iv: [0; 12],
+        };
+        k.key[..key.len()].copy_from_slice(key);
+        k.iv[..iv.len()].copy_from_slice(iv);
+        Ok(k)
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The AES key (`suite().key_len()` bytes).
+    pub fn key(&self) -> &[u8] {
+        &self.key[..self.suite.key_len()]
+    }
+
+    /// The IV (TLS 1.3, 12 bytes) or salt (TLS 1.2, 4 bytes).
+    pub fn iv(&self) -> &[u8] {
+        &self.iv[..self.suite.iv_len()]
+    }
+}
+
+impl Drop for TrafficKeys {
+    fn drop(&mut self) {
+        self.key.zeroize();
+        self.iv.zeroize();
+    }
+}
+
+impl fmt::Debug for TrafficKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrafficKeys")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Record-layer errors. Each maps to the alert it calls for ([`Error::alert`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A record type this layer does not know, or one not allowed where it
+    /// appeared (RFC 8446 5: unexpected_message).
+    UnexpectedContentType(u8),
+    /// A TLS 1.3 inner plaintext with no non-zero content type byte
+    /// (RFC 8446 5.4: unexpected_message).
+    MissingContentType,
+    /// A record version that is not TLS 1.x, or not the negotiated one.
+    BadVersion(u16),
+    /// A record or plaintext longer than its limit (record_overflow).
+    RecordOverflow {
+        /// The offending length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A malformed record: too short, inconsistent length, or an empty
+    /// fragment of a type that must not be empty (decode_error).
+    Decode(&'static str),
+    /// The record did not authenticate (RFC 8446 5.2: bad_record_mac).
+    BadRecordMac,
+    /// The 64-bit sequence number is used up; it never wraps.
+    SeqExhausted,
+    /// The key has protected [`AES_GCM_RECORD_LIMIT`] records (RFC 8446 5.5):
+    /// update the keys (TLS 1.3 KeyUpdate) or close the connection.
+    KeyUsageLimit,
+    /// A payload longer than 2^14 bytes (with padding) was given to seal.
+    PayloadTooLong {
+        /// Payload plus padding.
+        len: usize,
+        /// 2^14.
+        max: usize,
+    },
+    /// The key or IV length does not match the cipher suite.
+    KeyMaterial {
+        /// The suite.
+        suite: CipherSuite,
+        /// The key length given.
+        key_len: usize,
+        /// The IV length given.
+        iv_len: usize,
+    },
+    /// The API was used wrongly (e.g. re-keying a TLS 1.2 sealer, or a
+    /// buffer without header room).
+    Misuse(&'static str),
+    /// The AES-GCM engine refused (e.g. an unavailable backend).
+    Aead(aead::Error),
+}
+
+impl Error {
+    /// The alert this error calls for (RFC 8446 6.2).
+    pub fn alert(&self) -> AlertDescription {
+        match self {
+            Error::UnexpectedContentType(_) | Error::MissingContentType => {
+                AlertDescription::UnexpectedMessage
+            }
+            Error::BadVersion(_) => AlertDescription::ProtocolVersion,
+            Error::RecordOverflow { .. } => AlertDescription::RecordOverflow,
+            Error::Decode(_) => AlertDescription::DecodeError,
+            Error::BadRecordMac => AlertDescription::BadRecordMac,
+            Error::SeqExhausted
+            | Error::KeyUsageLimit
+            | Error::PayloadTooLong { .. }
+            | Error::KeyMaterial { .. }
+            | Error::Misuse(_)
+            | Error::Aead(_) => AlertDescription::InternalError,
+        }
+    }
+
+    /// True when new traffic keys would let the connection go on.
+    pub fn needs_key_update(&self) -> bool {
+        matches!(self, Error::SeqExhausted | Error::KeyUsageLimit)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnexpectedContentType(t) => write!(f, "unexpected record content type {t}"),
+            Error::MissingContentType => write!(f, "inner plaintext has no content type"),
+            Error::BadVersion(v) => write!(f, "bad record version {v:#06x}"),
+            Error::RecordOverflow { len, max } => {
+                write!(f, "record length {len} exceeds the limit of {max}")
+            }
+            Error::Decode(what) => write!(f, "malformed record: {what}"),
+            Error::BadRecordMac => write!(f, "record failed to authenticate"),
+            Error::SeqExhausted => write!(f, "sequence numbers exhausted: key update required"),
+            Error::KeyUsageLimit => {
+                write!(f, "AES-GCM usage limit reached: key update required")
+            }
+            Error::PayloadTooLong { len, max } => {
+                write!(
+                    f,
+                    "payload of {len} bytes exceeds the record limit of {max}"
+                )
+            }
+            Error::KeyMaterial {
+                suite,
+                key_len,
+                iv_len,
+            } => write!(
+                f,
+                "{suite} needs a {}-byte key and {}-byte IV, got {key_len} and {iv_len}",
+                suite.key_len(),
+                suite.iv_len()
+            ),
+            Error::Misuse(what) => write!(f, "record layer misuse: {what}"),
+            Error::Aead(e) => write!(f, "AEAD: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<aead::Error> for Error {
+    fn from(e: aead::Error) -> Error {
+        Error::Aead(e)
+    }
+}
+
+/// Where a record's AEAD input sits once framing is done: the nonce and AAD
+/// are derived from (iv, seq) only, and `buf[start..end]` is the text to
+/// encrypt, followed by `TAG_LEN` bytes of tag room.
+pub(crate) struct Prepared {
+    pub(crate) nonce: [u8; 12],
+    aad: [u8; 13],
+    aad_len: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl Prepared {
+    pub(crate) fn aad(&self) -> &[u8] {
+        &self.aad[..self.aad_len]
+    }
+}
+
+/// The per-direction state shared by sealer and opener: AEAD key, IV (or
+/// TLS 1.2 salt), suite and the sequence number of the next record.
+struct Direction {
+    aead: AesGcm,
+    suite: CipherSuite,
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl Direction {
+    fn new(keys: &TrafficKeys, backend: Option<Backend>, seq: u64) -> Result<Direction, Error> {
+        let aead = match backend {
+            Some(b) => AesGcm::with_backend(keys.key(), b)?,
+            None => AesGcm::new(keys.key())?,
+        };
+        Ok(Direction {
+            aead,
+            suite: keys.suite,
+            iv: keys.iv,
+            seq,
+        })
+    }
+
+    /// Installs the next traffic keys (RFC 8446 4.6.3): same suite, TLS 1.3
+    /// only, sequence number back to zero (RFC 8446 5.3).
+    fn update(&mut self, next: &TrafficKeys) -> Result<(), Error> {
+        if self.suite.version() != TlsVersion::Tls13 {
+            return Err(Error::Misuse("key update exists only in TLS 1.3"));
+        }
+        if next.suite != self.suite {
+            return Err(Error::Misuse("key update must keep the cipher suite"));
+        }
+        self.aead = AesGcm::with_backend(next.key(), self.aead.backend())?;
+        self.iv = next.iv;
+        self.seq = 0;
+        Ok(())
+    }
+}
+
+impl Drop for Direction {
+    fn drop(&mut self) {
+        self.iv.zeroize();
+    }
+}
+
+/// Seals outgoing records of one direction.
+pub struct Sealer {
+    dir: Direction,
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealer")
+            .field("suite", &self.dir.suite)
+            .field("backend", &self.dir.aead.backend())
+            .field("seq", &self.dir.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sealer {
+    /// A sealer on the best AES-GCM backend (see [`AesGcm::new`]).
+    pub fn new(keys: TrafficKeys) -> Result<Sealer, Error> {
+        Ok(Sealer {
+            dir: Direction::new(&keys, None, 0)?,
+        })
+    }
+
+    /// A sealer on the given backend.
+    pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<Sealer, Error> {
+        Ok(Sealer {
+            dir: Direction::new(&keys, Some(backend), 0)?,
+        })
+    }
+
+    /// A sealer whose next record has sequence number `seq` (tests of the
+    /// limits, and known-answer records sent after others).
+    #[cfg(test)]
+    pub(crate) fn at_seq(keys: TrafficKeys, backend: Backend, seq: u64) -> Result<Sealer, Error> {
+        Ok(Sealer {
+            dir: Direction::new(&keys, Some(backend), seq)?,
+        })
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.dir.suite
+    }
+
+    /// The AES-GCM backend in use.
+    pub fn backend(&self) -> Backend {
+        self.dir.aead.backend()
+    }
+
+    /// The sequence number the next record will get.
+    pub fn seq(&self) -> u64 {
+        self.dir.seq
+    }
+
+    /// Records this key may still seal before a key update is required.
+    pub fn records_left(&self) -> u64 {
+        AES_GCM_RECORD_LIMIT.saturating_sub(self.dir.seq)
+    }
+
+    /// Bytes in front of the payload that [`Sealer::seal`] fills: the header,
+    /// plus the explicit nonce in TLS 1.2.
+    pub fn header_room(&self) -> usize {
+        match self.dir.suite.version() {
+            TlsVersion::Tls13 => tls13::HEADER_ROOM,
+            TlsVersion::Tls12 => tls12::HEADER_ROOM,
+        }
+    }
+
+    /// Bytes a record adds to a payload of any length with `pad` bytes of
+    /// padding (header, explicit nonce or inner type and padding, tag).
+    pub fn overhead(&self, pad: usize) -> usize {
+        match self.dir.suite.version() {
+            TlsVersion::Tls13 => tls13::HEADER_ROOM + 1 + pad + TAG_LEN,
+            TlsVersion::Tls12 => tls12::HEADER_ROOM + TAG_LEN,
+        }
+    }
+
+    /// Empties `buf`, makes room for a full-size record, and leaves
+    /// [`header_room`](Sealer::header_room) bytes in front: append the
+    /// payload, then call [`seal`](Sealer::seal).
+    pub fn start(&self, buf: &mut BytesMut) {
+        buf.clear();
+        buf.reserve(self.overhead(0) + MAX_PLAINTEXT_LEN);
+        buf.resize(self.header_room(), 0);
+    }
+
+    /// Seals the payload `buf[header_room()..]` in place into one record
+    /// of type `typ`: `buf` then holds the whole record, header to tag.
+    pub fn seal(&mut self, typ: ContentType, buf: &mut BytesMut) -> Result<(), Error> {
+        self.seal_padded(typ, buf, 0)
+    }
+
+    /// As [`seal`](Sealer::seal), with `pad` zero bytes of TLS 1.3 padding
+    /// (RFC 8446 5.4); payload plus padding at most 2^14. TLS 1.2 has no
+    /// padding: `pad` must be 0 there.
+    pub fn seal_padded(
+        &mut self,
+        typ: ContentType,
+        buf: &mut BytesMut,
+        pad: usize,
+    ) -> Result<(), Error> {
+        let p = self.prepare(typ, buf, pad)?;
+        let tag =
+            self.dir
+                .aead
+                .seal_in_place_detached(&p.nonce, p.aad(), &mut buf[p.start..p.end])?;
+        buf[p.end..p.end + TAG_LEN].copy_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Copies `payload` into `buf` (after [`start`](Sealer::start)) and seals it.
+    pub fn seal_payload(
+        &mut self,
+        typ: ContentType,
+        payload: &[u8],
+        buf: &mut BytesMut,
+    ) -> Result<(), Error> {
+        self.start(buf);
+        buf.extend_from_slice(payload);
+        self.seal(typ, buf)
+    }
+
+    /// Installs the next traffic keys after a KeyUpdate (RFC 8446 4.6.3);
+    /// the sequence number restarts at zero.
+    pub fn update_keys(&mut self, next: TrafficKeys) -> Result<(), Error> {
+        self.dir.update(&next)
+    }
+
+    /// Frames the record around the payload, takes the sequence number and
+    /// returns where the AEAD must run. The tag room is zeros until sealed.
+    pub(crate) fn prepare(
+        &mut self,
+        typ: ContentType,
+        buf: &mut BytesMut,
+        pad: usize,
+    ) -> Result<Prepared, Error> {
+        let seq = self.dir.seq;
+        if seq == u64::MAX {
+            return Err(Error::SeqExhausted);
+        }
+        if seq >= AES_GCM_RECORD_LIMIT {
+            return Err(Error::KeyUsageLimit);
+        }
+        let p = match self.dir.suite.version() {
+            TlsVersion::Tls13 => tls13::frame(&self.dir.iv, seq, typ, buf, pad)?,
+            TlsVersion::Tls12 => {
+                if pad != 0 {
+                    return Err(Error::Misuse("TLS 1.2 records have no padding"));
+                }
+                tls12::frame(&self.dir.iv, seq, typ, buf)?
+            }
+        };
+        self.dir.seq = seq + 1;
+        Ok(p)
+    }
+}
+
+/// Opens incoming records of one direction.
+pub struct Opener {
+    dir: Direction,
+}
+
+impl fmt::Debug for Opener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opener")
+            .field("suite", &self.dir.suite)
+            .field("backend", &self.dir.aead.backend())
+            .field("seq", &self.dir.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opener {
+    /// An opener on the best AES-GCM backend (see [`AesGcm::new`]).
+    pub fn new(keys: TrafficKeys) -> Result<Opener, Error> {
+        Ok(Opener {
+            dir: Direction::new(&keys, None, 0)?,
+        })
+    }
+
+    /// An opener on the given backend.
+    pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<Opener, Error> {
+        Ok(Opener {
+            dir: Direction::new(&keys, Some(backend), 0)?,
+        })
+    }
+
+    /// An opener whose next record has sequence number `seq`.
+    #[cfg(test)]
+    pub(crate) fn at_seq(keys: TrafficKeys, backend: Backend, seq: u64) -> Result<Opener, Error> {
+        Ok(Opener {
+            dir: Direction::new(&keys, Some(backend), seq)?,
+        })
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.dir.suite
+    }
+
+    /// The AES-GCM backend in use.
+    pub fn backend(&self) -> Backend {
+        self.dir.aead.backend()
+    }
+
+    /// The sequence number the next record must have been sealed with.
+    pub fn seq(&self) -> u64 {
+        self.dir.seq
+    }
+
+    /// Opens one whole record (header included) in place and returns its
+    /// content type and plaintext, a sub-slice of `record`. On any error the
+    /// sequence number does not move and no plaintext is released (a failed
+    /// tag check zeroes the ciphertext).
+    pub fn open_in_place<'a>(
+        &mut self,
+        record: &'a mut [u8],
+    ) -> Result<(ContentType, &'a mut [u8]), Error> {
+        let (typ, start, len) = self.open_range(record)?;
+        Ok((typ, &mut record[start..start + len]))
+    }
+
+    /// Opens one whole record (e.g. [`Record::into_bytes`]) in place; the
+    /// plaintext shares `record`'s memory.
+    pub fn open(&mut self, mut record: BytesMut) -> Result<(ContentType, Bytes), Error> {
+        let (typ, start, len) = self.open_range(&mut record)?;
+        record.advance(start);
+        record.truncate(len);
+        Ok((typ, record.freeze()))
+    }
+
+    /// Installs the next traffic keys after a KeyUpdate (RFC 8446 4.6.3);
+    /// the sequence number restarts at zero.
+    pub fn update_keys(&mut self, next: TrafficKeys) -> Result<(), Error> {
+        self.dir.update(&next)
+    }
+
+    fn open_range(&mut self, record: &mut [u8]) -> Result<(ContentType, usize, usize), Error> {
+        let seq = self.dir.seq;
+        if seq == u64::MAX {
+            return Err(Error::SeqExhausted);
+        }
+        let r = match self.dir.suite.version() {
+            TlsVersion::Tls13 => tls13::open(&self.dir.aead, &self.dir.iv, seq, record)?,
+            TlsVersion::Tls12 => tls12::open(&self.dir.aead, &self.dir.iv, seq, record)?,
+        };
+        self.dir.seq = seq + 1;
+        Ok(r)
+    }
+}
+
+/// Reads the header fields of a record: (type byte, version, length).
+fn parse_header(record: &[u8]) -> Result<(u8, u16, usize), Error> {
+    if record.len() < HEADER_LEN {
+        return Err(Error::Decode("record shorter than its header"));
+    }
+    let version = u16::from_be_bytes([record[1], record[2]]);
+    let len = usize::from(u16::from_be_bytes([record[3], record[4]]));
+    if len != record.len() - HEADER_LEN {
+        return Err(Error::Decode(
+            "record length field disagrees with the record",
+        ));
+    }
+    Ok((record[0], version, len))
+}

@@ -1,0 +1,145 @@
+//! TLS 1.3 record protection (RFC 8446 section 5).
+//!
+//! ```text
+//!  TLSCiphertext (5.2)
+//!  ┌─────────────┬────────────────┬────────┬──────────────────────────────────────────┐
+//!  │ opaque_type │ legacy_version │ length │ encrypted_record                         │
+//!  │ 23          │ 0x0303         │ u16    │ AEAD(TLSInnerPlaintext) || tag(16)       │
+//!  └─────────────┴────────────────┴────────┴──────────────────────────────────────────┘
+//!  TLSInnerPlaintext (5.2) = content || type(1) || zeros(padding, 5.4)
+//!  additional_data (5.2)   = opaque_type || legacy_record_version || length
+//!  nonce (5.3)             = iv XOR (0^32 || seq as 64-bit big-endian)
+//! ```
+
+use super::{
+    parse_header, ContentType, Error, Prepared, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS13,
+    MAX_PLAINTEXT_LEN, TAG_LEN, TLS12_VERSION,
+};
+use crate::aead::AesGcm;
+use bytes::BytesMut;
+
+/// The payload starts right after the 5-byte header.
+pub(super) const HEADER_ROOM: usize = HEADER_LEN;
+
+/// The per-record nonce (RFC 8446 5.3): the 64-bit sequence number,
+/// big-endian, left-padded with zeros to 12 bytes and XORed into the IV.
+fn nonce(iv: &[u8; 12], seq: u64) -> [u8; 12] {
+    let mut n = *iv;
+    for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *b ^= s;
+    }
+    n
+}
+
+/// Frames `buf = [header room][content]` into a TLSInnerPlaintext with
+/// `pad` zero bytes, writes the header, and appends tag room.
+pub(super) fn frame(
+    iv: &[u8; 12],
+    seq: u64,
+    typ: ContentType,
+    buf: &mut BytesMut,
+    pad: usize,
+) -> Result<Prepared, Error> {
+    if buf.len() < HEADER_ROOM {
+        return Err(Error::Misuse(
+            "record buffer lacks header room (Sealer::start)",
+        ));
+    }
+    if typ == ContentType::ChangeCipherSpec {
+        // RFC 8446 5: change_cipher_spec is never protected.
+        return Err(Error::Misuse(
+            "change_cipher_spec records are never encrypted",
+        ));
+    }
+    let content = buf.len() - HEADER_ROOM;
+    // RFC 8446 5.4: the TLSInnerPlaintext is at most 2^14 + 1 bytes.
+    let padded = content.saturating_add(pad);
+    if padded > MAX_PLAINTEXT_LEN {
+        return Err(Error::PayloadTooLong {
+            len: padded,
+            max: MAX_PLAINTEXT_LEN,
+        });
+    }
+    let inner = padded + 1;
+    let body = inner + TAG_LEN;
+    buf.reserve(1 + pad + TAG_LEN);
+    buf.extend_from_slice(&[typ.to_u8()]);
+    buf.resize(HEADER_ROOM + body, 0);
+
+    let header = &mut buf[..HEADER_LEN];
+    header[0] = ContentType::ApplicationData.to_u8();
+    header[1..3].copy_from_slice(&TLS12_VERSION.to_be_bytes());
+    header[3..5].copy_from_slice(&(body as u16).to_be_bytes());
+    let mut aad = [0u8; 13];
+    aad[..HEADER_LEN].copy_from_slice(header);
+    Ok(Prepared {
+        nonce: nonce(iv, seq),
+        aad,
+        aad_len: HEADER_LEN,
+        start: HEADER_ROOM,
+        end: HEADER_ROOM + inner,
+    })
+}
+
+/// Opens one TLSCiphertext in place; returns the inner content type and the
+/// content's (start, length) in `record`.
+pub(super) fn open(
+    aead: &AesGcm,
+    iv: &[u8; 12],
+    seq: u64,
+    record: &mut [u8],
+) -> Result<(ContentType, usize, usize), Error> {
+    let (opaque_type, _legacy_version, len) = parse_header(record)?;
+    // RFC 8446 5.2: opaque_type is always application_data; the version is
+    // ignored apart from its place in the additional data.
+    if opaque_type != ContentType::ApplicationData.to_u8() {
+        return Err(Error::UnexpectedContentType(opaque_type));
+    }
+    if len > MAX_CIPHERTEXT_LEN_TLS13 {
+        return Err(Error::RecordOverflow {
+            len,
+            max: MAX_CIPHERTEXT_LEN_TLS13,
+        });
+    }
+    if len < TAG_LEN {
+        return Err(Error::Decode("ciphertext shorter than the tag"));
+    }
+    let (header, body) = record.split_at_mut(HEADER_LEN);
+    let (text, tag) = body.split_at_mut(len - TAG_LEN);
+    aead.open_in_place_detached(&nonce(iv, seq), header, text, tag)
+        .map_err(|_| Error::BadRecordMac)?;
+
+    // RFC 8446 5.4: the content type is the last non-zero byte; everything
+    // after it is padding.
+    let Some(type_at) = text.iter().rposition(|&b| b != 0) else {
+        return Err(Error::MissingContentType);
+    };
+    if type_at > MAX_PLAINTEXT_LEN {
+        return Err(Error::RecordOverflow {
+            len: type_at,
+            max: MAX_PLAINTEXT_LEN,
+        });
+    }
+    match ContentType::from_u8(text[type_at]) {
+        Some(t @ (ContentType::Handshake | ContentType::Alert | ContentType::ApplicationData)) => {
+            Ok((t, HEADER_LEN, type_at))
+        }
+        _ => Err(Error::UnexpectedContentType(text[type_at])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nonce;
+
+    #[test]
+    fn nonce_is_iv_xor_padded_seq() {
+        let iv = [0xffu8; 12];
+        assert_eq!(nonce(&iv, 0), iv);
+        let n = nonce(&iv, 0x0102_0304_0506_0708);
+        assert_eq!(
+            n,
+            [0xff, 0xff, 0xff, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8, 0xf7]
+        );
+    }
+}
