@@ -23,9 +23,9 @@
 //! are not supported at all), and the record keys only from a
 //! [`MasterSecret`]. Every secret is zeroized on drop and never printed.
 
-use hmac::{Hmac, Mac};
 use super::transcript::HashAlg;
 use super::KeyLogSink;
+use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384};
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -360,7 +360,11 @@ mod tests {
 
     impl crate::handshake::KeyLog for Capture {
         fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-            let line = format!("{label} {} {}", hex::encode(client_random), hex::encode(secret));
+            let line = format!(
+                "{label} {} {}",
+                hex::encode(client_random),
+                hex::encode(secret)
+            );
             self.0.lock().unwrap().push(line);
         }
     }
@@ -382,7 +386,11 @@ mod tests {
         let lines = cap.0.lock().unwrap().clone();
         assert_eq!(
             lines,
-            vec![format!("CLIENT_RANDOM {} {}", "11".repeat(32), hex::encode(ms.secret))]
+            vec![format!(
+                "CLIENT_RANDOM {} {}",
+                "11".repeat(32),
+                hex::encode(ms.secret)
+            )]
         );
     }
 }

@@ -9,8 +9,7 @@
 
 use super::messages::{self as m12, ServerKeyExchange};
 use super::{
-    check_finished, expect_ccs, expect_handshake, record_keys, suite_params, Connected,
-    SuiteParams,
+    check_finished, expect_ccs, expect_handshake, record_keys, suite_params, Connected, SuiteParams,
 };
 use crate::handshake::error::Error;
 use crate::handshake::handoff::Tls12ClientStart;
@@ -60,10 +59,13 @@ pub fn from_server_hello(
         || !ch.cipher_suites.contains(&sh.cipher_suite)
         || !start.config.suites12.contains(&sh.cipher_suite)
     {
-        return Err(Error::IllegalParameter("server chose a suite we did not offer"));
+        return Err(Error::IllegalParameter(
+            "server chose a suite we did not offer",
+        ));
     }
-    let suite = suite_params(sh.cipher_suite)
-        .ok_or(Error::IllegalParameter("server chose a suite we did not offer"))?;
+    let suite = suite_params(sh.cipher_suite).ok_or(Error::IllegalParameter(
+        "server chose a suite we did not offer",
+    ))?;
     if sh.compression_method != 0 {
         return Err(Error::IllegalParameter("compression method is not null"));
     }
@@ -85,9 +87,9 @@ pub fn from_server_hello(
             ext::EC_POINT_FORMATS => m12::check_ec_point_formats(&e.data)?,
             // RFC 6066 3: the server's server_name is empty.
             ext::SERVER_NAME if !e.data.is_empty() => {
-                return Err(Error::Decode(crate::handshake::codec::DecodeError::TrailingData(
-                    "ServerHello server_name",
-                )))
+                return Err(Error::Decode(
+                    crate::handshake::codec::DecodeError::TrailingData("ServerHello server_name"),
+                ))
             }
             ext::SERVER_NAME => {}
             other => return Err(Error::UnsupportedExtension(other)),
@@ -99,9 +101,9 @@ pub fn from_server_hello(
             "server does not use the extended master secret (RFC 7627), which sealwire requires",
         ));
     }
-    let offered_schemes = ch
-        .signature_algorithms()?
-        .ok_or(Error::Internal("our ClientHello lacks signature_algorithms"))?;
+    let offered_schemes = ch.signature_algorithms()?.ok_or(Error::Internal(
+        "our ClientHello lacks signature_algorithms",
+    ))?;
     let offered_groups = ch
         .supported_groups()?
         .ok_or(Error::Internal("our ClientHello lacks supported_groups"))?;
@@ -150,9 +152,9 @@ impl State for ExpectCertificate {
         let cert = Certificate12::parse(msg.body())?;
         if cert.chain.is_empty() {
             // RFC 5246 7.4.2: the server's list is never empty with our suites.
-            return Err(Error::Decode(crate::handshake::codec::DecodeError::BadLength(
-                "server certificate_list",
-            )));
+            return Err(Error::Decode(
+                crate::handshake::codec::DecodeError::BadLength("server certificate_list"),
+            ));
         }
         let subject = verify::subject_summary(&cert.chain[0]);
         match &h.config.verification {
@@ -198,7 +200,9 @@ impl State for ExpectServerKeyExchange {
         // RFC 8422 5.4: a curve we offered; a scheme we offered that fits the
         // suite's key type.
         if !h.offered_groups.contains(&ske.params.group) {
-            return Err(Error::IllegalParameter("ServerKeyExchange curve was not offered"));
+            return Err(Error::IllegalParameter(
+                "ServerKeyExchange curve was not offered",
+            ));
         }
         let sig_scheme = ske.signed.scheme;
         if !h.offered_schemes.contains(&sig_scheme) || !h.suite.auth.allows_scheme(sig_scheme) {
@@ -209,8 +213,13 @@ impl State for ExpectServerKeyExchange {
         let content = ske
             .params
             .signed_content(&h.client_random, &h.server_random);
-        let res =
-            verify::verify_signed(&h.chain[0], sig_scheme, &content, &ske.signed.signature, false);
+        let res = verify::verify_signed(
+            &h.chain[0],
+            sig_scheme,
+            &content,
+            &ske.signed.signature,
+            false,
+        );
         cx.trace.step(|| {
             format!(
                 "ServerKeyExchange: group {}; {} signature over the ECDHE params {}",
@@ -249,9 +258,15 @@ struct ExpectServerHelloDone {
 }
 
 impl State for ExpectServerHelloDone {
-    fn handle(mut self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context,
+        input: Input,
+    ) -> Result<Box<dyn State>, Error> {
         let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE_REQUEST && !self.cert_requested => {
+            Input::Handshake(m)
+                if m.typ == hs_type::CERTIFICATE_REQUEST && !self.cert_requested =>
+            {
                 m12::check_certificate_request(m.body())?;
                 cx.trace.step(|| {
                     "CertificateRequest: we have no client certificate; sending an empty one".into()

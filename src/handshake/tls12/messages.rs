@@ -50,7 +50,9 @@ impl EcdhParams {
         let curve_type = r.u8("ECCurveType")?;
         if curve_type != CURVE_TYPE_NAMED_CURVE {
             // RFC 8422 5.4: explicit_prime/explicit_char2 are deprecated.
-            return Err(Error::IllegalParameter("ServerKeyExchange curve is not a named curve"));
+            return Err(Error::IllegalParameter(
+                "ServerKeyExchange curve is not a named curve",
+            ));
         }
         let group = r.u16("NamedCurve")?;
         let public = r.vec8("ECPoint")?;
@@ -178,7 +180,9 @@ pub fn check_ec_point_formats(data: &[u8]) -> Result<(), Error> {
         return Err(DecodeError::BadLength("ec_point_format_list").into());
     }
     if !list.contains(&POINT_FORMAT_UNCOMPRESSED) {
-        return Err(Error::IllegalParameter("peer does not accept uncompressed points"));
+        return Err(Error::IllegalParameter(
+            "peer does not accept uncompressed points",
+        ));
     }
     Ok(())
 }

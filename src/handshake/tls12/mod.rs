@@ -119,7 +119,11 @@ fn record_keys(kb: &KeyBlock, suite: u16) -> (RecordKeys, RecordKeys) {
 }
 
 /// The handshake message of type `typ`, or unexpected_message.
-fn expect_handshake(input: Input, expected: &'static str, typ: u8) -> Result<HandshakeMessage, Error> {
+fn expect_handshake(
+    input: Input,
+    expected: &'static str,
+    typ: u8,
+) -> Result<HandshakeMessage, Error> {
     match input {
         Input::Handshake(m) if m.typ == typ => Ok(m),
         Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
@@ -166,14 +170,17 @@ impl State for Connected {
                         "HelloRequest",
                     )));
                 }
-                cx.trace.step(|| "received HelloRequest (ignored: no renegotiation)".into());
+                cx.trace
+                    .step(|| "received HelloRequest (ignored: no renegotiation)".into());
                 Ok(self)
             }
             Input::Handshake(m) if !self.is_client && m.typ == hs_type::CLIENT_HELLO => Err(
                 Error::HandshakeFailure("renegotiation is not supported (RFC 5746)"),
             ),
             Input::Handshake(m) => Err(Error::unexpected("application data", m.name())),
-            Input::ChangeCipherSpec => Err(Error::unexpected("application data", "ChangeCipherSpec")),
+            Input::ChangeCipherSpec => {
+                Err(Error::unexpected("application data", "ChangeCipherSpec"))
+            }
         }
     }
 
@@ -181,6 +188,3 @@ impl State for Connected {
         true
     }
 }
-
-#[cfg(test)]
-mod tests;

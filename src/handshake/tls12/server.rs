@@ -47,7 +47,9 @@ struct Choice {
 
 fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
     if !ch.compression_methods.contains(&0) {
-        return Err(Error::IllegalParameter("client does not offer null compression"));
+        return Err(Error::IllegalParameter(
+            "client does not offer null compression",
+        ));
     }
     let auth = key_auth(&config.key);
     let suite = config
@@ -327,15 +329,13 @@ impl State for ExpectFinished {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
         let msg = expect_handshake(input, "Finished", hs_type::FINISHED)?;
         let mut f = *self;
-        let want = f
-            .ms
-            .verify_data(FinishedLabel::Client, f.transcript.current()?.as_bytes());
+        let want =
+            f.ms.verify_data(FinishedLabel::Client, f.transcript.current()?.as_bytes());
         check_finished(msg.body(), &want)?;
         cx.trace.step(|| "client Finished verified".into());
         f.transcript.add(&msg.raw);
-        let ours = f
-            .ms
-            .verify_data(FinishedLabel::Server, f.transcript.current()?.as_bytes());
+        let ours =
+            f.ms.verify_data(FinishedLabel::Server, f.transcript.current()?.as_bytes());
         cx.actions.push(Action::SendCcs);
         cx.actions.push(Action::WriteKeys(f.server_keys));
         cx.send(messages::encode_finished(&ours));
