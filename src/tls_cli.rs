@@ -348,6 +348,9 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
             break;
         }
         stdout.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+        // Hand data on as it comes: stdout is line buffered, and a reader
+        // waiting for the tail of binary data must not wait for a newline.
+        stdout.flush().map_err(|e| e.to_string())?;
     }
     stdout.flush().map_err(|e| e.to_string())?;
     // The server closed. Our own close_notify goes out when stdin ends; a
