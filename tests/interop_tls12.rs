@@ -321,6 +321,14 @@ const CASES: [Case; 4] = [
     },
 ];
 
+/// The IANA name of an OpenSSL TLS 1.2 suite name.
+fn iana(openssl: &str) -> String {
+    let (kx, rest) = openssl.split_at(openssl.find("-AES").unwrap());
+    let bits = &rest[4..7];
+    let hash = &rest[rest.len() - 6..];
+    format!("TLS_{}_WITH_AES_{bits}_GCM_{hash}", kx.replace('-', "_"))
+}
+
 fn keylog_lines(p: &Path) -> Vec<String> {
     std::fs::read_to_string(p)
         .unwrap_or_default()
@@ -438,7 +446,10 @@ fn s_client_vs_server(case: Case) {
     let pki = make_pki(case.kind, &["localhost"]);
     let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
     let up = data(MIB + 555, 3);
-    let (mut srv, port) = serve(&pki, &["--keylog", path(&skl), "--trace"]);
+    let (mut srv, port) = serve(
+        &pki,
+        &["--keylog", path(&skl), "--trace", "--suites", case.openssl],
+    );
     let mut cli = s_client(port, &pki.ca, case.openssl, &["-keylogfile", path(&ckl)]);
     let w = cli.feed_echoed(up.clone());
     cli.wait_stdout(up.len());
@@ -458,6 +469,12 @@ fn s_client_vs_server(case: Case) {
     );
     assert!(cs.is_some(), "s_client hung\n{logs}");
     assert!(srv.stderr().contains("closed cleanly"), "{logs}");
+    // --suites took the OpenSSL name.
+    assert!(
+        srv.stderr()
+            .contains(&format!("chosen suite {}", iana(case.openssl))),
+        "{logs}"
+    );
     let (a, b) = (keylog_lines(&ckl), keylog_lines(&skl));
     assert_eq!(b.len(), 1, "{logs}");
     assert_eq!(a, b, "master secrets differ from OpenSSL's");
@@ -542,6 +559,9 @@ enum Target {
     /// The first handshake(22) record after ChangeCipherSpec(20): the
     /// encrypted Finished.
     Finished,
+    /// Not a corruption: forward this many bytes, then cut the connection
+    /// (a truncated handshake).
+    Cut(usize),
 }
 
 /// A one-connection TCP relay on 127.0.0.1 that flips the last byte (in the
@@ -556,11 +576,23 @@ fn relay(mut from: TcpStream, mut to: TcpStream, target: Option<Target>) {
     let mut ccs_seen = false;
     let mut done = false;
     let mut buf = vec![0u8; 1 << 16];
+    let mut forwarded = 0usize;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(Target::Cut(limit)) = target {
+            let n = n.min(limit - forwarded);
+            let _ = to.write_all(&buf[..n]);
+            forwarded += n;
+            if forwarded == limit {
+                let _ = to.shutdown(std::net::Shutdown::Both);
+                let _ = from.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            continue;
+        }
         let Some(t) = target.filter(|_| !done) else {
             if to.write_all(&buf[..n]).is_err() {
                 break;
@@ -579,6 +611,7 @@ fn relay(mut from: TcpStream, mut to: TcpStream, target: Option<Target>) {
             let hit = match t {
                 Target::AppData => typ == 23,
                 Target::Finished => ccs_seen && typ == 22,
+                Target::Cut(_) => false,
             };
             ccs_seen |= typ == 20;
             if hit {
@@ -687,6 +720,44 @@ fn tampered_app_data_record_to_sealwire_server() {
 #[test]
 fn tampered_finished_record_to_sealwire_server() {
     tampered_vs_sealwire_server(Target::Finished);
+}
+
+#[test]
+fn truncated_handshake_fails_on_both_sides() {
+    // The server's first flight cut inside ServerHello: the sealwire client
+    // sees the connection end mid-handshake.
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let port = free_port();
+    let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let proxy = Proxy::start(port, Target::Cut(5 + 30), false);
+    let mut cli = connect(proxy.port, &pki.ca, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        cli.stderr().contains("connection closed unexpectedly"),
+        "{logs}"
+    );
+    assert!(srv.stdout().is_empty(), "{logs}");
+    // s_client's ClientHello cut short: the sealwire server fails the same
+    // way and never completes a handshake.
+    let (mut srv, port) = serve(&pki, &[]);
+    let proxy = Proxy::start(port, Target::Cut(60), true);
+    let mut cli = s_client(proxy.port, &pki.ca, CASES[0].openssl, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        srv.stderr().contains("connection closed unexpectedly"),
+        "{logs}"
+    );
+    assert!(cli.stdout().is_empty(), "{logs}");
 }
 
 #[test]
