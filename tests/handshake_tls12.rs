@@ -598,3 +598,70 @@ fn trace_shows_steps_and_labels_keylog_has_the_master_secret() {
     // Labels only: the master secret never appears in the trace.
     assert!(!text.contains(parts[2]), "master secret in the trace");
 }
+
+/// sealwire client and server over real sockets through
+/// [`sealwire::conn::Connection`]: the TLS 1.2 record layer carries 1 MiB
+/// each way (an echo), then close_notify both ways.
+#[test]
+fn connection_over_tcp_echoes_a_mebibyte() {
+    use sealwire::conn::Connection;
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+    for (kind, s) in [
+        (KeyKind::EcP256, suite::ECDHE_ECDSA_AES_256_GCM_SHA384),
+        (KeyKind::Rsa, suite::ECDHE_RSA_AES_128_GCM_SHA256),
+    ] {
+        let (mut c, sc, _pki) = configs(kind);
+        c.suites12 = vec![s];
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || -> Result<u64, Error> {
+            let (sock, _) = listener.accept()?;
+            sock.set_read_timeout(Some(Duration::from_secs(60)))?;
+            let mut conn = Connection::server(sock, sc)?;
+            let mut buf = vec![0u8; 1 << 16];
+            let mut total = 0u64;
+            loop {
+                let n = conn.read(&mut buf)?;
+                if n == 0 {
+                    conn.close()?;
+                    return Ok(total);
+                }
+                conn.write_all(&buf[..n])?;
+                total += n as u64;
+            }
+        });
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut conn = Connection::client(sock, c, Some("localhost")).unwrap();
+        let e = conn.established().unwrap();
+        assert_eq!((e.version, e.suite), (ProtocolVersion::Tls12, s));
+        let msg: Vec<u8> = (0..(1usize << 20) + 1001)
+            .map(|i| (i * 7 + i / 251) as u8)
+            .collect();
+        let mut back = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        // Write in 64 KiB steps and read the echo as we go, so neither side
+        // blocks on a full socket buffer.
+        let mut written = 0;
+        for chunk in msg.chunks(1 << 16) {
+            conn.write_all(chunk).unwrap();
+            written += chunk.len();
+            while back.len() < written {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "early close");
+                back.extend_from_slice(&buf[..n]);
+            }
+        }
+        assert!(back == msg, "echo differs");
+        conn.close().unwrap();
+        assert_eq!(
+            conn.read(&mut buf).unwrap(),
+            0,
+            "close_notify from the server"
+        );
+        assert!(conn.peer_closed());
+        assert_eq!(server.join().unwrap().unwrap(), msg.len() as u64);
+    }
+}

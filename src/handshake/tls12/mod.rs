@@ -188,3 +188,74 @@ impl State for Connected {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suites_hashes_keys_and_auth() {
+        let p = suite_params(suite::ECDHE_RSA_AES_256_GCM_SHA384).unwrap();
+        assert_eq!(
+            (p.hash, p.key_len, p.auth),
+            (HashAlg::Sha384, 32, Auth::Rsa)
+        );
+        let p = suite_params(suite::ECDHE_ECDSA_AES_128_GCM_SHA256).unwrap();
+        assert_eq!(
+            (p.hash, p.key_len, p.auth),
+            (HashAlg::Sha256, 16, Auth::Ecdsa)
+        );
+        assert!(suite_params(suite::TLS13_AES_128_GCM_SHA256).is_none());
+        assert!(suite_params(suite::EMPTY_RENEGOTIATION_INFO_SCSV).is_none());
+        // AES-CBC / ChaCha20 suites are not ours.
+        assert!(suite_params(0xc027).is_none());
+        assert!(suite_params(0xcca8).is_none());
+    }
+
+    #[test]
+    fn schemes_must_match_the_key_type() {
+        assert!(Auth::Ecdsa.allows_scheme(scheme::ECDSA_SECP256R1_SHA256));
+        assert!(!Auth::Ecdsa.allows_scheme(scheme::RSA_PSS_RSAE_SHA256));
+        assert!(Auth::Rsa.allows_scheme(scheme::RSA_PKCS1_SHA256));
+        assert!(Auth::Rsa.allows_scheme(scheme::RSA_PSS_RSAE_SHA256));
+        assert!(!Auth::Rsa.allows_scheme(scheme::ECDSA_SECP256R1_SHA256));
+        assert!(!Auth::Rsa.allows_scheme(0x0201), "rsa_pkcs1_sha1");
+    }
+
+    #[test]
+    fn finished_compare() {
+        assert!(check_finished(&[1; 12], &[1; 12]).is_ok());
+        assert!(matches!(
+            check_finished(&[1; 12], &[2; 12]),
+            Err(Error::BadFinished)
+        ));
+        assert!(matches!(
+            check_finished(&[1; 11], &[1; 12]),
+            Err(Error::BadFinished)
+        ));
+        assert!(matches!(
+            check_finished(&[1; 13], &[1; 12]),
+            Err(Error::BadFinished)
+        ));
+    }
+
+    #[test]
+    fn connected_refuses_renegotiation() {
+        let mut cx = Context::default();
+        let hr = HandshakeMessage::new(hs_type::HELLO_REQUEST, &[]);
+        let st: Box<dyn State> = Box::new(Connected { is_client: true });
+        let st = st.handle(&mut cx, Input::Handshake(hr.clone())).unwrap();
+        assert!(st.is_connected());
+        let server: Box<dyn State> = Box::new(Connected { is_client: false });
+        let ch = HandshakeMessage::new(hs_type::CLIENT_HELLO, &[]);
+        assert!(matches!(
+            server.handle(&mut cx, Input::Handshake(ch)),
+            Err(Error::HandshakeFailure(_))
+        ));
+        let server: Box<dyn State> = Box::new(Connected { is_client: false });
+        assert!(matches!(
+            server.handle(&mut cx, Input::Handshake(hr)),
+            Err(Error::UnexpectedMessage { .. })
+        ));
+    }
+}
