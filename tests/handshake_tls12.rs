@@ -665,3 +665,35 @@ fn connection_over_tcp_echoes_a_mebibyte() {
         assert_eq!(server.join().unwrap().unwrap(), msg.len() as u64);
     }
 }
+
+#[test]
+fn fallback_scsv_refused_only_by_a_tls13_server() {
+    let (c, mut s, _pki) = configs(KeyKind::EcP256);
+    let mut fallback = |m: &mut HandshakeMessage| {
+        if m.typ == hs_type::CLIENT_HELLO {
+            let mut ch = sealwire::handshake::messages::ClientHello::parse(m.body()).unwrap();
+            ch.cipher_suites.push(suite::FALLBACK_SCSV);
+            *m = ch.encode();
+        }
+    };
+    // A TLS 1.2-only server has nothing better to offer: it carries on (the
+    // altered ClientHello then fails the Finished check, which proves the
+    // handshake went that far).
+    let e = expect_server(
+        run(
+            c.clone(),
+            s.clone(),
+            "localhost",
+            &mut none(),
+            &mut fallback,
+        ),
+        Alert::DecryptError,
+    );
+    assert!(matches!(e, Error::BadFinished), "{e}");
+    s.versions = Versions::BOTH;
+    let e = expect_server(
+        run(c, s, "localhost", &mut none(), &mut fallback),
+        Alert::InappropriateFallback,
+    );
+    assert!(matches!(e, Error::InappropriateFallback), "{e}");
+}

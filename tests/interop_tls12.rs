@@ -761,6 +761,29 @@ fn truncated_handshake_fails_on_both_sides() {
 }
 
 #[test]
+fn fallback_scsv_to_a_tls13_capable_server_is_refused() {
+    // RFC 7507: s_client -fallback_scsv says it could do better than TLS
+    // 1.2; a sealwire server that also speaks TLS 1.3 refuses.
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let mut cmd = sealwire();
+    cmd.args(["serve", "--port", "0", "--max-connections", "1"])
+        .args(["--cert", path(&pki.cert), "--key", path(&pki.key)])
+        .args(["--timeout", "60"]);
+    let mut srv = Proc::spawn("sealwire serve (TLS 1.3 and 1.2)", cmd);
+    let port = srv.listening_port();
+    let mut cli = s_client(port, &pki.ca, CASES[0].openssl, &["-fallback_scsv"]);
+    let w = cli.feed(b"never sent".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some(), "{logs}");
+    assert!(srv.stderr().contains("inappropriate_fallback"), "{logs}");
+    assert!(cli.stderr().contains("inappropriate fallback"), "{logs}");
+}
+
+#[test]
 fn keylog_path_is_only_written_when_asked() {
     // Without --keylog nothing names a secret value: the trace carries labels.
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);

@@ -37,6 +37,8 @@ pub mod suite {
     pub const ECDHE_RSA_AES_256_GCM_SHA384: u16 = 0xc030;
     /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
     pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+    /// TLS_FALLBACK_SCSV (RFC 7507 section 2).
+    pub const FALLBACK_SCSV: u16 = 0x5600;
 
     /// The IANA name of a suite, for traces.
     pub fn name(s: u16) -> String {
@@ -48,6 +50,7 @@ pub mod suite {
             ECDHE_RSA_AES_128_GCM_SHA256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
             ECDHE_RSA_AES_256_GCM_SHA384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
             EMPTY_RENEGOTIATION_INFO_SCSV => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV".into(),
+            FALLBACK_SCSV => "TLS_FALLBACK_SCSV".into(),
             other => format!("0x{other:04x}"),
         }
     }

@@ -133,6 +133,11 @@ pub fn from_client_hello(
     ch: ClientHello,
     raw: HandshakeMessage,
 ) -> Result<Box<dyn State>, Error> {
+    // RFC 7507 3: a client that retried with a lower version than its best
+    // says so; we support TLS 1.3, so this TLS 1.2 handshake is a downgrade.
+    if config.versions.tls13 && ch.cipher_suites.contains(&suite::FALLBACK_SCSV) {
+        return Err(Error::InappropriateFallback);
+    }
     let c = choose(&config, &ch)?;
     let random = server_random(config.versions.tls13)?;
     cx.trace.step(|| {
