@@ -5,9 +5,12 @@
 //!   ECDHE-ECDSA and ECDHE-RSA with AES-128-GCM and AES-256-GCM, each moving
 //!   1 MiB each way, compared byte for byte, and both sides' key logs
 //!   (NSS `CLIENT_RANDOM` lines) must agree on the master secret;
-//! - negative cases: an untrusted root (unknown_ca) and a tampered
-//!   application data or Finished record (bad_record_mac), in both roles,
-//!   with the alert checked on both sides.
+//! - negative cases, in both roles, with the alert checked on both sides:
+//!   an untrusted root (unknown_ca); a tampered application data or
+//!   Finished record (bad_record_mac); a forged Finished, re-encrypted with
+//!   the keys from the key log so that only verify_data is wrong
+//!   (decrypt_error); a truncated handshake; TLS_FALLBACK_SCSV to a server
+//!   that also speaks TLS 1.3 (inappropriate_fallback).
 //!
 //! Certificates are made at test time with `openssl` (tests/common). Every
 //! process runs under a deadline and is killed when it passes; the data
@@ -552,7 +555,7 @@ fn untrusted_root_fails_on_both_sides() {
 }
 
 /// Which record a [`Proxy`] corrupts.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Target {
     /// The first application_data(23) record.
     AppData,
@@ -562,16 +565,103 @@ enum Target {
     /// Not a corruption: forward this many bytes, then cut the connection
     /// (a truncated handshake).
     Cut(usize),
+    /// Decrypt the encrypted Finished with the session keys (from this NSS
+    /// key log), change verify_data, and encrypt it again: a Finished whose
+    /// record is authentic but whose content is wrong.
+    ForgeFinished(std::path::PathBuf),
 }
 
-/// A one-connection TCP relay on 127.0.0.1 that flips the last byte (in the
-/// GCM tag) of one record travelling in one direction.
+/// What the relay read from the plaintext ServerHello.
+#[derive(Default, Debug)]
+struct Hello {
+    server_random: Option<[u8; 32]>,
+    suite: Option<u16>,
+}
+
+/// A one-connection TCP relay on 127.0.0.1 that alters one record
+/// travelling in one direction.
 struct Proxy {
     port: u16,
     handle: JoinHandle<()>,
 }
 
-fn relay(mut from: TcpStream, mut to: TcpStream, target: Option<Target>) {
+/// The session's (client_random, master_secret) from an NSS key log, once
+/// written.
+fn wait_keylog(p: &Path) -> (Vec<u8>, Vec<u8>) {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = keylog_lines(p).first() {
+            let f: Vec<&str> = l.split(' ').collect();
+            return (hex::decode(f[1]).unwrap(), hex::decode(f[2]).unwrap());
+        }
+        assert!(start.elapsed() < DEADLINE, "no key log at {}", p.display());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Rewrites the encrypted Finished `record` (header included, sequence
+/// number 0 right after ChangeCipherSpec) with a wrong verify_data under
+/// valid AES-GCM protection (RFC 5246 6.2.3.3, RFC 5288 3).
+fn forge_finished(record: &mut [u8], keylog: &Path, hello: &Hello, client_to_server: bool) {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use sealwire::handshake::prf::prf;
+    use sealwire::handshake::transcript::HashAlg;
+    let (client_random, master) = wait_keylog(keylog);
+    let suite = hello.suite.expect("ServerHello seen");
+    let (hash, key_len) = match suite {
+        0xc02b | 0xc02f => (HashAlg::Sha256, 16),
+        _ => (HashAlg::Sha384, 32),
+    };
+    let mut kb = vec![0u8; 2 * key_len + 8];
+    let sr = hello.server_random.expect("ServerHello seen");
+    prf(
+        hash,
+        &master,
+        b"key expansion",
+        &[&sr, &client_random],
+        &mut kb,
+    );
+    let (key, salt) = if client_to_server {
+        (&kb[..key_len], &kb[2 * key_len..2 * key_len + 4])
+    } else {
+        (&kb[key_len..2 * key_len], &kb[2 * key_len + 4..])
+    };
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(salt);
+    nonce[4..].copy_from_slice(&record[5..13]);
+    let body_end = record.len() - 16;
+    let mut aad = [0u8; 13];
+    aad[8] = 22;
+    aad[9..11].copy_from_slice(&[3, 3]);
+    aad[11..].copy_from_slice(&((body_end - 13) as u16).to_be_bytes());
+    let (head, tag) = record.split_at_mut(body_end);
+    let body = &mut head[13..];
+    let nonce = aes_gcm::Nonce::from_slice(&nonce);
+    let new_tag = if key_len == 16 {
+        let c = aes_gcm::Aes128Gcm::new_from_slice(key).unwrap();
+        c.decrypt_in_place_detached(nonce, &aad, body, aes_gcm::Tag::from_slice(tag))
+            .expect("the key log opens the Finished record");
+        assert_eq!(&body[..4], &[20, 0, 0, 12], "a Finished message");
+        body[4] ^= 0x01;
+        c.encrypt_in_place_detached(nonce, &aad, body).unwrap()
+    } else {
+        let c = aes_gcm::Aes256Gcm::new_from_slice(key).unwrap();
+        c.decrypt_in_place_detached(nonce, &aad, body, aes_gcm::Tag::from_slice(tag))
+            .expect("the key log opens the Finished record");
+        assert_eq!(&body[..4], &[20, 0, 0, 12], "a Finished message");
+        body[4] ^= 0x01;
+        c.encrypt_in_place_detached(nonce, &aad, body).unwrap()
+    };
+    tag.copy_from_slice(&new_tag);
+}
+
+fn relay(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    target: Option<Target>,
+    hello: Arc<Mutex<Hello>>,
+    client_to_server: bool,
+) {
     let mut pending: Vec<u8> = Vec::new();
     let mut ccs_seen = false;
     let mut done = false;
@@ -593,44 +683,58 @@ fn relay(mut from: TcpStream, mut to: TcpStream, target: Option<Target>) {
             }
             continue;
         }
-        let Some(t) = target.filter(|_| !done) else {
-            if to.write_all(&buf[..n]).is_err() {
-                break;
-            }
-            continue;
-        };
-        // Walk whole records: header type(1) version(2) length(2).
+        // Forward whole records: header type(1) version(2) length(2).
         pending.extend_from_slice(&buf[..n]);
-        let mut at = 0;
-        while !done && pending.len() >= at + 5 {
-            let len = u16::from_be_bytes([pending[at + 3], pending[at + 4]]) as usize;
-            if pending.len() < at + 5 + len {
+        while pending.len() >= 5 {
+            let len = u16::from_be_bytes([pending[3], pending[4]]) as usize;
+            if pending.len() < 5 + len {
                 break;
             }
-            let typ = pending[at];
-            let hit = match t {
-                Target::AppData => typ == 23,
-                Target::Finished => ccs_seen && typ == 22,
-                Target::Cut(_) => false,
-            };
-            ccs_seen |= typ == 20;
-            if hit {
-                pending[at + 4 + len] ^= 0x01;
-                done = true;
+            let mut record: Vec<u8> = pending.drain(..5 + len).collect();
+            let typ = record[0];
+            // RFC 5246 7.4.1.3: ServerHello opens the server's first record.
+            if !client_to_server
+                && !ccs_seen
+                && typ == 22
+                && record.len() > 5 + 41
+                && record[5] == 2
+            {
+                let mut h = hello.lock().unwrap();
+                if h.suite.is_none() {
+                    let sh = &record[9..];
+                    h.server_random = Some(sh[2..34].try_into().unwrap());
+                    let sid = sh[34] as usize;
+                    h.suite = Some(u16::from_be_bytes([sh[35 + sid], sh[36 + sid]]));
+                }
             }
-            at += 5 + len;
+            if let Some(t) = target.as_ref().filter(|_| !done) {
+                let hit = match t {
+                    Target::AppData => typ == 23,
+                    Target::Finished | Target::ForgeFinished(_) => ccs_seen && typ == 22,
+                    Target::Cut(_) => false,
+                };
+                if hit {
+                    done = true;
+                    match t {
+                        Target::ForgeFinished(keylog) => {
+                            let h = hello.lock().unwrap();
+                            forge_finished(&mut record, keylog, &h, client_to_server);
+                        }
+                        _ => *record.last_mut().unwrap() ^= 0x01,
+                    }
+                }
+            }
+            ccs_seen |= typ == 20;
+            if to.write_all(&record).is_err() {
+                return;
+            }
         }
-        let upto = if done { pending.len() } else { at };
-        if to.write_all(&pending[..upto]).is_err() {
-            break;
-        }
-        pending.drain(..upto);
     }
     let _ = to.shutdown(std::net::Shutdown::Write);
 }
 
 impl Proxy {
-    /// Relays one connection to `upstream`; corrupts `target` in the
+    /// Relays one connection to `upstream`; alters `target` in the
     /// direction client → server when `to_server`, else server → client.
     fn start(upstream: u16, target: Target, to_server: bool) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -653,10 +757,12 @@ impl Proxy {
                 s.set_read_timeout(Some(DEADLINE)).unwrap();
             }
             let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let hello = Arc::new(Mutex::new(Hello::default()));
+            let (h2, t2) = (hello.clone(), target.clone());
             let up = std::thread::spawn(move || {
-                relay(client, server, if to_server { Some(target) } else { None })
+                relay(client, server, to_server.then_some(t2), h2, true)
             });
-            relay(s2, c2, if to_server { None } else { Some(target) });
+            relay(s2, c2, (!to_server).then_some(target), hello, false);
             let _ = up.join();
         });
         Proxy { port, handle }
@@ -667,6 +773,7 @@ fn tampered_vs_openssl_server(target: Target) {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     let port = free_port();
     let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let finished = target == Target::Finished;
     let proxy = Proxy::start(port, target, false);
     let mut cli = connect(proxy.port, &pki.ca, &[]);
     let w1 = srv.feed(data(64 * 1024, 9));
@@ -678,7 +785,7 @@ fn tampered_vs_openssl_server(target: Target) {
     assert!(cli.stderr().contains("sent alert bad_record_mac"), "{logs}");
     assert!(srv.stderr().contains("bad record mac"), "{logs}");
     // Nothing of the corrupted record reached the application.
-    if target == Target::Finished {
+    if finished {
         assert!(cli.stdout().is_empty(), "{logs}");
     }
 }
@@ -720,6 +827,54 @@ fn tampered_app_data_record_to_sealwire_server() {
 #[test]
 fn tampered_finished_record_to_sealwire_server() {
     tampered_vs_sealwire_server(Target::Finished);
+}
+
+#[test]
+fn forged_finished_to_sealwire_client_is_decrypt_error() {
+    let case = CASES[1];
+    let pki = make_pki(case.kind, &["localhost"]);
+    let keys = pki.dir.join("client.keys");
+    let port = free_port();
+    let mut srv = s_server(&pki, port, case.openssl, &[]);
+    let proxy = Proxy::start(port, Target::ForgeFinished(keys.clone()), false);
+    let mut cli = connect(proxy.port, &pki.ca, &["--keylog", path(&keys)]);
+    let w1 = srv.feed(data(4096, 11));
+    let w2 = cli.feed(b"hello".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = (w1.join(), w2.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        cli.stderr()
+            .contains("peer Finished did not verify (sent alert decrypt_error)"),
+        "{logs}"
+    );
+    assert!(srv.stderr().contains("decrypt error"), "{logs}");
+    assert!(cli.stdout().is_empty() && srv.stdout().is_empty(), "{logs}");
+}
+
+#[test]
+fn forged_finished_to_sealwire_server_is_decrypt_error() {
+    let case = CASES[2];
+    let pki = make_pki(case.kind, &["localhost"]);
+    let keys = pki.dir.join("server.keys");
+    let (mut srv, port) = serve(&pki, &["--keylog", path(&keys)]);
+    let proxy = Proxy::start(port, Target::ForgeFinished(keys), true);
+    let mut cli = s_client(proxy.port, &pki.ca, case.openssl, &[]);
+    let w = cli.feed(b"hello".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some(), "{logs}");
+    assert!(
+        srv.stderr()
+            .contains("peer Finished did not verify (sent alert decrypt_error)"),
+        "{logs}"
+    );
+    assert!(cli.stderr().contains("decrypt error"), "{logs}");
+    assert!(cli.stdout().is_empty(), "{logs}");
 }
 
 #[test]
