@@ -74,15 +74,16 @@ fn listening(port: u16) -> bool {
         .unwrap_or(false)
 }
 
-fn wait_listening(port: u16, child: &mut Proc) {
+/// Waits until `child` listens on `port`; false if it exited first (e.g.
+/// the port was taken again between [`free_port`] and its bind).
+fn wait_listening(port: u16, child: &mut Proc) -> bool {
     let start = Instant::now();
-    while !listening(port) {
-        if let Ok(Some(st)) = child.child.try_wait() {
-            panic!(
-                "{} exited before listening: {st}\n{}",
-                child.name,
-                child.stderr()
-            );
+    loop {
+        if let Ok(Some(_)) = child.child.try_wait() {
+            return false;
+        }
+        if listening(port) {
+            return true;
         }
         assert!(
             start.elapsed() < DEADLINE,
@@ -345,16 +346,27 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn s_server(pki: &Pki, port: u16, cipher: &str, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-tls1_2", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", path(&pki.cert), "-key", path(&pki.key)])
-        .args(["-cipher", cipher, "-naccept", "1", "-quiet"])
-        .args(extra);
-    let mut p = Proc::spawn("openssl s_server", cmd);
-    wait_listening(port, &mut p);
-    p
+/// `openssl s_server` on a free port: (process, port).
+fn s_server(pki: &Pki, cipher: &str, extra: &[&str]) -> (Proc, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-tls1_2", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", path(&pki.cert), "-key", path(&pki.key)])
+            .args(["-cipher", cipher, "-naccept", "1", "-quiet"])
+            .args(extra);
+        let mut p = Proc::spawn("openssl s_server", cmd);
+        if wait_listening(port, &mut p) {
+            return (p, port);
+        }
+        p.finish();
+        eprintln!(
+            "s_server could not listen on {port}, retrying:\n{}",
+            p.stderr()
+        );
+    }
+    panic!("openssl s_server never started");
 }
 
 fn connect(port: u16, ca: &Path, extra: &[&str]) -> Proc {
@@ -406,8 +418,7 @@ fn client_vs_s_server(case: Case) {
     let pki = make_pki(case.kind, &["localhost"]);
     let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
     let (up, down) = (data(MIB + 123, 1), data(MIB + 77, 2));
-    let port = free_port();
-    let mut srv = s_server(&pki, port, case.openssl, &["-keylogfile", path(&skl)]);
+    let (mut srv, port) = s_server(&pki, case.openssl, &["-keylogfile", path(&skl)]);
     let w1 = srv.feed(down.clone());
     let mut cli = connect(port, &pki.ca, &["--keylog", path(&ckl), "--trace"]);
     let w2 = cli.feed(up.clone());
@@ -528,8 +539,7 @@ fn untrusted_root_fails_on_both_sides() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     let stranger = make_pki(KeyKind::EcP256, &["localhost"]);
     // sealwire client, OpenSSL server.
-    let port = free_port();
-    let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
     let mut cli = connect(port, &stranger.ca, &[]);
     let w = cli.feed(b"never sent".to_vec());
     let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
@@ -771,8 +781,7 @@ impl Proxy {
 
 fn tampered_vs_openssl_server(target: Target) {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let port = free_port();
-    let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
     let finished = target == Target::Finished;
     let proxy = Proxy::start(port, target, false);
     let mut cli = connect(proxy.port, &pki.ca, &[]);
@@ -834,8 +843,7 @@ fn forged_finished_to_sealwire_client_is_decrypt_error() {
     let case = CASES[1];
     let pki = make_pki(case.kind, &["localhost"]);
     let keys = pki.dir.join("client.keys");
-    let port = free_port();
-    let mut srv = s_server(&pki, port, case.openssl, &[]);
+    let (mut srv, port) = s_server(&pki, case.openssl, &[]);
     let proxy = Proxy::start(port, Target::ForgeFinished(keys.clone()), false);
     let mut cli = connect(proxy.port, &pki.ca, &["--keylog", path(&keys)]);
     let w1 = srv.feed(data(4096, 11));
@@ -882,8 +890,7 @@ fn truncated_handshake_fails_on_both_sides() {
     // The server's first flight cut inside ServerHello: the sealwire client
     // sees the connection end mid-handshake.
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let port = free_port();
-    let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
     let proxy = Proxy::start(port, Target::Cut(5 + 30), false);
     let mut cli = connect(proxy.port, &pki.ca, &[]);
     let w = cli.feed(b"never sent".to_vec());
@@ -942,8 +949,7 @@ fn fallback_scsv_to_a_tls13_capable_server_is_refused() {
 fn keylog_path_is_only_written_when_asked() {
     // Without --keylog nothing names a secret value: the trace carries labels.
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let port = free_port();
-    let mut srv = s_server(&pki, port, CASES[0].openssl, &[]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
     let mut cli = connect(port, &pki.ca, &["--trace"]);
     let w = cli.feed(b"x".to_vec());
     cli.wait_stdout(0);
