@@ -9,7 +9,8 @@
 
 use super::messages::{self as m12, ServerKeyExchange};
 use super::{
-    check_finished, expect_ccs, expect_handshake, record_keys, suite_params, Connected, SuiteParams,
+    announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
+    Connected, SuiteParams,
 };
 use crate::handshake::error::Error;
 use crate::handshake::handoff::Tls12ClientStart;
@@ -319,25 +320,6 @@ impl State for ExpectServerHelloDone {
             server_keys,
         })))
     }
-}
-
-/// Traces the TLS 1.2 secrets' labels (never values) and key-logs the master
-/// secret when asked to.
-pub(super) fn announce_secrets(cx: &Context, ms: &MasterSecret, client_random: &[u8; 32]) {
-    cx.trace
-        .step(|| "derived pre_master_secret (ECDHE shared secret) (label only)".into());
-    cx.trace.step(|| {
-        format!(
-            "derived master_secret = PRF_{}(pre_master_secret, \"extended master secret\", session_hash) (label only)",
-            ms.hash().name()
-        )
-    });
-    cx.trace.step(|| {
-        "derived key_block = PRF(master_secret, \"key expansion\", server_random + client_random): \
-         client_write_key, server_write_key, client_write_IV, server_write_IV (labels only)"
-            .into()
-    });
-    ms.log(&cx.keylog, client_random);
 }
 
 /// After our Finished: the master secret and the server's keys.

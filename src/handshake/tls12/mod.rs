@@ -40,7 +40,7 @@ pub mod server;
 
 use super::error::Error;
 use super::messages::{hs_type, suite, HandshakeMessage};
-use super::prf::KeyBlock;
+use super::prf::{KeyBlock, MasterSecret};
 use super::transcript::HashAlg;
 use super::verify::scheme;
 use super::{Context, Input, ProtocolVersion, RecordKeys, State};
@@ -116,6 +116,25 @@ fn record_keys(kb: &KeyBlock, suite: u16) -> (RecordKeys, RecordKeys) {
         keys(&kb.client_write_key, &kb.client_write_iv),
         keys(&kb.server_write_key, &kb.server_write_iv),
     )
+}
+
+/// Traces the TLS 1.2 secrets' labels (never values) and key-logs the master
+/// secret when asked to.
+fn announce_secrets(cx: &Context, ms: &MasterSecret, client_random: &[u8; 32]) {
+    cx.trace
+        .step(|| "derived pre_master_secret (ECDHE shared secret) (label only)".into());
+    cx.trace.step(|| {
+        format!(
+            "derived master_secret = PRF_{}(pre_master_secret, \"extended master secret\", session_hash) (label only)",
+            ms.hash().name()
+        )
+    });
+    cx.trace.step(|| {
+        "derived key_block = PRF(master_secret, \"key expansion\", server_random + client_random): \
+         client_write_key, server_write_key, client_write_IV, server_write_IV (labels only)"
+            .into()
+    });
+    ms.log(&cx.keylog, client_random);
 }
 
 /// The handshake message of type `typ`, or unexpected_message.

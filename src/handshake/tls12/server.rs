@@ -7,11 +7,10 @@
 //!   ─▶ send ChangeCipherSpec, Finished ─▶ Connected
 //! ```
 
-use super::client::announce_secrets;
 use super::messages::{self as m12, EcdhParams, ServerKeyExchange};
 use super::{
-    check_finished, expect_ccs, expect_handshake, record_keys, suite_params, Auth, Connected,
-    SuiteParams,
+    announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
+    Auth, Connected, SuiteParams,
 };
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
