@@ -697,3 +697,73 @@ fn fallback_scsv_refused_only_by_a_tls13_server() {
     );
     assert!(matches!(e, Error::InappropriateFallback), "{e}");
 }
+
+/// Any change to any handshake message, in either direction, ends the
+/// handshake with an error (the transcript, signature or Finished catches
+/// it) and never panics: byte flips at random places and truncations.
+#[test]
+fn every_altered_message_fails_the_handshake() {
+    use rand::{Rng, SeedableRng};
+    let (c, s, _pki) = configs(KeyKind::EcP256);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let client_msgs = [
+        hs_type::CLIENT_HELLO,
+        hs_type::CLIENT_KEY_EXCHANGE,
+        hs_type::FINISHED,
+    ];
+    let server_msgs = [
+        hs_type::SERVER_HELLO,
+        hs_type::CERTIFICATE,
+        hs_type::SERVER_KEY_EXCHANGE,
+        hs_type::SERVER_HELLO_DONE,
+        hs_type::FINISHED,
+    ];
+    let mut cases = 0;
+    for (to_server, list) in [(true, &client_msgs[..]), (false, &server_msgs[..])] {
+        for &typ in list {
+            for round in 0..12 {
+                let seed: u64 = rng.gen();
+                let mut hit = false;
+                let mut alter = |m: &mut HandshakeMessage| {
+                    if m.typ != typ || hit {
+                        return;
+                    }
+                    hit = true;
+                    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                    if round % 3 == 2 && m.raw.len() > 4 {
+                        // Truncate the body, keeping the header consistent.
+                        let keep = r.gen_range(0..m.raw.len() - 4);
+                        *m = HandshakeMessage::new(typ, &m.body()[..keep]);
+                    } else if m.raw.len() > 4 {
+                        let at = r.gen_range(4..m.raw.len());
+                        m.raw[at] ^= 1 << r.gen_range(0..8);
+                    } else {
+                        // An empty body (ServerHelloDone): add a byte.
+                        *m = HandshakeMessage::new(typ, &[0]);
+                    }
+                };
+                let r = if to_server {
+                    run(c.clone(), s.clone(), "localhost", &mut none(), &mut alter)
+                } else {
+                    run(c.clone(), s.clone(), "localhost", &mut alter, &mut none())
+                };
+                assert!(hit, "message {typ} never sent");
+                match r {
+                    Err(Failed::Client(e)) | Err(Failed::Server(e)) => {
+                        assert!(e.alert().is_some(), "{e}");
+                    }
+                    Ok((cl, sv)) => {
+                        // Only a change that stalls the handshake may get
+                        // here; neither side may be connected with keys the
+                        // other lacks.
+                        let both = cl.state.as_ref().unwrap().is_connected()
+                            && sv.state.as_ref().unwrap().is_connected();
+                        assert!(!both, "altered {typ} (round {round}) went unnoticed");
+                    }
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 8 * 12);
+}
