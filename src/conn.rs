@@ -43,8 +43,7 @@ impl Duplex for std::net::TcpStream {
 }
 
 fn traffic_keys(k: &RecordKeys) -> Result<TrafficKeys, Error> {
-    let suite =
-        CipherSuite::from_iana(k.suite).ok_or(Error::Internal("suite without record keys"))?;
+    let suite = CipherSuite::from_iana(k.suite).ok_or(Error::Internal("suite without record keys"))?;
     Ok(TrafficKeys::new(suite, &k.key, &k.iv)?)
 }
 
@@ -79,17 +78,12 @@ impl<S: Write> WriteSide<S> {
                 }
             }
             None => {
-                let version: u16 = if self.first_record_sent {
-                    0x0303
-                } else {
-                    0x0301
-                };
+                let version: u16 = if self.first_record_sent { 0x0303 } else { 0x0301 };
                 self.first_record_sent = true;
                 for chunk in payload.chunks(MAX_PLAINTEXT_LEN) {
                     self.out.push(typ.to_u8());
                     self.out.extend_from_slice(&version.to_be_bytes());
-                    self.out
-                        .extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                    self.out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
                     self.out.extend_from_slice(chunk);
                 }
             }
@@ -118,11 +112,7 @@ impl<S: Write> WriteSide<S> {
     /// A plaintext CCS record: always unprotected (RFC 8446 5, RFC 5246 7.1).
     fn ccs(&mut self) -> Result<(), Error> {
         self.flush_handshake()?;
-        let version: u16 = if self.first_record_sent {
-            0x0303
-        } else {
-            0x0301
-        };
+        let version: u16 = if self.first_record_sent { 0x0303 } else { 0x0301 };
         self.first_record_sent = true;
         self.out.extend_from_slice(&[20]);
         self.out.extend_from_slice(&version.to_be_bytes());
@@ -178,8 +168,7 @@ impl<S: Read + Write> std::fmt::Debug for Connection<S> {
 }
 
 fn lock<S>(m: &Mutex<WriteSide<S>>) -> Result<MutexGuard<'_, WriteSide<S>>, Error> {
-    m.lock()
-        .map_err(|_| Error::Internal("write side lock poisoned"))
+    m.lock().map_err(|_| Error::Internal("write side lock poisoned"))
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -259,8 +248,7 @@ impl<S: Read + Write> Connection<S> {
             }
             self.failed = true;
             if let Some(alert) = e.alert() {
-                self.trace()
-                    .step(|| format!("sending fatal alert {alert}: {e}"));
+                self.trace().step(|| format!("sending fatal alert {alert}: {e}"));
                 if let Ok(mut w) = lock(&self.wr) {
                     // Best effort: the peer may be gone already.
                     let _ = w.alert(alert);
@@ -358,10 +346,7 @@ impl<S: Read + Write> Connection<S> {
                 (header_type, rec.into_payload())
             }
             (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
-                return Err(Error::unexpected(
-                    "an encrypted record",
-                    format!("{t:?} record"),
-                ));
+                return Err(Error::unexpected("an encrypted record", format!("{t:?} record")));
             }
             (Some(o), _) => o.open(rec.into_bytes())?,
             (None, _) => (header_type, rec.into_payload()),
@@ -375,15 +360,11 @@ impl<S: Read + Write> Connection<S> {
             }
             ContentType::ChangeCipherSpec => {
                 if payload[..] != [1] {
-                    return Err(Error::unexpected(
-                        "ChangeCipherSpec byte 1",
-                        "another value",
-                    ));
+                    return Err(Error::unexpected("ChangeCipherSpec byte 1", "another value"));
                 }
                 let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
                 if tolerated && (tls13_protected || self.read_version.is_none()) {
-                    self.trace()
-                        .step(|| "received ChangeCipherSpec (compat, ignored)".into());
+                    self.trace().step(|| "received ChangeCipherSpec (compat, ignored)".into());
                 } else {
                     self.dispatch(Input::ChangeCipherSpec)?;
                 }
@@ -413,10 +394,7 @@ impl<S: Read + Write> Connection<S> {
                     return Err(Error::unexpected("handshake", "application data"));
                 }
                 if self.joiner.has_partial() {
-                    return Err(Error::unexpected(
-                        "rest of a handshake message",
-                        "application data",
-                    ));
+                    return Err(Error::unexpected("rest of a handshake message", "application data"));
                 }
                 self.plaintext.extend_from_slice(&payload);
             }
@@ -425,10 +403,7 @@ impl<S: Read + Write> Connection<S> {
     }
 
     fn dispatch(&mut self, input: Input) -> Result<(), Error> {
-        let state = self
-            .state
-            .take()
-            .ok_or(Error::Misuse("connection failed earlier"))?;
+        let state = self.state.take().ok_or(Error::Misuse("connection failed earlier"))?;
         self.state = Some(state.handle(&mut self.cx, input)?);
         self.apply_actions()
     }

@@ -16,6 +16,6 @@
 pub mod cpu;
 pub mod aead;
 pub mod cavp;
-pub mod conn;
-pub mod handshake;
 pub mod record;
+pub mod handshake;
+pub mod conn;

@@ -152,19 +152,10 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
     let groups = if c.groups.is_empty() {
         None
     } else {
-        Some(
-            c.groups
-                .iter()
-                .map(|g| parse_group(g))
-                .collect::<Result<_, _>>()?,
-        )
+        Some(c.groups.iter().map(|g| parse_group(g)).collect::<Result<_, _>>()?)
     };
-    let (suites, suites12) = split_suites(
-        c.suites
-            .iter()
-            .map(|s| parse_suite(s))
-            .collect::<Result<_, _>>()?,
-    );
+    let (suites, suites12) =
+        split_suites(c.suites.iter().map(|s| parse_suite(s)).collect::<Result<_, _>>()?);
     let trace = if c.trace {
         Trace::to(move |s| eprintln!("[{who}] {s}"))
     } else {
@@ -349,12 +340,8 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         .next()
         .ok_or_else(|| format!("{}: no address", args.addr))?;
     let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("{addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    stream
-        .set_write_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut conn = Connection::client(stream, config, Some(&name)).map_err(|e| describe(&e))?;
     if args.key_update {

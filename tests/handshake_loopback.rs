@@ -48,12 +48,8 @@ impl Side {
                     out.push(Input::Handshake(m));
                 }
                 Action::SendCcs => out.push(Input::ChangeCipherSpec),
-                Action::WriteKeys(k) => self
-                    .write_keys
-                    .push([k.key.to_vec(), k.iv.to_vec()].concat()),
-                Action::ReadKeys(k) => self
-                    .read_keys
-                    .push([k.key.to_vec(), k.iv.to_vec()].concat()),
+                Action::WriteKeys(k) => self.write_keys.push([k.key.to_vec(), k.iv.to_vec()].concat()),
+                Action::ReadKeys(k) => self.read_keys.push([k.key.to_vec(), k.iv.to_vec()].concat()),
                 Action::Established(e) => self.established = Some(e),
             }
         }
@@ -138,10 +134,7 @@ fn assert_same_keys(cl: &Side, sv: &Side) {
 fn every_key_type_suite_and_group() {
     for kind in [KeyKind::EcP256, KeyKind::Ed25519, KeyKind::Rsa] {
         let (c0, s0, _pki) = configs(kind);
-        for s in [
-            suite::TLS13_AES_128_GCM_SHA256,
-            suite::TLS13_AES_256_GCM_SHA384,
-        ] {
+        for s in [suite::TLS13_AES_128_GCM_SHA256, suite::TLS13_AES_256_GCM_SHA384] {
             for g in [group::X25519, group::SECP256R1] {
                 let (mut c, mut sc) = (c0.clone(), s0.clone());
                 c.suites13 = vec![s];
@@ -152,13 +145,7 @@ fn every_key_type_suite_and_group() {
                 let e = cl.established.as_ref().unwrap();
                 assert_eq!((e.suite, e.group), (s, g), "{kind:?}");
                 // No HelloRetryRequest: one ServerHello.
-                assert_eq!(
-                    sv.sent
-                        .iter()
-                        .filter(|t| **t == hs_type::SERVER_HELLO)
-                        .count(),
-                    1
-                );
+                assert_eq!(sv.sent.iter().filter(|t| **t == hs_type::SERVER_HELLO).count(), 1);
             }
         }
     }
@@ -173,20 +160,8 @@ fn hello_retry_request_for_p256_only_server() {
     let (cl, sv) = run(c, s, "localhost", &mut |_| {}).unwrap();
     assert_same_keys(&cl, &sv);
     assert_eq!(cl.established.unwrap().group, group::SECP256R1);
-    assert_eq!(
-        sv.sent
-            .iter()
-            .filter(|t| **t == hs_type::SERVER_HELLO)
-            .count(),
-        2
-    );
-    assert_eq!(
-        cl.sent
-            .iter()
-            .filter(|t| **t == hs_type::CLIENT_HELLO)
-            .count(),
-        2
-    );
+    assert_eq!(sv.sent.iter().filter(|t| **t == hs_type::SERVER_HELLO).count(), 2);
+    assert_eq!(cl.sent.iter().filter(|t| **t == hs_type::CLIENT_HELLO).count(), 2);
 }
 
 #[test]
@@ -216,11 +191,7 @@ fn wrong_name_and_untrusted_root_fail_on_client() {
     c2.verification = ServerVerification::Roots(Arc::new(roots));
     match run(c2, s.clone(), "localhost", &mut |_| {}) {
         Err(Failure::Client(e)) => {
-            assert_eq!(
-                e.alert(),
-                Some(sealwire::handshake::Alert::UnknownCa),
-                "{e}"
-            )
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::UnknownCa), "{e}")
         }
         other => panic!("{:?}", other.err()),
     }
@@ -234,10 +205,7 @@ fn wrong_name_and_untrusted_root_fail_on_client() {
 #[test]
 fn tampered_signature_and_finished_are_decrypt_errors() {
     let (c, s, _pki) = configs(KeyKind::EcP256);
-    for (typ, expect_sig) in [
-        (hs_type::CERTIFICATE_VERIFY, true),
-        (hs_type::FINISHED, false),
-    ] {
+    for (typ, expect_sig) in [(hs_type::CERTIFICATE_VERIFY, true), (hs_type::FINISHED, false)] {
         let mut tamper = |m: &mut HandshakeMessage| {
             if m.typ == typ {
                 let n = m.raw.len();
@@ -246,11 +214,7 @@ fn tampered_signature_and_finished_are_decrypt_errors() {
         };
         match run(c.clone(), s.clone(), "localhost", &mut tamper) {
             Err(Failure::Client(e)) => {
-                assert_eq!(
-                    e.alert(),
-                    Some(sealwire::handshake::Alert::DecryptError),
-                    "{e}"
-                );
+                assert_eq!(e.alert(), Some(sealwire::handshake::Alert::DecryptError), "{e}");
                 assert_eq!(matches!(e, Error::BadSignature), expect_sig, "{e}");
             }
             other => panic!("{:?}", other.err()),
@@ -270,10 +234,7 @@ fn out_of_order_and_malformed_messages() {
     };
     match run(c.clone(), s.clone(), "localhost", &mut tamper) {
         Err(Failure::Client(e @ Error::UnexpectedMessage { .. })) => {
-            assert_eq!(
-                e.alert(),
-                Some(sealwire::handshake::Alert::UnexpectedMessage)
-            )
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::UnexpectedMessage))
         }
         other => panic!("{:?}", other.err()),
     }
@@ -311,10 +272,7 @@ fn downgrade_sentinel_is_refused() {
     };
     match st.handle(&mut cx, Input::Handshake(sh.encode())) {
         Err(e @ Error::Downgrade) => {
-            assert_eq!(
-                e.alert(),
-                Some(sealwire::handshake::Alert::IllegalParameter)
-            )
+            assert_eq!(e.alert(), Some(sealwire::handshake::Alert::IllegalParameter))
         }
         other => panic!("{:?}", other.err()),
     }

@@ -30,14 +30,10 @@ fn sealwire() -> &'static str {
 /// q, r, c, ...), so data is never mistaken for a command.
 fn data(seed: u64, len: usize) -> Vec<u8> {
     const ALPHABET: &[u8] = b"0123456789abdefghijlmnopstuvwxyz";
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut out = Vec::with_capacity(len);
     while out.len() < len {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         if out.len() % 64 == 63 {
             out.push(b'\n');
         } else {
@@ -138,15 +134,11 @@ impl Proc {
     }
 
     fn wait_stdout_len(&self, n: usize) {
-        self.wait_until(&format!("{n} bytes on stdout"), |p| {
-            p.out.lock().unwrap().len() >= n
-        });
+        self.wait_until(&format!("{n} bytes on stdout"), |p| p.out.lock().unwrap().len() >= n);
     }
 
     fn wait_stderr(&self, needle: &str) {
-        self.wait_until(&format!("{needle:?} on stderr"), |p| {
-            p.stderr().contains(needle)
-        });
+        self.wait_until(&format!("{needle:?} on stderr"), |p| p.stderr().contains(needle));
     }
 
     fn wait_exit(&mut self) -> ExitStatus {
@@ -233,13 +225,7 @@ fn sealwire_serve(pki: &Pki, port: u16, extra: &[&str]) -> Proc {
         .arg(&pki.cert)
         .arg("--key")
         .arg(&pki.key)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--max-connections",
-            "1",
-            "--trace",
-        ])
+        .args(["--port", &port.to_string(), "--max-connections", "1", "--trace"])
         .args(["--timeout", "60"])
         .args(extra);
     let p = Proc::spawn("sealwire serve", &mut cmd);
@@ -300,15 +286,7 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
         extra.push("-quiet");
     }
     let mut server = s_server(pki, port, &extra);
-    let mut args = vec![
-        "--tls1.3",
-        "--suites",
-        c.suite,
-        "--groups",
-        c.client_groups,
-        "--key-shares",
-        c.key_shares,
-    ];
+    let mut args = vec!["--tls1.3", "--suites", c.suite, "--groups", c.client_groups, "--key-shares", c.key_shares];
     if c.client_key_update {
         args.push("--key-update");
     }
@@ -328,10 +306,7 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
         server.feed(to_client.clone());
     }
     client.wait_stdout_len(to_client.len());
-    assert!(
-        client.stdout() == to_client,
-        "client received different bytes"
-    );
+    assert!(client.stdout() == to_client, "client received different bytes");
     if c.server_key_update {
         let needle = &to_server[to_server.len() - 4096..];
         server.wait_until("all client data", |p| {
@@ -342,26 +317,15 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
             .windows(64)
             .position(|w| w == &to_server[..64])
             .expect("start of the client's data");
-        assert!(
-            out[start..].starts_with(&to_server),
-            "s_server received different bytes"
-        );
+        assert!(out[start..].starts_with(&to_server), "s_server received different bytes");
     } else {
         server.wait_stdout_len(to_server.len());
-        assert!(
-            server.stdout() == to_server,
-            "s_server received different bytes"
-        );
+        assert!(server.stdout() == to_server, "s_server received different bytes");
     }
     // Our close_notify at end of input; s_server answers with its own.
     client.close_stdin();
     let status = client.wait_exit();
-    assert!(
-        status.success(),
-        "client failed: {}\ns_server: {}",
-        client.stderr(),
-        server.stderr()
-    );
+    assert!(status.success(), "client failed: {}\ns_server: {}", client.stderr(), server.stderr());
     server.wait_exit();
     let trace = client.stderr();
     assert_eq!(trace.contains("HelloRetryRequest"), c.expect_hrr, "{trace}");
@@ -369,10 +333,7 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
     assert!(trace.contains(&format!("suite {}", c.suite)), "{trace}");
     assert!(trace.contains("received alert close_notify"), "{trace}");
     if c.client_key_update {
-        assert!(
-            trace.contains("received KeyUpdate (update_requested=false)"),
-            "{trace}"
-        );
+        assert!(trace.contains("received KeyUpdate (update_requested=false)"), "{trace}");
     }
 }
 
@@ -420,19 +381,13 @@ fn s_client_vs_server(pki: &Pki, c: ServerCase<'_>) {
         client.feed(payload.clone());
     }
     client.wait_stdout_len(payload.len());
-    assert!(
-        client.stdout() == payload,
-        "s_client received a different echo"
-    );
+    assert!(client.stdout() == payload, "s_client received a different echo");
     client.close_stdin();
     client.wait_exit();
     let status = server.wait_exit();
     let trace = server.stderr();
     assert!(status.success(), "server failed: {trace}");
-    assert!(
-        trace.contains(&format!("echoed {} bytes, closed cleanly", payload.len())),
-        "{trace}"
-    );
+    assert!(trace.contains(&format!("echoed {} bytes, closed cleanly", payload.len())), "{trace}");
     assert_eq!(trace.contains("HelloRetryRequest"), c.expect_hrr, "{trace}");
     assert!(trace.contains(&format!("suite {}", c.suite)), "{trace}");
     if c.client_key_update {
@@ -584,14 +539,7 @@ fn failing_client(pki: &Pki, ca: &Path, name: &str, via: Option<ProxyFn>) -> (St
         .arg(format!("127.0.0.1:{target}"))
         .arg("--ca")
         .arg(ca)
-        .args([
-            "--servername",
-            name,
-            "--trace",
-            "--tls1.3",
-            "--timeout",
-            "30",
-        ]);
+        .args(["--servername", name, "--trace", "--tls1.3", "--timeout", "30"]);
     let mut client = Proc::spawn("sealwire connect", &mut cmd);
     client.feed(b"never delivered\n".to_vec());
     let status = client.wait_exit();
@@ -616,10 +564,7 @@ fn failing_server(pki: &Pki, ca: &Path, extra: &[&str], via: Option<ProxyFn>) ->
     client.feed(b"never echoed\n".to_vec());
     client.wait_exit();
     let status = server.wait_exit();
-    assert!(
-        !status.success(),
-        "server should report a failed connection"
-    );
+    assert!(!status.success(), "server should report a failed connection");
     assert!(!String::from_utf8_lossy(&client.stdout()).contains("never"));
     client.close_stdin();
     (client.stderr(), server.stderr())
@@ -632,8 +577,7 @@ fn wrong_server_name() {
     assert!(ours.contains("sent alert bad_certificate"), "{ours}");
     assert!(theirs.contains("alert bad certificate"), "{theirs}");
 
-    let (theirs, ours) =
-        failing_server(&pki, &pki.ca, &["-verify_hostname", "wrong.example"], None);
+    let (theirs, ours) = failing_server(&pki, &pki.ca, &["-verify_hostname", "wrong.example"], None);
     assert!(ours.contains("peer sent alert"), "{ours}");
     assert!(theirs.to_lowercase().contains("verify error"), "{theirs}");
 }
@@ -679,12 +623,8 @@ fn proxy(upstream: u16, f: ProxyFn) -> u16 {
     let port = listener.local_addr().unwrap().port();
     let f = Arc::new(Mutex::new(f));
     std::thread::spawn(move || {
-        let Ok((down, _)) = listener.accept() else {
-            return;
-        };
-        let Ok(up) = TcpStream::connect(("127.0.0.1", upstream)) else {
-            return;
-        };
+        let Ok((down, _)) = listener.accept() else { return };
+        let Ok(up) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
         for s in [&down, &up] {
             let _ = s.set_read_timeout(Some(DEADLINE));
         }
@@ -702,12 +642,7 @@ fn proxy(upstream: u16, f: ProxyFn) -> u16 {
                 let _ = to.shutdown(Shutdown::Both);
             })
         };
-        let a = pump(
-            down.try_clone().unwrap(),
-            up.try_clone().unwrap(),
-            Dir::ToServer,
-            Arc::clone(&f),
-        );
+        let a = pump(down.try_clone().unwrap(), up.try_clone().unwrap(), Dir::ToServer, Arc::clone(&f));
         let b = pump(up, down, Dir::ToClient, f);
         let _ = a.join();
         let _ = b.join();
@@ -745,8 +680,7 @@ fn truncate_hello(dir: Dir) -> ProxyFn {
 fn tampered_record() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     // s_server: ServerHello, CCS, then encrypted records: break the first.
-    let (ours, theirs) =
-        failing_client(&pki, &pki.ca, "localhost", Some(flip_tag(Dir::ToClient, 2)));
+    let (ours, theirs) = failing_client(&pki, &pki.ca, "localhost", Some(flip_tag(Dir::ToClient, 2)));
     assert!(ours.contains("sent alert bad_record_mac"), "{ours}");
     assert!(theirs.contains("alert bad record mac"), "{theirs}");
     // s_client: ClientHello, CCS, Finished: break its Finished.
@@ -758,12 +692,7 @@ fn tampered_record() {
 #[test]
 fn truncated_handshake() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let (ours, theirs) = failing_client(
-        &pki,
-        &pki.ca,
-        "localhost",
-        Some(truncate_hello(Dir::ToClient)),
-    );
+    let (ours, theirs) = failing_client(&pki, &pki.ca, "localhost", Some(truncate_hello(Dir::ToClient)));
     assert!(ours.contains("sent alert decode_error"), "{ours}");
     assert!(theirs.contains("alert decode error"), "{theirs}");
     let (theirs, ours) = failing_server(&pki, &pki.ca, &[], Some(truncate_hello(Dir::ToServer)));
@@ -807,14 +736,8 @@ fn keylog_is_written_in_nss_format() {
         assert_eq!(f[2].len(), 64, "SHA-256 secret");
     }
     // The trace names secrets but never prints them.
-    let secret = text
-        .lines()
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(2)
-        .unwrap()
-        .to_string();
+    let secret = text.lines().next().unwrap().split(' ').nth(2).unwrap().to_string();
     assert!(!client.stderr().contains(&secret));
     let _ = std::fs::remove_dir_all(dir);
 }
+

@@ -272,10 +272,7 @@ impl fmt::Display for Error {
             Error::ProtocolVersion => write!(f, "no protocol version in common"),
             Error::Downgrade => write!(f, "downgrade detected (RFC 8446 4.1.3 sentinel)"),
             Error::InappropriateFallback => {
-                write!(
-                    f,
-                    "client fell back to a lower version than we support (RFC 7507)"
-                )
+                write!(f, "client fell back to a lower version than we support (RFC 7507)")
             }
             Error::Certificate { alert, reason } => {
                 write!(f, "certificate rejected ({alert}): {reason}")

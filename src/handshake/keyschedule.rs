@@ -111,13 +111,7 @@ pub fn hkdf_expand_label(
 
 fn expand_secret(alg: HashAlg, secret: &Secret, label: &[u8], context: &[u8]) -> Secret {
     let mut out = [0u8; 48];
-    hkdf_expand_label(
-        alg,
-        secret.as_bytes(),
-        label,
-        context,
-        &mut out[..alg.len()],
-    );
+    hkdf_expand_label(alg, secret.as_bytes(), label, context, &mut out[..alg.len()]);
     let s = Secret::new(&out[..alg.len()]);
     out.zeroize();
     s
@@ -370,10 +364,7 @@ mod tests {
     /// vectors/rfc8448_simple_1rtt.txt: `name = hex` lines from RFC 8448
     /// section 3.
     fn rfc8448() -> HashMap<String, Vec<u8>> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/vectors/rfc8448_simple_1rtt.txt"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/rfc8448_simple_1rtt.txt");
         let text = std::fs::read_to_string(path).expect("RFC 8448 vector file");
         let mut map = HashMap::new();
         let mut current: Option<String> = None;
@@ -413,10 +404,7 @@ mod tests {
 
         let early = EarlySecret::new(alg);
         assert_eq!(early.secret.as_bytes(), get("early_secret"));
-        assert_eq!(
-            derived(alg, &early.secret).as_bytes(),
-            get("derived_for_handshake")
-        );
+        assert_eq!(derived(alg, &early.secret).as_bytes(), get("derived_for_handshake"));
 
         let mut t = Transcript::new();
         t.add(&get("client_hello"));
@@ -427,14 +415,8 @@ mod tests {
         let hs = early.into_handshake(shared.as_bytes());
         assert_eq!(hs.secret.as_bytes(), get("handshake_secret"));
         let (c_hs, s_hs) = hs.traffic_secrets(hello_hash.as_bytes());
-        assert_eq!(
-            c_hs.secret.as_bytes(),
-            get("client_handshake_traffic_secret")
-        );
-        assert_eq!(
-            s_hs.secret.as_bytes(),
-            get("server_handshake_traffic_secret")
-        );
+        assert_eq!(c_hs.secret.as_bytes(), get("client_handshake_traffic_secret"));
+        assert_eq!(s_hs.secret.as_bytes(), get("server_handshake_traffic_secret"));
 
         let s_keys = s_hs.key_iv(16);
         assert_eq!(&s_keys.key[..], get("server_handshake_key"));
@@ -460,21 +442,12 @@ mod tests {
         t.add(&server_finished);
         let to_sfin = t.current().unwrap();
 
-        assert_eq!(
-            derived(alg, &hs.secret).as_bytes(),
-            get("derived_for_master")
-        );
+        assert_eq!(derived(alg, &hs.secret).as_bytes(), get("derived_for_master"));
         let master = hs.into_master();
         assert_eq!(master.secret.as_bytes(), get("master_secret"));
         let app = master.application_secrets(to_sfin.as_bytes());
-        assert_eq!(
-            app.client.secret.as_bytes(),
-            get("client_application_traffic_secret_0")
-        );
-        assert_eq!(
-            app.server.secret.as_bytes(),
-            get("server_application_traffic_secret_0")
-        );
+        assert_eq!(app.client.secret.as_bytes(), get("client_application_traffic_secret_0"));
+        assert_eq!(app.server.secret.as_bytes(), get("server_application_traffic_secret_0"));
         assert_eq!(app.exporter_for_keylog(), get("exporter_master_secret"));
         let sk = app.server.key_iv(16);
         assert_eq!(&sk.key[..], get("server_application_key"));

@@ -136,15 +136,9 @@ mod tests {
     #[test]
     fn bad_peer_values_rejected() {
         let a = KeyExchange::generate(group::X25519).unwrap();
-        assert!(matches!(
-            a.agree(&[0u8; 32]),
-            Err(Error::IllegalParameter(_))
-        ));
+        assert!(matches!(a.agree(&[0u8; 32]), Err(Error::IllegalParameter(_))));
         let a = KeyExchange::generate(group::X25519).unwrap();
-        assert!(matches!(
-            a.agree(&[1u8; 31]),
-            Err(Error::IllegalParameter(_))
-        ));
+        assert!(matches!(a.agree(&[1u8; 31]), Err(Error::IllegalParameter(_))));
         let p = KeyExchange::generate(group::SECP256R1).unwrap();
         let mut bad = vec![4u8];
         bad.extend_from_slice(&[0x11; 64]);

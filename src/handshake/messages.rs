@@ -284,9 +284,7 @@ fn write_extensions(w: &mut Writer, exts: &[Extension]) {
 
 /// The data of the extension of type `typ`, if present.
 pub fn find_extension(exts: &[Extension], typ: u16) -> Option<&[u8]> {
-    exts.iter()
-        .find(|e| e.typ == typ)
-        .map(|e| e.data.as_slice())
+    exts.iter().find(|e| e.typ == typ).map(|e| e.data.as_slice())
 }
 
 /// `KeyShareEntry` (RFC 8446 4.2.8).
@@ -871,10 +869,7 @@ mod tests {
             legacy_version: version::TLS12,
             random: [7; 32],
             session_id: vec![1; 32],
-            cipher_suites: vec![
-                suite::TLS13_AES_128_GCM_SHA256,
-                suite::TLS13_AES_256_GCM_SHA384,
-            ],
+            cipher_suites: vec![suite::TLS13_AES_128_GCM_SHA256, suite::TLS13_AES_256_GCM_SHA384],
             compression_methods: vec![0],
             extensions: vec![
                 build::server_name("example.test"),
@@ -903,10 +898,7 @@ mod tests {
         );
         assert_eq!(back.supported_groups().unwrap(), Some(vec![0x1d, 0x17]));
         assert_eq!(back.key_shares().unwrap().unwrap()[0].group, 0x1d);
-        assert_eq!(
-            back.signature_algorithms().unwrap(),
-            Some(vec![0x0403, 0x0804])
-        );
+        assert_eq!(back.signature_algorithms().unwrap(), Some(vec![0x0403, 0x0804]));
     }
 
     #[test]
@@ -969,10 +961,7 @@ mod tests {
             signature: vec![5; 64],
         };
         let m = s.encode_certificate_verify();
-        assert_eq!(
-            DigitallySigned::parse_certificate_verify(m.body()).unwrap(),
-            s
-        );
+        assert_eq!(DigitallySigned::parse_certificate_verify(m.body()).unwrap(), s);
         assert!(parse_key_update(&[2]).is_err());
         assert!(parse_key_update(&[1]).unwrap());
     }

@@ -100,11 +100,7 @@ pub struct Trace(Option<Arc<dyn Fn(&str) + Send + Sync>>);
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Trace(on)"
-        } else {
-            "Trace(off)"
-        })
+        f.write_str(if self.0.is_some() { "Trace(on)" } else { "Trace(off)" })
     }
 }
 
@@ -156,11 +152,7 @@ impl KeyLogFile {
 
 impl KeyLog for KeyLogFile {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let line = format!(
-            "{label} {} {}\n",
-            hex::encode(client_random),
-            hex::encode(secret)
-        );
+        let line = format!("{label} {} {}\n", hex::encode(client_random), hex::encode(secret));
         if let Ok(mut f) = self.0.lock() {
             // A key log is a debugging aid: a failed write must not fail the
             // connection.
@@ -175,11 +167,7 @@ pub struct KeyLogSink(pub Option<Arc<dyn KeyLog>>);
 
 impl std::fmt::Debug for KeyLogSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "KeyLog(on)"
-        } else {
-            "KeyLog(off)"
-        })
+        f.write_str(if self.0.is_some() { "KeyLog(on)" } else { "KeyLog(off)" })
     }
 }
 
@@ -404,8 +392,6 @@ pub trait State: Send + std::fmt::Debug {
     /// Starts a KeyUpdate of our sending keys (TLS 1.3, RFC 8446 4.6.3),
     /// asking the peer to update too when `request_peer`.
     fn send_key_update(&mut self, _cx: &mut Context, _request_peer: bool) -> Result<(), Error> {
-        Err(Error::Misuse(
-            "KeyUpdate is only possible on a connected TLS 1.3 session",
-        ))
+        Err(Error::Misuse("KeyUpdate is only possible on a connected TLS 1.3 session"))
     }
 }

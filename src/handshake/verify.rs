@@ -93,25 +93,19 @@ fn digest(h: Hash, msg: &[u8]) -> Vec<u8> {
     }
 }
 
-fn verify_kind(
-    kind: Kind,
-    public_key: &[u8],
-    msg: &[u8],
-    sig: &[u8],
-) -> Result<(), InvalidSignature> {
+fn verify_kind(kind: Kind, public_key: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), InvalidSignature> {
     use rsa::pkcs1::DecodeRsaPublicKey;
     match kind {
         Kind::EcdsaP256(h) => {
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
-                .map_err(|_| InvalidSignature)?;
+            let key =
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
             let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| InvalidSignature)?;
             key.verify_prehash(&digest(h, msg), &sig)
                 .map_err(|_| InvalidSignature)
         }
         Kind::RsaPkcs1(h) => {
-            let key =
-                rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
+            let key = rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
             let padding = match h {
                 Hash::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
                 Hash::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
@@ -121,8 +115,7 @@ fn verify_kind(
                 .map_err(|_| InvalidSignature)
         }
         Kind::RsaPss(h) => {
-            let key =
-                rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
+            let key = rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
             // RFC 8446 4.2.3: the salt is as long as the digest.
             let padding = match h {
                 Hash::Sha256 => rsa::Pss::new_with_salt::<Sha256>(32),
@@ -417,11 +410,9 @@ impl SigningKey {
                     Err(bad("PKCS#8 (need P-256, Ed25519 or RSA)"))
                 }
             }
-            pki_types::PrivateKeyDer::Sec1(k) => {
-                p256::SecretKey::from_sec1_der(k.secret_sec1_der())
-                    .map(|k| SigningKey::EcdsaP256(k.into()))
-                    .map_err(|_| bad("SEC 1 EC (need P-256)"))
-            }
+            pki_types::PrivateKeyDer::Sec1(k) => p256::SecretKey::from_sec1_der(k.secret_sec1_der())
+                .map(|k| SigningKey::EcdsaP256(k.into()))
+                .map_err(|_| bad("SEC 1 EC (need P-256)")),
             pki_types::PrivateKeyDer::Pkcs1(k) => {
                 rsa::RsaPrivateKey::from_pkcs1_der(k.secret_pkcs1_der())
                     .map(|k| SigningKey::Rsa(Box::new(k)))

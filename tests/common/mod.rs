@@ -37,8 +37,10 @@ pub fn temp_dir(tag: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let dir =
-        std::env::temp_dir().join(format!("sealwire-{tag}-{}-{n}-{nanos}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "sealwire-{tag}-{}-{n}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -60,28 +62,12 @@ fn genkey(dir: &Path, kind: KeyKind, out: &str) {
     match kind {
         KeyKind::EcP256 => openssl(
             dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                out,
-            ],
+            &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out],
         ),
         KeyKind::Ed25519 => openssl(dir, &["genpkey", "-algorithm", "ED25519", "-out", out]),
         KeyKind::Rsa => openssl(
             dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                out,
-            ],
+            &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", out],
         ),
     }
 }
@@ -91,44 +77,20 @@ fn genkey(dir: &Path, kind: KeyKind, out: &str) {
 pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
     let dir = temp_dir("pki");
     // A CA name of its own, so another test PKI's CA is a different issuer.
-    let ca_subject = format!(
-        "/CN=sealwire test CA {}",
-        dir.file_name().unwrap().to_string_lossy()
-    );
+    let ca_subject = format!("/CN=sealwire test CA {}", dir.file_name().unwrap().to_string_lossy());
     genkey(&dir, KeyKind::EcP256, "ca.key");
     openssl(
         &dir,
         &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            &ca_subject,
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
+            "req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "30", "-subj",
+            &ca_subject, "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
     genkey(&dir, kind, "leaf.key");
     openssl(
         &dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            "leaf.key",
-            "-subj",
-            "/CN=sealwire test server/O=sealwire",
-            "-out",
-            "leaf.csr",
-        ],
+        &["req", "-new", "-key", "leaf.key", "-subj", "/CN=sealwire test server/O=sealwire", "-out", "leaf.csr"],
     );
     let mut san: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
     san.push("IP:127.0.0.1".into());
@@ -143,21 +105,8 @@ pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
     openssl(
         &dir,
         &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-out",
-            "leaf.pem",
-            "-extfile",
-            "leaf.ext",
+            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "30", "-out", "leaf.pem", "-extfile", "leaf.ext",
         ],
     );
     Pki {

@@ -14,8 +14,8 @@ use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret}
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
-    DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry, ServerHello,
-    DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+    DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry,
+    ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ServerVerification};
@@ -39,8 +39,7 @@ fn offered_schemes(config: &ClientConfig) -> Vec<u16> {
         .iter()
         .copied()
         .filter(|s| {
-            config.versions.tls12
-                || !matches!(*s, scheme::RSA_PKCS1_SHA256 | scheme::RSA_PKCS1_SHA384)
+            config.versions.tls12 || !matches!(*s, scheme::RSA_PKCS1_SHA256 | scheme::RSA_PKCS1_SHA384)
         })
         .collect()
 }
@@ -90,10 +89,7 @@ fn build_client_hello(
         exts.push(build::server_name(name));
     }
     exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &config.groups));
-    exts.push(build::u16_list(
-        ext::SIGNATURE_ALGORITHMS,
-        &offered_schemes(config),
-    ));
+    exts.push(build::u16_list(ext::SIGNATURE_ALGORITHMS, &offered_schemes(config)));
     if config.versions.tls12 {
         // RFC 8422 5.1.2: uncompressed points only.
         exts.push(Extension::build(ext::EC_POINT_FORMATS, |w| {
@@ -150,9 +146,7 @@ pub fn start(
         return Err(Error::Config("no protocol version enabled".into()));
     }
     if matches!(config.verification, ServerVerification::Roots(_)) && server_name.is_none() {
-        return Err(Error::Config(
-            "certificate verification needs a server name".into(),
-        ));
+        return Err(Error::Config("certificate verification needs a server name".into()));
     }
     let random = random32()?;
     // RFC 8446 D.4: a non-empty legacy_session_id for middlebox compatibility.
@@ -167,16 +161,8 @@ pub fn start(
             shares.push(KeyExchange::generate(*g)?);
         }
     }
-    let ch = build_client_hello(
-        &config,
-        server_name.as_deref(),
-        random,
-        session_id,
-        &shares,
-        None,
-    );
-    cx.trace
-        .step(|| format!("ClientHello: client_random={}", hex_short(&random)));
+    let ch = build_client_hello(&config, server_name.as_deref(), random, session_id, &shares, None);
+    cx.trace.step(|| format!("ClientHello: client_random={}", hex_short(&random)));
     cx.trace.step(|| {
         let s: Vec<_> = ch.cipher_suites.iter().map(|s| suite::name(*s)).collect();
         format!("ClientHello: offered suites {}", s.join(", "))
@@ -187,11 +173,7 @@ pub fn start(
         format!(
             "ClientHello: groups {}; key shares {}; versions {}; server_name {}",
             g.join(", "),
-            if k.is_empty() {
-                "none".into()
-            } else {
-                k.join(", ")
-            },
+            if k.is_empty() { "none".into() } else { k.join(", ") },
             match (config.versions.tls13, config.versions.tls12) {
                 (true, true) => "TLS 1.3, TLS 1.2",
                 (true, false) => "TLS 1.3",
@@ -226,11 +208,7 @@ struct ExpectServerHello {
     hrr_suite: Option<u16>,
 }
 
-fn expect_handshake(
-    input: Input,
-    expected: &'static str,
-    typ: u8,
-) -> Result<HandshakeMessage, Error> {
+fn expect_handshake(input: Input, expected: &'static str, typ: u8) -> Result<HandshakeMessage, Error> {
     match input {
         Input::Handshake(m) if m.typ == typ => Ok(m),
         Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
@@ -249,14 +227,10 @@ impl State for ExpectServerHello {
         };
         if selected != version::TLS13 || !this.config.versions.tls13 {
             // RFC 8446 4.2.1: a version we did not offer.
-            return Err(Error::IllegalParameter(
-                "server selected a version we did not offer",
-            ));
+            return Err(Error::IllegalParameter("server selected a version we did not offer"));
         }
         if sh.legacy_version != version::TLS12 {
-            return Err(Error::IllegalParameter(
-                "ServerHello legacy_version is not 0x0303",
-            ));
+            return Err(Error::IllegalParameter("ServerHello legacy_version is not 0x0303"));
         }
         if sh.session_id != this.ch.session_id {
             return Err(Error::IllegalParameter("legacy_session_id_echo differs"));
@@ -265,15 +239,11 @@ impl State for ExpectServerHello {
             return Err(Error::IllegalParameter("compression method is not null"));
         }
         if !this.config.suites13.contains(&sh.cipher_suite) {
-            return Err(Error::IllegalParameter(
-                "server chose a suite we did not offer",
-            ));
+            return Err(Error::IllegalParameter("server chose a suite we did not offer"));
         }
         if let Some(s) = this.hrr_suite {
             if s != sh.cipher_suite {
-                return Err(Error::IllegalParameter(
-                    "suite differs from HelloRetryRequest",
-                ));
+                return Err(Error::IllegalParameter("suite differs from HelloRetryRequest"));
             }
         }
         if sh.is_hrr() {
@@ -298,9 +268,7 @@ impl ExpectServerHello {
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
         if sh.is_hrr() {
-            return Err(Error::MissingExtension(
-                "supported_versions in HelloRetryRequest",
-            ));
+            return Err(Error::MissingExtension("supported_versions in HelloRetryRequest"));
         }
         if sh.legacy_version != version::TLS12 || !self.config.versions.tls12 {
             return Err(Error::ProtocolVersion);
@@ -313,8 +281,7 @@ impl ExpectServerHello {
                 return Err(Error::Downgrade);
             }
         }
-        cx.trace
-            .step(|| "ServerHello chose TLS 1.2: handing over to the TLS 1.2 client".into());
+        cx.trace.step(|| "ServerHello chose TLS 1.2: handing over to the TLS 1.2 client".into());
         let start = handoff::Tls12ClientStart {
             config: self.config,
             server_name: self.server_name,
@@ -332,16 +299,10 @@ impl ExpectServerHello {
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
         if self.hrr_suite.is_some() {
-            return Err(Error::unexpected(
-                "ServerHello",
-                "a second HelloRetryRequest",
-            ));
+            return Err(Error::unexpected("ServerHello", "a second HelloRetryRequest"));
         }
         for e in &hrr.extensions {
-            if !matches!(
-                e.typ,
-                ext::KEY_SHARE | ext::SUPPORTED_VERSIONS | ext::COOKIE
-            ) {
+            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS | ext::COOKIE) {
                 return Err(if sent_extension_types(&self.config).contains(&e.typ) {
                     Error::IllegalParameter("extension not allowed in HelloRetryRequest")
                 } else {
@@ -354,9 +315,7 @@ impl ExpectServerHello {
             .ok_or(Error::IllegalParameter("HelloRetryRequest changes nothing"))?;
         // RFC 8446 4.1.4: the group must be offered and not already shared.
         if !self.config.groups.contains(&g) || self.shares.iter().any(|k| k.group() == g) {
-            return Err(Error::IllegalParameter(
-                "HelloRetryRequest selected a bad group",
-            ));
+            return Err(Error::IllegalParameter("HelloRetryRequest selected a bad group"));
         }
         let cookie = match hrr.extension(ext::COOKIE) {
             Some(d) => {
@@ -364,9 +323,9 @@ impl ExpectServerHello {
                 let c = r.vec16("cookie")?.to_vec();
                 r.finish("cookie")?;
                 if c.is_empty() {
-                    return Err(Error::Decode(
-                        crate::handshake::codec::DecodeError::BadLength("cookie"),
-                    ));
+                    return Err(Error::Decode(crate::handshake::codec::DecodeError::BadLength(
+                        "cookie",
+                    )));
                 }
                 Some(c)
             }
@@ -399,8 +358,7 @@ impl ExpectServerHello {
         cx.actions.push(Action::SendCcs);
         let m = ch2.encode();
         self.transcript.add(&m.raw);
-        cx.trace
-            .step(|| format!("ClientHello (retry): key share {}", group::name(g)));
+        cx.trace.step(|| format!("ClientHello (retry): key share {}", group::name(g)));
         cx.send(m);
         self.ch = ch2;
         self.hrr_suite = Some(hrr.cipher_suite);
@@ -425,20 +383,15 @@ impl ExpectServerHello {
                 });
             }
         }
-        let share = sh
-            .key_share()?
-            .ok_or(Error::MissingExtension("key_share"))?;
+        let share = sh.key_share()?.ok_or(Error::MissingExtension("key_share"))?;
         let idx = self
             .shares
             .iter()
             .position(|k| k.group() == share.group)
-            .ok_or(Error::IllegalParameter(
-                "server key share in a group we did not share",
-            ))?;
+            .ok_or(Error::IllegalParameter("server key share in a group we did not share"))?;
         let suite = sh.cipher_suite;
         let (alg, _) = suite_params(suite).ok_or(Error::Internal("suite"))?;
-        cx.trace
-            .step(|| format!("ServerHello: server_random={}", hex_short(&sh.random)));
+        cx.trace.step(|| format!("ServerHello: server_random={}", hex_short(&sh.random)));
         cx.trace.step(|| {
             format!(
                 "ServerHello: version TLS 1.3, suite {}, group {}",
@@ -450,20 +403,13 @@ impl ExpectServerHello {
         self.transcript.add(&msg.raw);
         let kx = self.shares.swap_remove(idx);
         let shared = kx.agree(&share.key_exchange)?;
-        cx.trace.step(|| {
-            format!(
-                "key exchange {}: shared secret computed",
-                group::name(share.group)
-            )
-        });
+        cx.trace.step(|| format!("key exchange {}: shared secret computed", group::name(share.group)));
         let hs = EarlySecret::new(alg).into_handshake(&shared);
-        cx.trace
-            .step(|| "derived early secret, handshake secret (labels only)".into());
+        cx.trace.step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(self.transcript.current()?.as_bytes());
         announce(cx, &c_hs, &self.ch.random);
         announce(cx, &s_hs, &self.ch.random);
-        cx.actions
-            .push(Action::ReadKeys(record_keys(&s_hs, suite)?));
+        cx.actions.push(Action::ReadKeys(record_keys(&s_hs, suite)?));
         Ok(Box::new(ExpectEncryptedExtensions(Handshaking {
             ccs_sent: self.hrr_suite.is_some(),
             config: self.config,
@@ -520,16 +466,10 @@ impl State for ExpectEncryptedExtensions {
                         | ext::PSK_KEY_EXCHANGE_MODES
                 ) =>
                 {
-                    return Err(Error::IllegalParameter(
-                        "extension not allowed in EncryptedExtensions",
-                    ))
+                    return Err(Error::IllegalParameter("extension not allowed in EncryptedExtensions"))
                 }
                 t if !sent.contains(&t) => return Err(Error::UnsupportedExtension(t)),
-                _ => {
-                    return Err(Error::IllegalParameter(
-                        "extension not allowed in EncryptedExtensions",
-                    ))
-                }
+                _ => return Err(Error::IllegalParameter("extension not allowed in EncryptedExtensions")),
             }
         }
         cx.trace
@@ -554,8 +494,7 @@ impl State for ExpectCertificate {
                 if m.typ == hs_type::CERTIFICATE_REQUEST && h.cert_request.is_none() =>
             {
                 let req = CertificateRequest13::parse(m.body())?;
-                cx.trace
-                    .step(|| "CertificateRequest: we will answer with no certificate".into());
+                cx.trace.step(|| "CertificateRequest: we will answer with no certificate".into());
                 h.transcript.add(&m.raw);
                 h.cert_request = Some(req);
                 return Ok(Box::new(ExpectCertificate(h)));
@@ -564,23 +503,18 @@ impl State for ExpectCertificate {
         };
         let cert = Certificate13::parse(msg.body())?;
         if !cert.context.is_empty() {
-            return Err(Error::IllegalParameter(
-                "server certificate_request_context is not empty",
-            ));
+            return Err(Error::IllegalParameter("server certificate_request_context is not empty"));
         }
         if cert.chain.is_empty() {
             // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
-            return Err(Error::Decode(
-                crate::handshake::codec::DecodeError::BadLength("server certificate_list"),
-            ));
+            return Err(Error::Decode(crate::handshake::codec::DecodeError::BadLength(
+                "server certificate_list",
+            )));
         }
         let subject = verify::subject_summary(&cert.chain[0]);
         match &h.config.verification {
             ServerVerification::Roots(roots) => {
-                let name = h
-                    .server_name
-                    .as_deref()
-                    .ok_or(Error::Internal("no server name"))?;
+                let name = h.server_name.as_deref().ok_or(Error::Internal("no server name"))?;
                 let res = verify::verify_server_chain(
                     &cert.chain,
                     roots,
@@ -597,8 +531,9 @@ impl State for ExpectCertificate {
                 res?;
             }
             ServerVerification::DangerousNoVerificationInsecure => {
-                cx.trace
-                    .step(|| format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)"));
+                cx.trace.step(|| {
+                    format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)")
+                });
             }
         }
         h.transcript.add(&msg.raw);
@@ -620,9 +555,7 @@ impl State for ExpectCertificateVerify {
         let mut h = self.0;
         let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
         if !offered_schemes(&h.config).contains(&cv.scheme) {
-            return Err(Error::IllegalParameter(
-                "CertificateVerify scheme was not offered",
-            ));
+            return Err(Error::IllegalParameter("CertificateVerify scheme was not offered"));
         }
         let content = verify::tls13_signed_content(true, h.transcript.current()?.as_bytes());
         let res = verify::verify_signed(&h.chain[0], cv.scheme, &content, &cv.signature, true);
@@ -657,22 +590,17 @@ impl State for ExpectFinished {
         let to_server_finished = h.transcript.current()?;
 
         let master = h.hs.into_master();
-        cx.trace
-            .step(|| "derived master secret (label only)".into());
+        cx.trace.step(|| "derived master secret (label only)".into());
         let app = master.application_secrets(to_server_finished.as_bytes());
         announce(cx, &app.client, &h.client_random);
         announce(cx, &app.server, &h.client_random);
-        cx.keylog.log(
-            "EXPORTER_SECRET",
-            &h.client_random,
-            app.exporter_for_keylog(),
-        );
+        cx.keylog
+            .log("EXPORTER_SECRET", &h.client_random, app.exporter_for_keylog());
 
         if !h.ccs_sent {
             cx.actions.push(Action::SendCcs);
         }
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&h.c_hs, h.suite)?));
+        cx.actions.push(Action::WriteKeys(record_keys(&h.c_hs, h.suite)?));
         if let Some(req) = &h.cert_request {
             let empty = Certificate13 {
                 context: req.context.clone(),
@@ -684,12 +612,9 @@ impl State for ExpectFinished {
         }
         let fin = h.c_hs.finished(h.transcript.current()?.as_bytes());
         cx.send(messages::encode_finished(fin.as_bytes()));
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&app.client, h.suite)?));
-        cx.actions
-            .push(Action::ReadKeys(record_keys(&app.server, h.suite)?));
-        cx.trace
-            .step(|| "handshake complete: application data keys in use".into());
+        cx.actions.push(Action::WriteKeys(record_keys(&app.client, h.suite)?));
+        cx.actions.push(Action::ReadKeys(record_keys(&app.server, h.suite)?));
+        cx.trace.step(|| "handshake complete: application data keys in use".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls13,
             suite: h.suite,

@@ -78,19 +78,14 @@ impl Connected {
         cx.send(messages::encode_key_update(request_peer));
         let next = self.write.next()?;
         announce(cx, &next, &self.client_random);
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&next, self.suite)?));
+        cx.actions.push(Action::WriteKeys(record_keys(&next, self.suite)?));
         self.write = next;
         Ok(())
     }
 }
 
 impl State for Connected {
-    fn handle(
-        mut self: Box<Self>,
-        cx: &mut Context,
-        input: Input,
-    ) -> Result<Box<dyn State>, Error> {
+    fn handle(mut self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
         let msg = match input {
             Input::Handshake(m) => m,
             Input::ChangeCipherSpec => {
@@ -101,17 +96,16 @@ impl State for Connected {
             hs_type::NEW_SESSION_TICKET if self.is_client => {
                 // We do not resume: check the syntax and drop the ticket.
                 messages::check_new_session_ticket(msg.body())?;
-                cx.trace
-                    .step(|| "received NewSessionTicket (ignored)".into());
+                cx.trace.step(|| "received NewSessionTicket (ignored)".into());
             }
             hs_type::KEY_UPDATE => {
                 let requested = messages::parse_key_update(msg.body())?;
-                cx.trace
-                    .step(|| format!("received KeyUpdate (update_requested={requested})"));
+                cx.trace.step(|| {
+                    format!("received KeyUpdate (update_requested={requested})")
+                });
                 let next = self.read.next()?;
                 announce(cx, &next, &self.client_random);
-                cx.actions
-                    .push(Action::ReadKeys(record_keys(&next, self.suite)?));
+                cx.actions.push(Action::ReadKeys(record_keys(&next, self.suite)?));
                 self.read = next;
                 if requested {
                     self.update_write(cx, false)?;

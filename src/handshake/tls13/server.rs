@@ -26,10 +26,7 @@ use crate::handshake::{
 
 /// Starts a server handshake: the state waiting for ClientHello.
 pub fn start(config: ServerConfig) -> Box<dyn State> {
-    Box::new(ExpectClientHello {
-        config,
-        retry: None,
-    })
+    Box::new(ExpectClientHello { config, retry: None })
 }
 
 /// What a HelloRetryRequest fixed for the second ClientHello.
@@ -80,17 +77,14 @@ impl State for ExpectClientHello {
             return this.tls13_hello(cx, ch, msg);
         }
         if this.retry.is_some() {
-            return Err(Error::IllegalParameter(
-                "second ClientHello dropped TLS 1.3",
-            ));
+            return Err(Error::IllegalParameter("second ClientHello dropped TLS 1.3"));
         }
         let offers12 = match &versions {
             Some(v) => v.contains(&version::TLS12),
             None => ch.legacy_version >= version::TLS12,
         };
         if this.config.versions.tls12 && offers12 {
-            cx.trace
-                .step(|| "negotiated TLS 1.2: handing over to the TLS 1.2 server".into());
+            cx.trace.step(|| "negotiated TLS 1.2: handing over to the TLS 1.2 server".into());
             return handoff::tls12_server_from_client_hello(cx, this.config, ch, msg);
         }
         cx.trace.step(|| "no protocol version in common".into());
@@ -113,17 +107,13 @@ impl ExpectClientHello {
         let config = self.config;
         let retried = self.retry.is_some();
         if ch.compression_methods != [0] {
-            return Err(Error::IllegalParameter(
-                "compression methods other than null",
-            ));
+            return Err(Error::IllegalParameter("compression methods other than null"));
         }
         if ch.extension(ext::PRE_SHARED_KEY).is_some() {
             // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
             // PSK, but it must then be the last extension.
             if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
-                return Err(Error::IllegalParameter(
-                    "pre_shared_key is not the last extension",
-                ));
+                return Err(Error::IllegalParameter("pre_shared_key is not the last extension"));
             }
         }
         let suite = match &self.retry {
@@ -150,14 +140,10 @@ impl ExpectClientHello {
         let groups = ch
             .supported_groups()?
             .ok_or(Error::MissingExtension("supported_groups"))?;
-        let shares = ch
-            .key_shares()?
-            .ok_or(Error::MissingExtension("key_share"))?;
+        let shares = ch.key_shares()?.ok_or(Error::MissingExtension("key_share"))?;
         // RFC 8446 4.2.8: each share must be for an offered group.
         if shares.iter().any(|s| !groups.contains(&s.group)) {
-            return Err(Error::IllegalParameter(
-                "key share for a group not in supported_groups",
-            ));
+            return Err(Error::IllegalParameter("key share for a group not in supported_groups"));
         }
         let server_name = ch.server_name()?;
 
@@ -171,9 +157,7 @@ impl ExpectClientHello {
             (Some(s), None) => s.clone(),
             (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => s.clone(),
             (_, Some(_)) => {
-                return Err(Error::IllegalParameter(
-                    "second ClientHello lacks the requested share",
-                ))
+                return Err(Error::IllegalParameter("second ClientHello lacks the requested share"))
             }
             (None, None) => {
                 let g = *config
@@ -213,8 +197,7 @@ impl ExpectClientHello {
             ],
         };
         let shared = kx.agree(&share.key_exchange)?;
-        cx.trace
-            .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
+        cx.trace.step(|| format!("ServerHello: server_random={}", hex::encode(random)));
         cx.trace.step(|| {
             format!(
                 "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
@@ -232,13 +215,11 @@ impl ExpectClientHello {
         }
 
         let hs = EarlySecret::new(alg).into_handshake(&shared);
-        cx.trace
-            .step(|| "derived early secret, handshake secret (labels only)".into());
+        cx.trace.step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(transcript.current()?.as_bytes());
         announce(cx, &c_hs, &ch.random);
         announce(cx, &s_hs, &ch.random);
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
+        cx.actions.push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
         let ee = EncryptedExtensions {
             extensions: Vec::new(),
@@ -270,12 +251,8 @@ impl ExpectClientHello {
         }
         .encode_certificate_verify();
         transcript.add(&cv.raw);
-        cx.trace.step(|| {
-            format!(
-                "CertificateVerify: signed with {}",
-                scheme::name(sig_scheme)
-            )
-        });
+        cx.trace
+            .step(|| format!("CertificateVerify: signed with {}", scheme::name(sig_scheme)));
         cx.send(cv);
 
         let fin = s_hs.finished(transcript.current()?.as_bytes());
@@ -284,17 +261,14 @@ impl ExpectClientHello {
         cx.send(fin_msg);
 
         let master = hs.into_master();
-        cx.trace
-            .step(|| "derived master secret (label only)".into());
+        cx.trace.step(|| "derived master secret (label only)".into());
         let app = master.application_secrets(transcript.current()?.as_bytes());
         announce(cx, &app.client, &ch.random);
         announce(cx, &app.server, &ch.random);
         cx.keylog
             .log("EXPORTER_SECRET", &ch.random, app.exporter_for_keylog());
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&app.server, suite)?));
-        cx.actions
-            .push(Action::ReadKeys(record_keys(&c_hs, suite)?));
+        cx.actions.push(Action::WriteKeys(record_keys(&app.server, suite)?));
+        cx.actions.push(Action::ReadKeys(record_keys(&c_hs, suite)?));
         Ok(Box::new(ExpectFinished {
             suite,
             group: share.group,
@@ -369,9 +343,7 @@ impl State for ExpectFinished {
         let msg = match input {
             Input::Handshake(m) if m.typ == hs_type::FINISHED => m,
             Input::Handshake(m) => return Err(Error::unexpected("Finished", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("Finished", "ChangeCipherSpec"))
-            }
+            Input::ChangeCipherSpec => return Err(Error::unexpected("Finished", "ChangeCipherSpec")),
         };
         let this = *self;
         this.c_hs
@@ -379,8 +351,7 @@ impl State for ExpectFinished {
         cx.trace.step(|| "client Finished verified".into());
         cx.actions
             .push(Action::ReadKeys(record_keys(&this.app.client, this.suite)?));
-        cx.trace
-            .step(|| "handshake complete: application data keys in use".into());
+        cx.trace.step(|| "handshake complete: application data keys in use".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls13,
             suite: this.suite,
