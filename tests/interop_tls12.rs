@@ -415,10 +415,18 @@ fn both_logs(p: &mut Proc, q: &mut Proc) -> String {
 /// sealwire client ⇄ openssl s_server: `up` goes to the server, `down`
 /// comes back from it.
 fn client_vs_s_server(case: Case) {
+    client_vs_s_server_with(case, &[], MIB);
+}
+
+/// [`client_vs_s_server`] with more s_server options and `size` bytes each
+/// way.
+fn client_vs_s_server_with(case: Case, srv_extra: &[&str], size: usize) -> String {
     let pki = make_pki(case.kind, &["localhost"]);
     let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
-    let (up, down) = (data(MIB + 123, 1), data(MIB + 77, 2));
-    let (mut srv, port) = s_server(&pki, case.openssl, &["-keylogfile", path(&skl)]);
+    let (up, down) = (data(size + 123, 1), data(size + 77, 2));
+    let mut args = vec!["-keylogfile", path(&skl)];
+    args.extend_from_slice(srv_extra);
+    let (mut srv, port) = s_server(&pki, case.openssl, &args);
     let w1 = srv.feed(down.clone());
     let mut cli = connect(port, &pki.ca, &["--keylog", path(&ckl), "--trace"]);
     let w2 = cli.feed(up.clone());
@@ -453,18 +461,26 @@ fn client_vs_s_server(case: Case) {
     let trace = cli.stderr();
     assert!(trace.contains("verified for localhost"), "{trace}");
     assert!(trace.contains("server Finished verified"), "{trace}");
+    trace
 }
 
 /// openssl s_client ⇄ sealwire server (an echo server).
 fn s_client_vs_server(case: Case) {
+    s_client_vs_server_with(case, &[], MIB);
+}
+
+/// [`s_client_vs_server`] with more s_client options and `size` bytes.
+fn s_client_vs_server_with(case: Case, cli_extra: &[&str], size: usize) -> String {
     let pki = make_pki(case.kind, &["localhost"]);
     let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
-    let up = data(MIB + 555, 3);
+    let up = data(size + 555, 3);
     let (mut srv, port) = serve(
         &pki,
         &["--keylog", path(&skl), "--trace", "--suites", case.openssl],
     );
-    let mut cli = s_client(port, &pki.ca, case.openssl, &["-keylogfile", path(&ckl)]);
+    let mut args = vec!["-keylogfile", path(&ckl)];
+    args.extend_from_slice(cli_extra);
+    let mut cli = s_client(port, &pki.ca, case.openssl, &args);
     let w = cli.feed_echoed(up.clone());
     cli.wait_stdout(up.len());
     cli.close_stdin();
@@ -492,6 +508,7 @@ fn s_client_vs_server(case: Case) {
     let (a, b) = (keylog_lines(&ckl), keylog_lines(&skl));
     assert_eq!(b.len(), 1, "{logs}");
     assert_eq!(a, b, "master secrets differ from OpenSSL's");
+    srv.stderr()
 }
 
 #[test]
@@ -532,6 +549,45 @@ fn openssl_client_vs_sealwire_server_rsa_aes128() {
 #[test]
 fn openssl_client_vs_sealwire_server_rsa_aes256() {
     s_client_vs_server(CASES[3]);
+}
+
+#[test]
+fn secp256r1_and_signature_schemes_with_openssl() {
+    // The curve OpenSSL is told to use, both roles.
+    let t = client_vs_s_server_with(CASES[0], &["-groups", "P-256"], 64 * 1024);
+    assert!(t.contains("ServerKeyExchange: group secp256r1"), "{t}");
+    let t = s_client_vs_server_with(CASES[3], &["-groups", "P-256"], 64 * 1024);
+    assert!(t.contains("group secp256r1"), "{t}");
+    // RSA signatures: PKCS#1 v1.5 when the client offers only that, PSS when
+    // OpenSSL's server is limited to it.
+    let t = s_client_vs_server_with(CASES[2], &["-sigalgs", "RSA+SHA256"], 64 * 1024);
+    assert!(t.contains("signed with rsa_pkcs1_sha256"), "{t}");
+    let t = client_vs_s_server_with(CASES[2], &["-sigalgs", "rsa_pss_rsae_sha256"], 64 * 1024);
+    assert!(
+        t.contains("rsa_pss_rsae_sha256 signature over the ECDHE params verified"),
+        "{t}"
+    );
+    let t = client_vs_s_server_with(CASES[3], &["-sigalgs", "RSA+SHA256"], 64 * 1024);
+    assert!(
+        t.contains("rsa_pkcs1_sha256 signature over the ECDHE params verified"),
+        "{t}"
+    );
+}
+
+#[test]
+fn ed25519_server_key_with_openssl() {
+    // RFC 8422 5.4: Ed25519 signs ECDHE_ECDSA parameters.
+    let case = Case {
+        openssl: CASES[0].openssl,
+        kind: KeyKind::Ed25519,
+    };
+    let t = client_vs_s_server_with(case, &[], 64 * 1024);
+    assert!(
+        t.contains("ed25519 signature over the ECDHE params verified"),
+        "{t}"
+    );
+    let t = s_client_vs_server_with(case, &[], 64 * 1024);
+    assert!(t.contains("signed with ed25519"), "{t}");
 }
 
 #[test]
