@@ -35,7 +35,10 @@ pub struct Common {
     /// Key exchange groups, preferred first: x25519, P-256 (comma separated).
     #[arg(long, value_delimiter = ',')]
     groups: Vec<String>,
-    /// TLS 1.3 suites, preferred first: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384.
+    /// Suites, preferred first: TLS 1.3 TLS_AES_128_GCM_SHA256,
+    /// TLS_AES_256_GCM_SHA384; TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256,
+    /// ECDHE-ECDSA-AES256-GCM-SHA384, ECDHE-RSA-AES128-GCM-SHA256,
+    /// ECDHE-RSA-AES256-GCM-SHA384 (OpenSSL or IANA names).
     #[arg(long, value_delimiter = ',')]
     suites: Vec<String>,
     /// Seconds a read may wait before the connection is abandoned.
@@ -100,16 +103,42 @@ fn parse_suite(name: &str) -> Result<u16, String> {
     match name.to_ascii_uppercase().as_str() {
         "TLS_AES_128_GCM_SHA256" | "AES128" | "AES-128" => Ok(suite::TLS13_AES_128_GCM_SHA256),
         "TLS_AES_256_GCM_SHA384" | "AES256" | "AES-256" => Ok(suite::TLS13_AES_256_GCM_SHA384),
+        // TLS 1.2 suites by IANA or OpenSSL name.
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" | "ECDHE-ECDSA-AES128-GCM-SHA256" => {
+            Ok(suite::ECDHE_ECDSA_AES_128_GCM_SHA256)
+        }
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" | "ECDHE-ECDSA-AES256-GCM-SHA384" => {
+            Ok(suite::ECDHE_ECDSA_AES_256_GCM_SHA384)
+        }
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" | "ECDHE-RSA-AES128-GCM-SHA256" => {
+            Ok(suite::ECDHE_RSA_AES_128_GCM_SHA256)
+        }
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" | "ECDHE-RSA-AES256-GCM-SHA384" => {
+            Ok(suite::ECDHE_RSA_AES_256_GCM_SHA384)
+        }
         _ => Err(format!(
-            "unknown TLS 1.3 suite {name:?} (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384)"
+            "unknown suite {name:?} (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, \
+             ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-ECDSA-AES256-GCM-SHA384, \
+             ECDHE-RSA-AES128-GCM-SHA256, ECDHE-RSA-AES256-GCM-SHA384)"
         )),
     }
+}
+
+/// Splits `--suites` into the TLS 1.3 and TLS 1.2 lists (`None`: keep the
+/// defaults of that version).
+fn split_suites(all: Vec<u16>) -> (Option<Vec<u16>>, Option<Vec<u16>>) {
+    let (s12, s13): (Vec<u16>, Vec<u16>) = all
+        .into_iter()
+        .partition(|s| sealwire::handshake::tls12::suite_params(*s).is_some());
+    let some = |v: Vec<u16>| (!v.is_empty()).then_some(v);
+    (some(s13), some(s12))
 }
 
 struct Parsed {
     versions: Versions,
     groups: Option<Vec<u16>>,
     suites: Option<Vec<u16>>,
+    suites12: Option<Vec<u16>>,
     trace: Trace,
     keylog: KeyLogSink,
 }
@@ -130,16 +159,12 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
                 .collect::<Result<_, _>>()?,
         )
     };
-    let suites = if c.suites.is_empty() {
-        None
-    } else {
-        Some(
-            c.suites
-                .iter()
-                .map(|s| parse_suite(s))
-                .collect::<Result<_, _>>()?,
-        )
-    };
+    let (suites, suites12) = split_suites(
+        c.suites
+            .iter()
+            .map(|s| parse_suite(s))
+            .collect::<Result<_, _>>()?,
+    );
     let trace = if c.trace {
         Trace::to(move |s| eprintln!("[{who}] {s}"))
     } else {
@@ -155,6 +180,7 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
         versions,
         groups,
         suites,
+        suites12,
         trace,
         keylog,
     })
@@ -190,6 +216,9 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     }
     if let Some(s) = p.suites {
         config.suites13 = s;
+    }
+    if let Some(s) = p.suites12 {
+        config.suites12 = s;
     }
     config.trace = p.trace;
     config.keylog = p.keylog;
@@ -300,6 +329,9 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
     if let Some(s) = p.suites {
         config.suites13 = s;
     }
+    if let Some(s) = p.suites12 {
+        config.suites12 = s;
+    }
     config.trace = p.trace;
     config.keylog = p.keylog;
 
@@ -348,6 +380,9 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
             break;
         }
         stdout.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+        // Hand data on as it comes: stdout is line buffered, and a reader
+        // waiting for the tail of binary data must not wait for a newline.
+        stdout.flush().map_err(|e| e.to_string())?;
     }
     stdout.flush().map_err(|e| e.to_string())?;
     // The server closed. Our own close_notify goes out when stdin ends; a

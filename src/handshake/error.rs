@@ -183,6 +183,9 @@ pub enum Error {
     /// The RFC 8446 section 4.1.3 downgrade sentinel was in ServerHello.random
     /// (illegal_parameter).
     Downgrade,
+    /// A client signalled TLS_FALLBACK_SCSV while we support a higher
+    /// version than it offers (RFC 7507 section 3: inappropriate_fallback).
+    InappropriateFallback,
     /// The certificate chain failed validation. The alert depends on why
     /// (unknown_ca, bad_certificate, certificate_expired, ...).
     Certificate {
@@ -232,6 +235,7 @@ impl Error {
             Error::MissingExtension(_) => Alert::MissingExtension,
             Error::UnsupportedExtension(_) => Alert::UnsupportedExtension,
             Error::ProtocolVersion => Alert::ProtocolVersion,
+            Error::InappropriateFallback => Alert::InappropriateFallback,
             Error::Certificate { alert, .. } => *alert,
             Error::BadSignature | Error::BadFinished => Alert::DecryptError,
             Error::BadRecordMac => Alert::BadRecordMac,
@@ -267,6 +271,12 @@ impl fmt::Display for Error {
             Error::UnsupportedExtension(t) => write!(f, "unsupported extension {t}"),
             Error::ProtocolVersion => write!(f, "no protocol version in common"),
             Error::Downgrade => write!(f, "downgrade detected (RFC 8446 4.1.3 sentinel)"),
+            Error::InappropriateFallback => {
+                write!(
+                    f,
+                    "client fell back to a lower version than we support (RFC 7507)"
+                )
+            }
             Error::Certificate { alert, reason } => {
                 write!(f, "certificate rejected ({alert}): {reason}")
             }

@@ -1,7 +1,7 @@
 //! The boundary between the TLS 1.3 hello handling (version negotiation)
 //! and the TLS 1.2 state machines of `tls12` (helper `hs12`). The
-//! signatures are the contract; `hs12` replaces the bodies with calls into
-//! `tls12::client` / `tls12::server`.
+//! signatures are the contract; the bodies call into `tls12::client` /
+//! `tls12::server`.
 
 use super::kx::KeyExchange;
 use super::messages::{ClientHello, HandshakeMessage, ServerHello};
@@ -28,21 +28,21 @@ pub struct Tls12ClientStart {
 /// and `raw` its encoding (not yet in the transcript). The downgrade
 /// sentinel was checked by the caller.
 pub fn tls12_client_from_server_hello(
-    _cx: &mut Context,
-    _start: Tls12ClientStart,
-    _server_hello: ServerHello,
-    _raw: HandshakeMessage,
+    cx: &mut Context,
+    start: Tls12ClientStart,
+    server_hello: ServerHello,
+    raw: HandshakeMessage,
 ) -> Result<Box<dyn State>, Error> {
-    Err(Error::ProtocolVersion)
+    super::tls12::client::from_server_hello(cx, start, server_hello, raw)
 }
 
 /// Server: continue as TLS 1.2 with this ClientHello (`raw` is its encoding,
 /// not yet in any transcript).
 pub fn tls12_server_from_client_hello(
-    _cx: &mut Context,
-    _config: ServerConfig,
-    _client_hello: ClientHello,
-    _raw: HandshakeMessage,
+    cx: &mut Context,
+    config: ServerConfig,
+    client_hello: ClientHello,
+    raw: HandshakeMessage,
 ) -> Result<Box<dyn State>, Error> {
-    Err(Error::ProtocolVersion)
+    super::tls12::server::from_client_hello(cx, config, client_hello, raw)
 }

@@ -37,6 +37,8 @@ pub mod suite {
     pub const ECDHE_RSA_AES_256_GCM_SHA384: u16 = 0xc030;
     /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
     pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
+    /// TLS_FALLBACK_SCSV (RFC 7507 section 2).
+    pub const FALLBACK_SCSV: u16 = 0x5600;
 
     /// The IANA name of a suite, for traces.
     pub fn name(s: u16) -> String {
@@ -48,6 +50,7 @@ pub mod suite {
             ECDHE_RSA_AES_128_GCM_SHA256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
             ECDHE_RSA_AES_256_GCM_SHA384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
             EMPTY_RENEGOTIATION_INFO_SCSV => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV".into(),
+            FALLBACK_SCSV => "TLS_FALLBACK_SCSV".into(),
             other => format!("0x{other:04x}"),
         }
     }
@@ -85,6 +88,8 @@ pub mod ext {
 
 /// `HandshakeType` (RFC 8446 section 4, RFC 5246 section 7.4).
 pub mod hs_type {
+    /// hello_request(0), TLS 1.2 (RFC 5246 7.4.1.1)
+    pub const HELLO_REQUEST: u8 = 0;
     /// client_hello(1)
     pub const CLIENT_HELLO: u8 = 1;
     /// server_hello(2), also HelloRetryRequest
@@ -117,6 +122,7 @@ pub mod hs_type {
     /// A readable name for traces and errors.
     pub fn name(t: u8) -> String {
         match t {
+            HELLO_REQUEST => "HelloRequest".into(),
             CLIENT_HELLO => "ClientHello".into(),
             SERVER_HELLO => "ServerHello".into(),
             NEW_SESSION_TICKET => "NewSessionTicket".into(),

@@ -44,6 +44,8 @@ pub mod handoff;
 pub mod keyschedule;
 pub mod kx;
 pub mod messages;
+pub mod prf;
+pub mod tls12;
 pub mod tls13;
 pub mod transcript;
 pub mod verify;

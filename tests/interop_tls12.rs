@@ -1,0 +1,1032 @@
+//! TLS 1.2 interop with the OpenSSL command line on 127.0.0.1:
+//!
+//! - `sealwire connect --tls1.2` against `openssl s_server -tls1_2`, and
+//!   `openssl s_client -tls1_2` against `sealwire serve --tls1.2`, for
+//!   ECDHE-ECDSA and ECDHE-RSA with AES-128-GCM and AES-256-GCM, each moving
+//!   1 MiB each way, compared byte for byte, and both sides' key logs
+//!   (NSS `CLIENT_RANDOM` lines) must agree on the master secret;
+//! - negative cases, in both roles, with the alert checked on both sides:
+//!   an untrusted root (unknown_ca); a tampered application data or
+//!   Finished record (bad_record_mac); a forged Finished, re-encrypted with
+//!   the keys from the key log so that only verify_data is wrong
+//!   (decrypt_error); a truncated handshake; TLS_FALLBACK_SCSV to a server
+//!   that also speaks TLS 1.3 (inappropriate_fallback).
+//!
+//! Certificates are made at test time with `openssl` (tests/common). Every
+//! process runs under a deadline and is killed when it passes; the data
+//! pumps never block the test past its deadline. Ports come from the kernel
+//! (bind to port 0); readiness is read from /proc/net/tcp or the server's
+//! own "listening on" line, never by probing the server.
+
+mod tls_common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tls_common::{make_pki, KeyKind, Pki};
+
+const MIB: usize = 1 << 20;
+/// Generous: the CI machine has 2 cores shared with other jobs.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+fn sealwire() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sealwire"))
+}
+
+/// Deterministic, incompressible-looking test data (xorshift64*).
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A free port from the kernel (released at once; the server binds it next).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether something listens on 127.0.0.1:port (Linux /proc/net/tcp).
+fn listening(port: u16) -> bool {
+    let want = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .map(|t| {
+            t.lines().skip(1).any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() > 3 && f[1] == want && f[3] == "0A"
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Waits until `child` listens on `port`; false if it exited first (e.g.
+/// the port was taken again between [`free_port`] and its bind).
+fn wait_listening(port: u16, child: &mut Proc) -> bool {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.child.try_wait() {
+            return false;
+        }
+        if listening(port) {
+            return true;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "{} never listened on {port}",
+            child.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process whose stdout and stderr are drained by threads, killed
+/// on drop if still running.
+struct Proc {
+    name: String,
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    /// Dropping this closes stdin once [`Proc::feed`]'s writer is done.
+    close: Option<mpsc::Sender<()>>,
+    out: Arc<Mutex<Vec<u8>>>,
+    err: Arc<Mutex<Vec<u8>>>,
+    pumps: Vec<JoinHandle<()>>,
+    /// Lines of stderr as they come (for "listening on ...").
+    err_lines: mpsc::Receiver<String>,
+}
+
+fn drain(mut r: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+}
+
+impl Proc {
+    fn spawn(name: &str, mut cmd: Command) -> Proc {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let err = Arc::new(Mutex::new(Vec::new()));
+        let (tx, err_lines) = mpsc::channel();
+        let mut pumps = vec![drain(child.stdout.take().unwrap(), out.clone())];
+        let stderr = child.stderr.take().unwrap();
+        let err2 = err.clone();
+        pumps.push(std::thread::spawn(move || {
+            let mut r = BufReader::new(stderr);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match r.read_line(&mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        err2.lock().unwrap().extend_from_slice(line.as_bytes());
+                        let _ = tx.send(line.clone());
+                    }
+                }
+            }
+        }));
+        Proc {
+            name: name.to_string(),
+            stdin: child.stdin.take(),
+            close: None,
+            child,
+            out,
+            err,
+            pumps,
+            err_lines,
+        }
+    }
+
+    fn stdout_len(&self) -> usize {
+        self.out.lock().unwrap().len()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
+    }
+
+    /// Writes `bytes` to stdin from a thread (the child may read only once
+    /// connected); stdin stays open until [`Proc::close_stdin`] or
+    /// [`Proc::finish`].
+    fn feed(&mut self, bytes: Vec<u8>) -> JoinHandle<()> {
+        let mut stdin = self.stdin.take().expect("stdin");
+        let (tx, rx) = mpsc::channel::<()>();
+        self.close = Some(tx);
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+            let _ = stdin.flush();
+            // Returns when the sender is dropped.
+            let _ = rx.recv();
+        })
+    }
+
+    /// Like [`Proc::feed`] for a peer that echoes: writes in 16 KiB steps
+    /// and keeps at most 64 KiB unanswered, so that a single-threaded
+    /// client (s_client blocks in write while the echo fills its receive
+    /// buffer) cannot deadlock against the echo server.
+    fn feed_echoed(&mut self, bytes: Vec<u8>) -> JoinHandle<()> {
+        let mut stdin = self.stdin.take().expect("stdin");
+        let (tx, rx) = mpsc::channel::<()>();
+        self.close = Some(tx);
+        let echoed = self.out.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            for (i, chunk) in bytes.chunks(16 * 1024).enumerate() {
+                let sent = i * 16 * 1024;
+                while sent > echoed.lock().unwrap().len() + 64 * 1024 {
+                    if start.elapsed() > DEADLINE {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                if stdin.write_all(chunk).and_then(|()| stdin.flush()).is_err() {
+                    return;
+                }
+            }
+            let _ = rx.recv();
+        })
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+        self.close = None;
+    }
+
+    /// Waits until stdout holds `n` bytes (or the process exits / deadline).
+    fn wait_stdout(&mut self, n: usize) {
+        let start = Instant::now();
+        while self.stdout_len() < n {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // Let the drain thread catch up with what was written.
+                std::thread::sleep(Duration::from_millis(100));
+                return;
+            }
+            if start.elapsed() > DEADLINE {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The exit status within the deadline, killing the process otherwise
+    /// (then `None`). Output pumps are joined.
+    fn finish(&mut self) -> Option<std::process::ExitStatus> {
+        self.finish_within(DEADLINE)
+    }
+
+    fn finish_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        self.close_stdin();
+        let start = Instant::now();
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(st)) => break Some(st),
+                Ok(None) if start.elapsed() < limit => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break None;
+                }
+            }
+        };
+        for p in self.pumps.drain(..) {
+            let _ = p.join();
+        }
+        status
+    }
+
+    fn stdout(&self) -> Vec<u8> {
+        self.out.lock().unwrap().clone()
+    }
+
+    /// The port from the sealwire server's "listening on 127.0.0.1:N" line.
+    fn listening_port(&mut self) -> u16 {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            match self.err_lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(l) => {
+                    if let Some(rest) = l.trim().strip_prefix("sealwire serve: listening on ") {
+                        return rest.rsplit(':').next().unwrap().parse().unwrap();
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(st)) = self.child.try_wait() {
+                        panic!("{} exited: {st}\n{}", self.name, self.stderr());
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!(
+            "{} did not say where it listens:\n{}",
+            self.name,
+            self.stderr()
+        );
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The suite as OpenSSL names it, and the key type it needs.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    openssl: &'static str,
+    kind: KeyKind,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        openssl: "ECDHE-ECDSA-AES128-GCM-SHA256",
+        kind: KeyKind::EcP256,
+    },
+    Case {
+        openssl: "ECDHE-ECDSA-AES256-GCM-SHA384",
+        kind: KeyKind::EcP256,
+    },
+    Case {
+        openssl: "ECDHE-RSA-AES128-GCM-SHA256",
+        kind: KeyKind::Rsa,
+    },
+    Case {
+        openssl: "ECDHE-RSA-AES256-GCM-SHA384",
+        kind: KeyKind::Rsa,
+    },
+];
+
+/// The IANA name of an OpenSSL TLS 1.2 suite name.
+fn iana(openssl: &str) -> String {
+    let (kx, rest) = openssl.split_at(openssl.find("-AES").unwrap());
+    let bits = &rest[4..7];
+    let hash = &rest[rest.len() - 6..];
+    format!("TLS_{}_WITH_AES_{bits}_GCM_{hash}", kx.replace('-', "_"))
+}
+
+fn keylog_lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("CLIENT_RANDOM "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `openssl s_server` on a free port: (process, port).
+fn s_server(pki: &Pki, cipher: &str, extra: &[&str]) -> (Proc, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-tls1_2", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", path(&pki.cert), "-key", path(&pki.key)])
+            .args(["-cipher", cipher, "-naccept", "1", "-quiet"])
+            .args(extra);
+        let mut p = Proc::spawn("openssl s_server", cmd);
+        if wait_listening(port, &mut p) {
+            return (p, port);
+        }
+        p.finish();
+        eprintln!(
+            "s_server could not listen on {port}, retrying:\n{}",
+            p.stderr()
+        );
+    }
+    panic!("openssl s_server never started");
+}
+
+fn connect(port: u16, ca: &Path, extra: &[&str]) -> Proc {
+    let mut cmd = sealwire();
+    cmd.arg("connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--tls1.2", "--servername", "localhost", "--ca", path(ca)])
+        .args(["--timeout", "60"])
+        .args(extra);
+    Proc::spawn("sealwire connect", cmd)
+}
+
+fn serve(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
+    let mut cmd = sealwire();
+    cmd.args(["serve", "--tls1.2", "--port", "0", "--max-connections", "1"])
+        .args(["--cert", path(&pki.cert), "--key", path(&pki.key)])
+        .args(["--timeout", "60"])
+        .args(extra);
+    let mut p = Proc::spawn("sealwire serve", cmd);
+    let port = p.listening_port();
+    (p, port)
+}
+
+fn s_client(port: u16, ca: &Path, cipher: &str, extra: &[&str]) -> Proc {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-tls1_2", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", "localhost", "-CAfile", path(ca)])
+        .args(["-verify_return_error", "-cipher", cipher, "-quiet"])
+        // -quiet implies -ign_eof; we want end of input to close.
+        .args(["-no_ign_eof", "-nocommands"])
+        .args(extra);
+    Proc::spawn("openssl s_client", cmd)
+}
+
+fn both_logs(p: &mut Proc, q: &mut Proc) -> String {
+    format!(
+        "--- {} stderr:\n{}\n--- {} stderr:\n{}",
+        p.name,
+        p.stderr(),
+        q.name,
+        q.stderr()
+    )
+}
+
+/// sealwire client ⇄ openssl s_server: `up` goes to the server, `down`
+/// comes back from it.
+fn client_vs_s_server(case: Case) {
+    client_vs_s_server_with(case, &[], MIB);
+}
+
+/// [`client_vs_s_server`] with more s_server options and `size` bytes each
+/// way.
+fn client_vs_s_server_with(case: Case, srv_extra: &[&str], size: usize) -> String {
+    let pki = make_pki(case.kind, &["localhost"]);
+    let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
+    let (up, down) = (data(size + 123, 1), data(size + 77, 2));
+    let mut args = vec!["-keylogfile", path(&skl)];
+    args.extend_from_slice(srv_extra);
+    let (mut srv, port) = s_server(&pki, case.openssl, &args);
+    let w1 = srv.feed(down.clone());
+    let mut cli = connect(port, &pki.ca, &["--keylog", path(&ckl), "--trace"]);
+    let w2 = cli.feed(up.clone());
+    // Close our input (close_notify) only once all of the server's data
+    // arrived, so that nothing is cut short.
+    cli.wait_stdout(down.len());
+    srv.wait_stdout(up.len());
+    cli.close_stdin();
+    let (cs, ss) = (cli.finish(), srv.finish());
+    let _ = (w1.join(), w2.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(
+        cli.stdout() == down,
+        "client got {} bytes of {}\n{logs}",
+        cli.stdout_len(),
+        down.len()
+    );
+    assert!(
+        srv.stdout() == up,
+        "server got {} bytes of {}\n{logs}",
+        srv.stdout_len(),
+        up.len()
+    );
+    assert!(
+        cs.is_some_and(|s| s.success()),
+        "sealwire connect: {cs:?}\n{logs}"
+    );
+    assert!(ss.is_some(), "s_server hung\n{logs}");
+    let (a, b) = (keylog_lines(&ckl), keylog_lines(&skl));
+    assert_eq!(a.len(), 1, "{logs}");
+    assert_eq!(a, b, "master secrets differ from OpenSSL's");
+    let trace = cli.stderr();
+    assert!(trace.contains("verified for localhost"), "{trace}");
+    assert!(trace.contains("server Finished verified"), "{trace}");
+    trace
+}
+
+/// openssl s_client ⇄ sealwire server (an echo server).
+fn s_client_vs_server(case: Case) {
+    s_client_vs_server_with(case, &[], MIB);
+}
+
+/// [`s_client_vs_server`] with more s_client options and `size` bytes.
+fn s_client_vs_server_with(case: Case, cli_extra: &[&str], size: usize) -> String {
+    let pki = make_pki(case.kind, &["localhost"]);
+    let (ckl, skl) = (pki.dir.join("client.keys"), pki.dir.join("server.keys"));
+    let up = data(size + 555, 3);
+    let (mut srv, port) = serve(
+        &pki,
+        &["--keylog", path(&skl), "--trace", "--suites", case.openssl],
+    );
+    let mut args = vec!["-keylogfile", path(&ckl)];
+    args.extend_from_slice(cli_extra);
+    let mut cli = s_client(port, &pki.ca, case.openssl, &args);
+    let w = cli.feed_echoed(up.clone());
+    cli.wait_stdout(up.len());
+    cli.close_stdin();
+    let (cs, ss) = (cli.finish(), srv.finish());
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(
+        cli.stdout() == up,
+        "echo: {} bytes of {}\n{logs}",
+        cli.stdout_len(),
+        up.len()
+    );
+    assert!(
+        ss.is_some_and(|s| s.success()),
+        "sealwire serve: {ss:?}\n{logs}"
+    );
+    assert!(cs.is_some(), "s_client hung\n{logs}");
+    assert!(srv.stderr().contains("closed cleanly"), "{logs}");
+    // --suites took the OpenSSL name.
+    assert!(
+        srv.stderr()
+            .contains(&format!("chosen suite {}", iana(case.openssl))),
+        "{logs}"
+    );
+    let (a, b) = (keylog_lines(&ckl), keylog_lines(&skl));
+    assert_eq!(b.len(), 1, "{logs}");
+    assert_eq!(a, b, "master secrets differ from OpenSSL's");
+    srv.stderr()
+}
+
+#[test]
+fn sealwire_client_vs_openssl_server_ecdsa_aes128() {
+    client_vs_s_server(CASES[0]);
+}
+
+#[test]
+fn sealwire_client_vs_openssl_server_ecdsa_aes256() {
+    client_vs_s_server(CASES[1]);
+}
+
+#[test]
+fn sealwire_client_vs_openssl_server_rsa_aes128() {
+    client_vs_s_server(CASES[2]);
+}
+
+#[test]
+fn sealwire_client_vs_openssl_server_rsa_aes256() {
+    client_vs_s_server(CASES[3]);
+}
+
+#[test]
+fn openssl_client_vs_sealwire_server_ecdsa_aes128() {
+    s_client_vs_server(CASES[0]);
+}
+
+#[test]
+fn openssl_client_vs_sealwire_server_ecdsa_aes256() {
+    s_client_vs_server(CASES[1]);
+}
+
+#[test]
+fn openssl_client_vs_sealwire_server_rsa_aes128() {
+    s_client_vs_server(CASES[2]);
+}
+
+#[test]
+fn openssl_client_vs_sealwire_server_rsa_aes256() {
+    s_client_vs_server(CASES[3]);
+}
+
+#[test]
+fn secp256r1_and_signature_schemes_with_openssl() {
+    // The curve OpenSSL is told to use, both roles.
+    let t = client_vs_s_server_with(CASES[0], &["-groups", "P-256"], 64 * 1024);
+    assert!(t.contains("ServerKeyExchange: group secp256r1"), "{t}");
+    let t = s_client_vs_server_with(CASES[3], &["-groups", "P-256"], 64 * 1024);
+    assert!(t.contains("group secp256r1"), "{t}");
+    // RSA signatures: PKCS#1 v1.5 when the client offers only that, PSS when
+    // OpenSSL's server is limited to it.
+    let t = s_client_vs_server_with(CASES[2], &["-sigalgs", "RSA+SHA256"], 64 * 1024);
+    assert!(t.contains("signed with rsa_pkcs1_sha256"), "{t}");
+    let t = client_vs_s_server_with(CASES[2], &["-sigalgs", "rsa_pss_rsae_sha256"], 64 * 1024);
+    assert!(
+        t.contains("rsa_pss_rsae_sha256 signature over the ECDHE params verified"),
+        "{t}"
+    );
+    let t = client_vs_s_server_with(CASES[3], &["-sigalgs", "RSA+SHA256"], 64 * 1024);
+    assert!(
+        t.contains("rsa_pkcs1_sha256 signature over the ECDHE params verified"),
+        "{t}"
+    );
+}
+
+#[test]
+fn ed25519_server_key_with_openssl() {
+    // RFC 8422 5.4: Ed25519 signs ECDHE_ECDSA parameters.
+    let case = Case {
+        openssl: CASES[0].openssl,
+        kind: KeyKind::Ed25519,
+    };
+    let t = client_vs_s_server_with(case, &[], 64 * 1024);
+    assert!(
+        t.contains("ed25519 signature over the ECDHE params verified"),
+        "{t}"
+    );
+    let t = s_client_vs_server_with(case, &[], 64 * 1024);
+    assert!(t.contains("signed with ed25519"), "{t}");
+}
+
+#[test]
+fn untrusted_root_fails_on_both_sides() {
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let stranger = make_pki(KeyKind::EcP256, &["localhost"]);
+    // sealwire client, OpenSSL server.
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
+    let mut cli = connect(port, &stranger.ca, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cli.stderr().contains("unknown_ca"), "{logs}");
+    assert!(srv.stderr().contains("unknown ca"), "{logs}");
+    assert!(srv.stdout().is_empty(), "{logs}");
+    // OpenSSL client, sealwire server.
+    let (mut srv, port) = serve(&pki, &[]);
+    let mut cli = s_client(port, &stranger.ca, CASES[0].openssl, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let (cs, ss) = (cli.finish(), srv.finish());
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        srv.stderr().contains("peer sent alert unknown_ca"),
+        "{logs}"
+    );
+}
+
+/// Which record a [`Proxy`] corrupts.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    /// The first application_data(23) record.
+    AppData,
+    /// The first handshake(22) record after ChangeCipherSpec(20): the
+    /// encrypted Finished.
+    Finished,
+    /// Not a corruption: forward this many bytes, then cut the connection
+    /// (a truncated handshake).
+    Cut(usize),
+    /// Decrypt the encrypted Finished with the session keys (from this NSS
+    /// key log), change verify_data, and encrypt it again: a Finished whose
+    /// record is authentic but whose content is wrong.
+    ForgeFinished(std::path::PathBuf),
+}
+
+/// What the relay read from the plaintext ServerHello.
+#[derive(Default, Debug)]
+struct Hello {
+    server_random: Option<[u8; 32]>,
+    suite: Option<u16>,
+}
+
+/// A one-connection TCP relay on 127.0.0.1 that alters one record
+/// travelling in one direction.
+struct Proxy {
+    port: u16,
+    handle: JoinHandle<()>,
+}
+
+/// The session's (client_random, master_secret) from an NSS key log, once
+/// written.
+fn wait_keylog(p: &Path) -> (Vec<u8>, Vec<u8>) {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = keylog_lines(p).first() {
+            let f: Vec<&str> = l.split(' ').collect();
+            return (hex::decode(f[1]).unwrap(), hex::decode(f[2]).unwrap());
+        }
+        assert!(start.elapsed() < DEADLINE, "no key log at {}", p.display());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Rewrites the encrypted Finished `record` (header included, sequence
+/// number 0 right after ChangeCipherSpec) with a wrong verify_data under
+/// valid AES-GCM protection (RFC 5246 6.2.3.3, RFC 5288 3).
+fn forge_finished(record: &mut [u8], keylog: &Path, hello: &Hello, client_to_server: bool) {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use sealwire::handshake::prf::prf;
+    use sealwire::handshake::transcript::HashAlg;
+    let (client_random, master) = wait_keylog(keylog);
+    let suite = hello.suite.expect("ServerHello seen");
+    let (hash, key_len) = match suite {
+        0xc02b | 0xc02f => (HashAlg::Sha256, 16),
+        _ => (HashAlg::Sha384, 32),
+    };
+    let mut kb = vec![0u8; 2 * key_len + 8];
+    let sr = hello.server_random.expect("ServerHello seen");
+    prf(
+        hash,
+        &master,
+        b"key expansion",
+        &[&sr, &client_random],
+        &mut kb,
+    );
+    let (key, salt) = if client_to_server {
+        (&kb[..key_len], &kb[2 * key_len..2 * key_len + 4])
+    } else {
+        (&kb[key_len..2 * key_len], &kb[2 * key_len + 4..])
+    };
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(salt);
+    nonce[4..].copy_from_slice(&record[5..13]);
+    let body_end = record.len() - 16;
+    let mut aad = [0u8; 13];
+    aad[8] = 22;
+    aad[9..11].copy_from_slice(&[3, 3]);
+    aad[11..].copy_from_slice(&((body_end - 13) as u16).to_be_bytes());
+    let (head, tag) = record.split_at_mut(body_end);
+    let body = &mut head[13..];
+    let nonce = aes_gcm::Nonce::from_slice(&nonce);
+    let new_tag = if key_len == 16 {
+        let c = aes_gcm::Aes128Gcm::new_from_slice(key).unwrap();
+        c.decrypt_in_place_detached(nonce, &aad, body, aes_gcm::Tag::from_slice(tag))
+            .expect("the key log opens the Finished record");
+        assert_eq!(&body[..4], &[20, 0, 0, 12], "a Finished message");
+        body[4] ^= 0x01;
+        c.encrypt_in_place_detached(nonce, &aad, body).unwrap()
+    } else {
+        let c = aes_gcm::Aes256Gcm::new_from_slice(key).unwrap();
+        c.decrypt_in_place_detached(nonce, &aad, body, aes_gcm::Tag::from_slice(tag))
+            .expect("the key log opens the Finished record");
+        assert_eq!(&body[..4], &[20, 0, 0, 12], "a Finished message");
+        body[4] ^= 0x01;
+        c.encrypt_in_place_detached(nonce, &aad, body).unwrap()
+    };
+    tag.copy_from_slice(&new_tag);
+}
+
+fn relay(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    target: Option<Target>,
+    hello: Arc<Mutex<Hello>>,
+    client_to_server: bool,
+) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut ccs_seen = false;
+    let mut done = false;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut forwarded = 0usize;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Some(Target::Cut(limit)) = target {
+            let n = n.min(limit - forwarded);
+            let _ = to.write_all(&buf[..n]);
+            forwarded += n;
+            if forwarded == limit {
+                let _ = to.shutdown(std::net::Shutdown::Both);
+                let _ = from.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            continue;
+        }
+        // Forward whole records: header type(1) version(2) length(2).
+        pending.extend_from_slice(&buf[..n]);
+        while pending.len() >= 5 {
+            let len = u16::from_be_bytes([pending[3], pending[4]]) as usize;
+            if pending.len() < 5 + len {
+                break;
+            }
+            let mut record: Vec<u8> = pending.drain(..5 + len).collect();
+            let typ = record[0];
+            // RFC 5246 7.4.1.3: ServerHello opens the server's first record.
+            if !client_to_server
+                && !ccs_seen
+                && typ == 22
+                && record.len() > 5 + 41
+                && record[5] == 2
+            {
+                let mut h = hello.lock().unwrap();
+                if h.suite.is_none() {
+                    let sh = &record[9..];
+                    h.server_random = Some(sh[2..34].try_into().unwrap());
+                    let sid = sh[34] as usize;
+                    h.suite = Some(u16::from_be_bytes([sh[35 + sid], sh[36 + sid]]));
+                }
+            }
+            if let Some(t) = target.as_ref().filter(|_| !done) {
+                let hit = match t {
+                    Target::AppData => typ == 23,
+                    Target::Finished | Target::ForgeFinished(_) => ccs_seen && typ == 22,
+                    Target::Cut(_) => false,
+                };
+                if hit {
+                    done = true;
+                    match t {
+                        Target::ForgeFinished(keylog) => {
+                            let h = hello.lock().unwrap();
+                            forge_finished(&mut record, keylog, &h, client_to_server);
+                        }
+                        _ => *record.last_mut().unwrap() ^= 0x01,
+                    }
+                }
+            }
+            ccs_seen |= typ == 20;
+            if to.write_all(&record).is_err() {
+                return;
+            }
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+impl Proxy {
+    /// Relays one connection to `upstream`; alters `target` in the
+    /// direction client → server when `to_server`, else server → client.
+    fn start(upstream: u16, target: Target, to_server: bool) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            listener.set_nonblocking(true).unwrap();
+            let start = Instant::now();
+            let client = loop {
+                match listener.accept() {
+                    Ok((s, _)) => break s,
+                    Err(_) if start.elapsed() < DEADLINE => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    Err(_) => return,
+                }
+            };
+            client.set_nonblocking(false).unwrap();
+            let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            for s in [&client, &server] {
+                s.set_read_timeout(Some(DEADLINE)).unwrap();
+            }
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let hello = Arc::new(Mutex::new(Hello::default()));
+            let (h2, t2) = (hello.clone(), target.clone());
+            let up = std::thread::spawn(move || {
+                relay(client, server, to_server.then_some(t2), h2, true)
+            });
+            relay(s2, c2, (!to_server).then_some(target), hello, false);
+            let _ = up.join();
+        });
+        Proxy { port, handle }
+    }
+}
+
+fn tampered_vs_openssl_server(target: Target) {
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
+    let finished = target == Target::Finished;
+    let proxy = Proxy::start(port, target, false);
+    let mut cli = connect(proxy.port, &pki.ca, &[]);
+    let w1 = srv.feed(data(64 * 1024, 9));
+    let w2 = cli.feed(b"hello".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = (w1.join(), w2.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cli.stderr().contains("sent alert bad_record_mac"), "{logs}");
+    assert!(srv.stderr().contains("bad record mac"), "{logs}");
+    // Nothing of the corrupted record reached the application.
+    if finished {
+        assert!(cli.stdout().is_empty(), "{logs}");
+    }
+}
+
+fn tampered_vs_sealwire_server(target: Target) {
+    let pki = make_pki(KeyKind::Rsa, &["localhost"]);
+    let (mut srv, port) = serve(&pki, &[]);
+    let proxy = Proxy::start(port, target, true);
+    let mut cli = s_client(proxy.port, &pki.ca, CASES[2].openssl, &[]);
+    let w = cli.feed(data(64 * 1024, 10));
+    // The server fails on the corrupted record by itself; then the client.
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some(), "{logs}");
+    assert!(srv.stderr().contains("sent alert bad_record_mac"), "{logs}");
+    assert!(cli.stderr().contains("bad record mac"), "{logs}");
+    // The echo server never echoed corrupted bytes.
+    assert!(cli.stdout().is_empty(), "{logs}");
+}
+
+#[test]
+fn tampered_app_data_record_to_sealwire_client() {
+    tampered_vs_openssl_server(Target::AppData);
+}
+
+#[test]
+fn tampered_finished_record_to_sealwire_client() {
+    tampered_vs_openssl_server(Target::Finished);
+}
+
+#[test]
+fn tampered_app_data_record_to_sealwire_server() {
+    tampered_vs_sealwire_server(Target::AppData);
+}
+
+#[test]
+fn tampered_finished_record_to_sealwire_server() {
+    tampered_vs_sealwire_server(Target::Finished);
+}
+
+#[test]
+fn forged_finished_to_sealwire_client_is_decrypt_error() {
+    let case = CASES[1];
+    let pki = make_pki(case.kind, &["localhost"]);
+    let keys = pki.dir.join("client.keys");
+    let (mut srv, port) = s_server(&pki, case.openssl, &[]);
+    let proxy = Proxy::start(port, Target::ForgeFinished(keys.clone()), false);
+    let mut cli = connect(proxy.port, &pki.ca, &["--keylog", path(&keys)]);
+    let w1 = srv.feed(data(4096, 11));
+    let w2 = cli.feed(b"hello".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = (w1.join(), w2.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        cli.stderr()
+            .contains("peer Finished did not verify (sent alert decrypt_error)"),
+        "{logs}"
+    );
+    assert!(srv.stderr().contains("decrypt error"), "{logs}");
+    assert!(cli.stdout().is_empty() && srv.stdout().is_empty(), "{logs}");
+}
+
+#[test]
+fn forged_finished_to_sealwire_server_is_decrypt_error() {
+    let case = CASES[2];
+    let pki = make_pki(case.kind, &["localhost"]);
+    let keys = pki.dir.join("server.keys");
+    let (mut srv, port) = serve(&pki, &["--keylog", path(&keys)]);
+    let proxy = Proxy::start(port, Target::ForgeFinished(keys), true);
+    let mut cli = s_client(proxy.port, &pki.ca, case.openssl, &[]);
+    let w = cli.feed(b"hello".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some(), "{logs}");
+    assert!(
+        srv.stderr()
+            .contains("peer Finished did not verify (sent alert decrypt_error)"),
+        "{logs}"
+    );
+    assert!(cli.stderr().contains("decrypt error"), "{logs}");
+    assert!(cli.stdout().is_empty(), "{logs}");
+}
+
+#[test]
+fn truncated_handshake_fails_on_both_sides() {
+    // The server's first flight cut inside ServerHello: the sealwire client
+    // sees the connection end mid-handshake.
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
+    let proxy = Proxy::start(port, Target::Cut(5 + 30), false);
+    let mut cli = connect(proxy.port, &pki.ca, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        cli.stderr().contains("connection closed unexpectedly"),
+        "{logs}"
+    );
+    assert!(srv.stdout().is_empty(), "{logs}");
+    // s_client's ClientHello cut short: the sealwire server fails the same
+    // way and never completes a handshake.
+    let (mut srv, port) = serve(&pki, &[]);
+    let proxy = Proxy::start(port, Target::Cut(60), true);
+    let mut cli = s_client(proxy.port, &pki.ca, CASES[0].openssl, &[]);
+    let w = cli.feed(b"never sent".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = (w.join(), proxy.handle.join());
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some_and(|s| !s.success()), "{logs}");
+    assert!(
+        srv.stderr().contains("connection closed unexpectedly"),
+        "{logs}"
+    );
+    assert!(cli.stdout().is_empty(), "{logs}");
+}
+
+#[test]
+fn fallback_scsv_to_a_tls13_capable_server_is_refused() {
+    // RFC 7507: s_client -fallback_scsv says it could do better than TLS
+    // 1.2; a sealwire server that also speaks TLS 1.3 refuses.
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let mut cmd = sealwire();
+    cmd.args(["serve", "--port", "0", "--max-connections", "1"])
+        .args(["--cert", path(&pki.cert), "--key", path(&pki.key)])
+        .args(["--timeout", "60"]);
+    let mut srv = Proc::spawn("sealwire serve (TLS 1.3 and 1.2)", cmd);
+    let port = srv.listening_port();
+    let mut cli = s_client(port, &pki.ca, CASES[0].openssl, &["-fallback_scsv"]);
+    let w = cli.feed(b"never sent".to_vec());
+    let ss = srv.finish();
+    let cs = cli.finish_within(Duration::from_secs(20));
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(ss.is_some_and(|s| !s.success()), "{logs}");
+    assert!(cs.is_some(), "{logs}");
+    assert!(srv.stderr().contains("inappropriate_fallback"), "{logs}");
+    assert!(cli.stderr().contains("inappropriate fallback"), "{logs}");
+}
+
+#[test]
+fn keylog_path_is_only_written_when_asked() {
+    // Without --keylog nothing names a secret value: the trace carries labels.
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
+    let mut cli = connect(port, &pki.ca, &["--trace"]);
+    let w = cli.feed(b"x".to_vec());
+    cli.wait_stdout(0);
+    srv.wait_stdout(1);
+    cli.close_stdin();
+    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let _ = w.join();
+    let logs = both_logs(&mut cli, &mut srv);
+    assert!(cs.is_some_and(|s| s.success()), "{logs}");
+    let trace = cli.stderr();
+    for step in [
+        "client_random=",
+        "offered suites",
+        "server_random=",
+        "chosen suite TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "ServerKeyExchange: group x25519",
+        "Certificate: subject CN=sealwire test server",
+        "master_secret",
+        "key_block",
+    ] {
+        assert!(trace.contains(step), "trace lacks {step:?}:\n{trace}");
+    }
+    assert!(!trace.contains("CLIENT_RANDOM"), "{trace}");
+}
