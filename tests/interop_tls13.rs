@@ -339,6 +339,12 @@ fn client_vs_s_server(pki: &Pki, c: ClientCase<'_>) {
     // stall it; give it data only once the handshake completed.
     client.wait_stderr("handshake complete");
     if c.server_key_update {
+        // Let s_server take in all of our data first, so the status line it
+        // prints for `K` cannot land in the middle of it.
+        let needle = &to_server[to_server.len() - 4096..];
+        server.wait_until("all client data", |p| {
+            p.stdout().windows(needle.len()).any(|w| w == needle)
+        });
         let half = to_client.len() / 2 / 64 * 64; // ends with a newline
         server.feed(to_client[..half].to_vec());
         client.wait_stdout_len(half);
