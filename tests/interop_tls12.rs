@@ -835,7 +835,21 @@ impl Proxy {
     }
 }
 
+/// s_server may exit on its own before our alert reaches it (it then prints
+/// nothing about it), so the OpenSSL side's report of the alert is given up to
+/// three attempts; sealwire's side is checked in full on every attempt.
 fn tampered_vs_openssl_server(target: Target) {
+    let mut last_logs = String::new();
+    for _ in 0..3 {
+        match tampered_vs_openssl_server_once(target.clone()) {
+            Ok(()) => return,
+            Err(logs) => last_logs = logs,
+        }
+    }
+    panic!("s_server never reported bad record mac:\n{last_logs}");
+}
+
+fn tampered_vs_openssl_server_once(target: Target) -> Result<(), String> {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     let (mut srv, port) = s_server(&pki, CASES[0].openssl, &[]);
     let finished = target == Target::Finished;
@@ -848,10 +862,14 @@ fn tampered_vs_openssl_server(target: Target) {
     let logs = both_logs(&mut cli, &mut srv);
     assert!(cs.is_some_and(|s| !s.success()), "{logs}");
     assert!(cli.stderr().contains("sent alert bad_record_mac"), "{logs}");
-    assert!(srv.stderr().contains("bad record mac"), "{logs}");
     // Nothing of the corrupted record reached the application.
     if finished {
         assert!(cli.stdout().is_empty(), "{logs}");
+    }
+    if srv.stderr().contains("bad record mac") {
+        Ok(())
+    } else {
+        Err(logs)
     }
 }
 

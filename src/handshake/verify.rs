@@ -325,6 +325,42 @@ pub enum ServerVerification {
     DangerousNoVerificationInsecure,
 }
 
+/// The client's check of the server's Certificate message, shared by TLS 1.3
+/// (RFC 8446 4.4.2.4) and TLS 1.2 (RFC 5246 7.4.2): the list must not be
+/// empty, and the chain must verify against the roots for the server name
+/// unless verification was explicitly switched off. The outcome is traced.
+pub(crate) fn check_server_certificate(
+    trace: &super::Trace,
+    verification: &ServerVerification,
+    server_name: Option<&str>,
+    chain: &[Vec<u8>],
+) -> Result<(), Error> {
+    let Some(ee) = chain.first() else {
+        return Err(Error::Decode(super::codec::DecodeError::BadLength(
+            "server certificate_list",
+        )));
+    };
+    let subject = subject_summary(ee);
+    match verification {
+        ServerVerification::Roots(roots) => {
+            let name = server_name.ok_or(Error::Internal("no server name to verify"))?;
+            let res = verify_server_chain(chain, roots, name, UnixTime::now());
+            trace.step(|| match &res {
+                Ok(()) => format!(
+                    "Certificate: subject {subject}; chain of {} verified for {name}",
+                    chain.len()
+                ),
+                Err(e) => format!("Certificate: subject {subject}; NOT verified: {e}"),
+            });
+            res
+        }
+        ServerVerification::DangerousNoVerificationInsecure => {
+            trace.step(|| format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)"));
+            Ok(())
+        }
+    }
+}
+
 /// Validates `chain` (end-entity first) against `roots` for `server_name`
 /// (a DNS name or an IP address) at `now`.
 pub fn verify_server_chain(

@@ -20,7 +20,7 @@ use crate::handshake::messages::{
 };
 use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
-use crate::handshake::verify::{self, scheme, ServerVerification};
+use crate::handshake::verify::{self, scheme};
 use crate::handshake::{
     Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys, State,
 };
@@ -151,39 +151,13 @@ impl State for ExpectCertificate {
         let msg = expect_handshake(input, "Certificate", hs_type::CERTIFICATE)?;
         let mut h = self.0;
         let cert = Certificate12::parse(msg.body())?;
-        if cert.chain.is_empty() {
-            // RFC 5246 7.4.2: the server's list is never empty with our suites.
-            return Err(Error::Decode(
-                crate::handshake::codec::DecodeError::BadLength("server certificate_list"),
-            ));
-        }
-        let subject = verify::subject_summary(&cert.chain[0]);
-        match &h.config.verification {
-            ServerVerification::Roots(roots) => {
-                let name = h
-                    .server_name
-                    .as_deref()
-                    .ok_or(Error::Internal("no server name to verify"))?;
-                let res = verify::verify_server_chain(
-                    &cert.chain,
-                    roots,
-                    name,
-                    pki_types::UnixTime::now(),
-                );
-                cx.trace.step(|| match &res {
-                    Ok(()) => format!(
-                        "Certificate: subject {subject}; chain of {} verified for {name}",
-                        cert.chain.len()
-                    ),
-                    Err(e) => format!("Certificate: subject {subject}; NOT verified: {e}"),
-                });
-                res?;
-            }
-            ServerVerification::DangerousNoVerificationInsecure => {
-                cx.trace
-                    .step(|| format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)"));
-            }
-        }
+        // RFC 5246 7.4.2: the server's list is never empty with our suites.
+        verify::check_server_certificate(
+            &cx.trace,
+            &h.config.verification,
+            h.server_name.as_deref(),
+            &cert.chain,
+        )?;
         h.transcript.add(&msg.raw);
         h.chain = cert.chain;
         Ok(Box::new(ExpectServerKeyExchange(h)))

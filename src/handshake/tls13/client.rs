@@ -564,39 +564,13 @@ impl State for ExpectCertificate {
                 "server certificate_request_context is not empty",
             ));
         }
-        if cert.chain.is_empty() {
-            // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
-            return Err(Error::Decode(
-                crate::handshake::codec::DecodeError::BadLength("server certificate_list"),
-            ));
-        }
-        let subject = verify::subject_summary(&cert.chain[0]);
-        match &h.config.verification {
-            ServerVerification::Roots(roots) => {
-                let name = h
-                    .server_name
-                    .as_deref()
-                    .ok_or(Error::Internal("no server name"))?;
-                let res = verify::verify_server_chain(
-                    &cert.chain,
-                    roots,
-                    name,
-                    pki_types::UnixTime::now(),
-                );
-                cx.trace.step(|| match &res {
-                    Ok(()) => format!(
-                        "Certificate: subject {subject}; chain of {} verified for {name}",
-                        cert.chain.len()
-                    ),
-                    Err(e) => format!("Certificate: subject {subject}; NOT verified: {e}"),
-                });
-                res?;
-            }
-            ServerVerification::DangerousNoVerificationInsecure => {
-                cx.trace
-                    .step(|| format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)"));
-            }
-        }
+        // RFC 8446 4.4.2.4: an empty server Certificate is a decode_error.
+        verify::check_server_certificate(
+            &cx.trace,
+            &h.config.verification,
+            h.server_name.as_deref(),
+            &cert.chain,
+        )?;
         h.transcript.add(&msg.raw);
         h.chain = cert.chain;
         Ok(Box::new(ExpectCertificateVerify(h)))
