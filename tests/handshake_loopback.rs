@@ -370,13 +370,21 @@ fn every_sampled_bit_flip_to_the_client_fails_with_an_alert() {
         let stride = if len > 200 { 13 } else { 3 };
         for pos in (4..len).step_by(stride) {
             let mut seen = 0;
+            let mut flipped = false;
             let mut tamper = |m: &mut HandshakeMessage| {
-                if seen == k {
+                // ECDSA signatures vary in length from one handshake to
+                // the next: a position past this message's end is skipped.
+                if seen == k && pos < m.raw.len() {
                     m.raw[pos] ^= 1 << (pos % 8);
+                    flipped = true;
                 }
                 seen += 1;
             };
-            match run(c.clone(), s.clone(), "localhost", &mut tamper) {
+            let result = run(c.clone(), s.clone(), "localhost", &mut tamper);
+            if !flipped {
+                continue;
+            }
+            match result {
                 Err(Failure::Client(e)) => {
                     assert!(e.alert().is_some(), "type {typ} byte {pos}: {e}")
                 }
