@@ -119,6 +119,10 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
 /// kernel when the backend has one, else job by job.
 fn seal_group(group: &mut [&mut SealJob<'_>]) {
     #[cfg(target_arch = "x86_64")]
+    if super::batch_vaes::handles(group.first().map(|j| j.key)) {
+        return super::batch_vaes::seal_group(group);
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = lanes::usable(group.first().map(|j| j.key)) {
         return lanes::seal_group(cpu, group);
     }
@@ -158,6 +162,10 @@ fn open_into(jobs: &mut [OpenJob<'_>], results: &mut [Result<(), Error>]) {
 /// Opens one group (same backend, same key size): through the multi-lane
 /// kernel when the backend has one, else job by job.
 fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::batch_vaes::handles(group.first().map(|(j, _)| j.key)) {
+        return super::batch_vaes::open_group(group);
+    }
     #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = lanes::usable(group.first().map(|(j, _)| j.key)) {
         return lanes::open_group(cpu, group);
