@@ -49,6 +49,8 @@ use subtle::ConstantTimeEq;
 pub(crate) const SHORT_MAX: usize = 256;
 /// Most `ymm` AES registers of one record in the short kernel.
 const MAX_NV: usize = SHORT_MAX / 32 + 1;
+/// Most `ymm` AES registers of a record that runs paired.
+const PAIR_MAX_NV: usize = 4;
 
 /// `ymm` AES registers of a record of `len <= SHORT_MAX` bytes: its blocks
 /// plus J0.
@@ -91,55 +93,181 @@ pub(crate) fn handles(key: Option<&super::AesGcm>) -> bool {
     key.and_then(vaes_key).is_some()
 }
 
-/// Seals a group of `vaes-avx2` jobs (one key size).
-pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
-    let mut recs = Vec::with_capacity(group.len());
-    for j in group.iter_mut() {
-        let key = vaes_key(j.key).expect("a vaes-avx2 group");
-        if j.buf.len() > SHORT_MAX {
-            // The key's whole-message kernel; the driver if it declines.
-            match key.seal_whole(&j.nonce, j.aad, j.buf) {
-                Some(tag) => j.tag = tag,
-                None => super::batch::seal_one(j),
-            }
-        } else {
-            recs.push(Rec {
-                key,
-                nonce: &j.nonce,
-                aad: j.aad,
-                buf: &mut *j.buf,
-                tag: &mut j.tag,
-            });
-        }
+/// A sealing job as a kernel record.
+/// A sealing job as a kernel record.
+fn seal_rec<'r>(j: &'r mut SealJob<'_>, key: &'r Key) -> Rec<'r> {
+    Rec {
+        key,
+        nonce: &j.nonce,
+        aad: j.aad,
+        buf: &mut *j.buf,
+        tag: &mut j.tag,
     }
-    run::<true>(recs);
 }
 
-/// Opens a group of `vaes-avx2` jobs (one key size): each result is set;
-/// a job that fails to authenticate has its buffer zeroed.
-pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
-    let mut expected = vec![[0u8; 16]; group.len()];
-    let mut recs = Vec::with_capacity(group.len());
-    for ((j, r), e) in group.iter_mut().zip(expected.iter_mut()) {
-        let key = vaes_key(j.key).expect("a vaes-avx2 group");
-        if j.buf.len() > SHORT_MAX {
-            **r = match key.open_whole(&j.nonce, j.aad, j.buf) {
-                Some(tag) => verdict(&tag, &j.tag, j.buf),
-                None => super::batch::open_one(j),
-            };
-            continue;
-        }
-        recs.push(Rec {
-            key,
-            nonce: &j.nonce,
-            aad: j.aad,
-            buf: &mut *j.buf,
-            tag: e,
-        });
+/// An opening job as a kernel record writing the expected tag to `tag`.
+fn open_rec<'r>(j: &'r mut OpenJob<'_>, key: &'r Key, tag: &'r mut [u8; 16]) -> Rec<'r> {
+    Rec {
+        key,
+        nonce: &j.nonce,
+        aad: j.aad,
+        buf: &mut *j.buf,
+        tag,
     }
-    run::<false>(recs);
-    for ((j, r), e) in group.iter_mut().zip(&expected) {
-        if j.buf.len() <= SHORT_MAX {
+}
+
+/// Where a record goes, by its length.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// [`short`], two records of the same shape at a time.
+    Pairs(usize),
+    /// [`short`], one record.
+    Single(usize),
+    /// [`pipe`], all records of the largest shape in a row.
+    Pipe,
+    /// The key's single-stream whole-message kernel.
+    Long,
+}
+
+fn path(len: usize) -> Path {
+    if len > SHORT_MAX {
+        return Path::Long;
+    }
+    match shape(len) {
+        nv @ 1..=PAIR_MAX_NV => Path::Pairs(nv),
+        MAX_NV => Path::Pipe,
+        nv => Path::Single(nv),
+    }
+}
+
+/// Seals a group of `vaes-avx2` jobs (one key size). A short job pairs up
+/// with the previous unpaired job of its shape as they come (no sort, no
+/// allocation); unpaired ones run alone at the end, the largest shape
+/// through the pipeline.
+pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
+    let Some(rounds) = group
+        .first()
+        .and_then(|j| vaes_key(j.key))
+        .map(|k| k.rounds)
+    else {
+        return;
+    };
+    let mut pending = [usize::MAX; PAIR_MAX_NV + 1];
+    let mut piped = false;
+    for i in 0..group.len() {
+        let (done, rest) = group.split_at_mut(i);
+        let j = &mut *rest[0];
+        let key = vaes_key(j.key).expect("a vaes-avx2 group");
+        match path(j.buf.len()) {
+            Path::Long => match key.seal_whole(&j.nonce, j.aad, j.buf) {
+                Some(tag) => j.tag = tag,
+                None => super::batch::seal_one(j),
+            },
+            Path::Single(nv) => dispatch::<true, 1>(rounds, nv, &mut [seal_rec(j, key)]),
+            Path::Pipe => piped = true,
+            Path::Pairs(nv) => match core::mem::replace(&mut pending[nv], usize::MAX) {
+                usize::MAX => pending[nv] = i,
+                p => {
+                    let other = &mut *done[p];
+                    let okey = vaes_key(other.key).expect("a vaes-avx2 group");
+                    dispatch::<true, 2>(rounds, nv, &mut [seal_rec(other, okey), seal_rec(j, key)]);
+                }
+            },
+        }
+    }
+    for (nv, &p) in pending.iter().enumerate() {
+        if p != usize::MAX {
+            let j = &mut *group[p];
+            let key = vaes_key(j.key).expect("a vaes-avx2 group");
+            dispatch::<true, 1>(rounds, nv, &mut [seal_rec(j, key)]);
+        }
+    }
+    if piped {
+        let mut recs: Vec<Rec<'_>> = group
+            .iter_mut()
+            .filter(|j| path(j.buf.len()) == Path::Pipe)
+            .map(|j| {
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                seal_rec(j, key)
+            })
+            .collect();
+        run_pipe::<true>(rounds, &mut recs);
+    }
+}
+
+/// Opens a group of `vaes-avx2` jobs (one key size), in the order of
+/// [`seal_group`]: each result is set; a job that fails to authenticate
+/// has its buffer zeroed.
+pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
+    let Some(rounds) = group
+        .first()
+        .and_then(|(j, _)| vaes_key(j.key))
+        .map(|k| k.rounds)
+    else {
+        return;
+    };
+    let mut pending = [usize::MAX; PAIR_MAX_NV + 1];
+    let mut piped = false;
+    for i in 0..group.len() {
+        let (done, rest) = group.split_at_mut(i);
+        let (j, r) = &mut rest[0];
+        let key = vaes_key(j.key).expect("a vaes-avx2 group");
+        match path(j.buf.len()) {
+            Path::Long => {
+                **r = match key.open_whole(&j.nonce, j.aad, j.buf) {
+                    Some(tag) => verdict(&tag, &j.tag, j.buf),
+                    None => super::batch::open_one(j),
+                };
+            }
+            Path::Single(nv) => {
+                let mut e = [0u8; 16];
+                dispatch::<false, 1>(rounds, nv, &mut [open_rec(j, key, &mut e)]);
+                **r = verdict(&e, &j.tag, j.buf);
+            }
+            Path::Pipe => piped = true,
+            Path::Pairs(nv) => match core::mem::replace(&mut pending[nv], usize::MAX) {
+                usize::MAX => pending[nv] = i,
+                p => {
+                    let (other, ro) = &mut done[p];
+                    let okey = vaes_key(other.key).expect("a vaes-avx2 group");
+                    let (mut eo, mut ej) = ([0u8; 16], [0u8; 16]);
+                    dispatch::<false, 2>(
+                        rounds,
+                        nv,
+                        &mut [open_rec(other, okey, &mut eo), open_rec(j, key, &mut ej)],
+                    );
+                    **ro = verdict(&eo, &other.tag, other.buf);
+                    **r = verdict(&ej, &j.tag, j.buf);
+                }
+            },
+        }
+    }
+    for (nv, &p) in pending.iter().enumerate() {
+        if p != usize::MAX {
+            let (j, r) = &mut group[p];
+            let key = vaes_key(j.key).expect("a vaes-avx2 group");
+            let mut e = [0u8; 16];
+            dispatch::<false, 1>(rounds, nv, &mut [open_rec(j, key, &mut e)]);
+            **r = verdict(&e, &j.tag, j.buf);
+        }
+    }
+    if piped {
+        let mut piped: Vec<_> = group
+            .iter_mut()
+            .filter(|(j, _)| path(j.buf.len()) == Path::Pipe)
+            .collect();
+        let mut expected = vec![[0u8; 16]; piped.len()];
+        let mut recs: Vec<Rec<'_>> = piped
+            .iter_mut()
+            .zip(expected.iter_mut())
+            .map(|((j, _), e)| {
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                open_rec(j, key, e)
+            })
+            .collect();
+        run_pipe::<false>(rounds, &mut recs);
+        drop(recs);
+        for ((j, r), e) in piped.iter_mut().zip(&expected) {
             **r = verdict(e, &j.tag, j.buf);
         }
     }
@@ -156,37 +284,8 @@ fn verdict(expected: &[u8; 16], received: &[u8; 16], buf: &mut [u8]) -> Result<(
     }
 }
 
-/// Runs the short kernel over records of one key size: grouped by shape,
-/// two at a time, the odd one alone.
-fn run<const SEAL: bool>(mut recs: Vec<Rec<'_>>) {
-    let Some(first) = recs.first() else { return };
-    let rounds = first.key.rounds;
-    // A stable counting sort by shape (most batches have one shape).
-    let mut count = [0usize; MAX_NV + 1];
-    for r in &recs {
-        count[shape(r.buf.len())] += 1;
-    }
-    if count.iter().filter(|&&c| c > 0).count() > 1 {
-        recs.sort_by_key(|r| shape(r.buf.len()));
-    }
-    let mut rest = &mut recs[..];
-    while let Some(r) = rest.first() {
-        let nv = shape(r.buf.len());
-        let (same, tail) = core::mem::take(&mut rest).split_at_mut(count[nv]);
-        rest = tail;
-        let mut pairs = same.chunks_exact_mut(2);
-        for p in &mut pairs {
-            dispatch::<SEAL, 2>(rounds, nv, p);
-        }
-        for one in pairs.into_remainder().chunks_exact_mut(1) {
-            dispatch::<SEAL, 1>(rounds, nv, one);
-        }
-    }
-}
-
-/// The kernel instance for (rounds, shape, records at once).
-fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &mut [Rec<'_>]) {
-    let recs: &mut [Rec<'_>; G] = recs.try_into().expect("G records");
+/// The [`short`] instance for (rounds, shape, records at once).
+fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &mut [Rec<'_>; G]) {
     macro_rules! by_shape {
         ($R:literal) => {
             // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof,
@@ -200,8 +299,7 @@ fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &m
                     5 => short::<$R, 5, G, SEAL>(recs),
                     6 => short::<$R, 6, G, SEAL>(recs),
                     7 => short::<$R, 7, G, SEAL>(recs),
-                    8 => short::<$R, 8, G, SEAL>(recs),
-                    _ => short::<$R, MAX_NV, G, SEAL>(recs),
+                    _ => short::<$R, 8, G, SEAL>(recs),
                 }
             }
         };
@@ -213,12 +311,28 @@ fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &m
     }
 }
 
+/// The [`pipe`] instance for the rounds (records of the largest shape).
+fn run_pipe<const SEAL: bool>(rounds: usize, recs: &mut [Rec<'_>]) {
+    // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof, and
+    // every record holds one.
+    unsafe {
+        match rounds {
+            10 => pipe::<10, MAX_NV, SEAL>(recs),
+            12 => pipe::<12, MAX_NV, SEAL>(recs),
+            _ => pipe::<14, MAX_NV, SEAL>(recs),
+        }
+    }
+}
+
 vaes_avx2_features!(enable!(
     /// `G` records of shape `NV` (each `shape(len) == NV`), sealed (`SEAL`)
-    /// or opened, from J0 to the tag, their steps interleaved.
+    /// or opened, from J0 to the tag, their AES chains interleaved round by
+    /// round; then each record's CTR, GHASH and tag (independent chains the
+    /// out-of-order core overlaps). Shapes up to 8 (GHASH in one reduction).
     fn short<const R: usize, const NV: usize, const G: usize, const SEAL: bool>(
         recs: &mut [Rec<'_>; G],
     ) {
+        const { assert!(NV < MAX_NV) };
         let bs = bswap_mask();
         let zero = _mm256_setzero_si256();
 
@@ -271,7 +385,7 @@ vaes_avx2_features!(enable!(
             // block of the stream.
             let aad = r.aad;
             let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
-            let (lead, mut carry) = if lead_in {
+            let (lead, carry) = if lead_in {
                 (bswap128(load_partial(aad)), _mm_setzero_si128())
             } else if aad.is_empty() {
                 (_mm_setzero_si128(), _mm_setzero_si128())
@@ -284,7 +398,14 @@ vaes_avx2_features!(enable!(
             // `h` keeps the ciphertext (zero past the end) for GHASH.
             let mut h = [zero; NV];
             let buf = &mut *r.buf;
-            for j in 0..NV {
+            // Registers before the last two are always whole (see `shape`).
+            for j in 0..NV.saturating_sub(2) {
+                let i = load32(buf, 32 * j);
+                let o = _mm256_xor_si256(i, ks[j]);
+                store32(buf, 32 * j, o);
+                h[j] = if SEAL { o } else { i };
+            }
+            for j in NV.saturating_sub(2)..NV {
                 let at = 32 * j;
                 if at + 32 <= len {
                     let i = load32(buf, at);
@@ -313,39 +434,23 @@ vaes_avx2_features!(enable!(
                 }
             }
 
-            // GHASH. With 16 data blocks the stream has 17: the data first
-            // (H^16..H^1, one reduction), then the length block alone.
+            // GHASH (SP 800-38D 7.1 step 5) with one reduction: up to
+            // shape 8 the stream [lead] || data || length block has at most
+            // 16 blocks.
             let nv = len.div_ceil(32);
-            let mut from = 0;
-            if NV == MAX_NV && a + nb + 1 > POWERS {
-                let mut s = wide_zero();
-                for j in 0..MAX_NV - 1 {
-                    let mut d = _mm256_shuffle_epi8(h[j], bs);
-                    if j == 0 {
-                        d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
-                    }
-                    absorb(k, &mut s, d, 2 * j);
-                }
-                carry = wide_finish(s);
-                from = MAX_NV - 1;
-            }
-            // The rest: [lead] || data from `from` || length block.
-            let t = a + (nb - 2 * from) + 1;
+            let t = a + nb + 1;
             let first = POWERS - t;
             let mut s = wide_zero();
             let mut len_blk = len_block(aad.len(), len);
-            if from < nv {
-                for j in from..NV {
-                    if j < nv {
-                        let mut d = _mm256_shuffle_epi8(h[j], bs);
-                        if j == from {
-                            d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
-                        }
-                        absorb(k, &mut s, d, first + a + 2 * (j - from));
-                    }
-                }
-            } else {
+            if nv == 0 {
                 len_blk = _mm_xor_si128(len_blk, carry);
+            }
+            for (j, hj) in h.iter().enumerate().take(nv) {
+                let mut d = _mm256_shuffle_epi8(*hj, bs);
+                if j == 0 {
+                    d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
+                }
+                absorb(k, &mut s, d, first + a + 2 * j);
             }
             // The lead (or zero) times H^t and the length block times H^1.
             let d = _mm256_set_m128i(len_blk, lead);
@@ -362,12 +467,250 @@ vaes_avx2_features!(enable!(
             // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6); E(K, J0) sits at
             // position nb.
             let v = ks[nb / 2];
-            let ek_j0 = if nb % 2 == 0 {
+            let ek_j0 = if nb.is_multiple_of(2) {
                 _mm256_castsi256_si128(v)
             } else {
                 _mm256_extracti128_si256::<1>(v)
             };
             *r.tag = make_tag(wide_finish(s), ek_j0);
+        }
+    }
+));
+
+/// A record through CTR, waiting for its GHASH (SP 800-38D 7.1 step 5)
+/// and tag: the data registers to hash and where their powers start.
+#[derive(Clone, Copy)]
+struct Hash<const NV: usize> {
+    /// GHASH input, 32 bytes per register in block byte order: the
+    /// ciphertext, zero past the end.
+    h: [__m256i; NV],
+    /// Registers of `h` with data (at most 8: 16 blocks).
+    nv: usize,
+    /// Power index of `h[0]`'s first block (its pair is `base`, `base + 1`).
+    base: usize,
+    /// 17 blocks (16 data blocks and the length block): the data alone
+    /// with H^16..H^1 first, then the length block times H.
+    chunked: bool,
+    /// The AAD block (register form) with the power at `first`, or zero.
+    lead: __m128i,
+    first: usize,
+    /// Longer AAD, hashed ahead: joins the first data block (or the
+    /// length block).
+    carry: __m128i,
+    len_blk: __m128i,
+    ek_j0: __m128i,
+}
+
+vaes_avx2_features!(enable!(
+    /// The counter blocks of a record, round key 0 applied (byte-swapped:
+    /// the counter field is the low dword of each half). Position p gets
+    /// J0's counter 1 plus p + 1 while p < nb (the data, inc32 of J0 p + 1
+    /// times), plus 0 (J0 itself) from nb on.
+    #[inline]
+    fn counters<const NV: usize>(r: &Rec<'_>) -> [__m256i; NV] {
+        let bs = bswap_mask();
+        let nb = r.buf.len().div_ceil(16) as i32;
+        let j0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0_block(r.nonce)), bs);
+        let n = _mm256_set_epi32(0, 0, 0, nb, 0, 0, 0, nb);
+        let rk0 = bcast(&r.key.round_keys[0]);
+        let mut x = [_mm256_setzero_si256(); NV];
+        for (j, v) in x.iter_mut().enumerate() {
+            let p = 2 * j as i32;
+            let pos = _mm256_set_epi32(0, 0, 0, p + 1, 0, 0, 0, p);
+            let inc = _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1);
+            let add = _mm256_and_si256(_mm256_cmpgt_epi32(n, pos), inc);
+            *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, add), bs), rk0);
+        }
+        x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// CTR over the record's data (SP 800-38D 6.5) with its keystream
+    /// `ks`, and everything its GHASH needs.
+    #[inline]
+    fn ctr_data<const NV: usize, const SEAL: bool>(
+        r: &mut Rec<'_>,
+        ks: &[__m256i; NV],
+    ) -> Hash<NV> {
+        let k = r.key;
+        let len = r.buf.len();
+        let nb = len.div_ceil(16);
+        let zero = _mm256_setzero_si256();
+
+        // The AAD: one block joins the stream (the "lead"); other AAD is
+        // hashed now and carried into the first block of the stream.
+        let aad = r.aad;
+        let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
+        let (lead, carry) = if lead_in {
+            (bswap128(load_partial(aad)), _mm_setzero_si128())
+        } else if aad.is_empty() {
+            (_mm_setzero_si128(), _mm_setzero_si128())
+        } else {
+            (_mm_setzero_si128(), ghash_aad(k, aad))
+        };
+        let a = usize::from(lead_in);
+
+        let mut h = [zero; NV];
+        let buf = &mut *r.buf;
+        // Registers before the last two are always whole (see `shape`).
+        for j in 0..NV.saturating_sub(2) {
+            let i = load32(buf, 32 * j);
+            let o = _mm256_xor_si256(i, ks[j]);
+            store32(buf, 32 * j, o);
+            h[j] = if SEAL { o } else { i };
+        }
+        for j in NV.saturating_sub(2)..NV {
+            let at = 32 * j;
+            if at + 32 <= len {
+                let i = load32(buf, at);
+                let o = _mm256_xor_si256(i, ks[j]);
+                store32(buf, at, o);
+                h[j] = if SEAL { o } else { i };
+            } else if at < len {
+                let n = len - at;
+                let i = if n >= 16 {
+                    _mm256_set_m128i(load_partial(&buf[at + 16..]), load16(buf, at))
+                } else {
+                    _mm256_zextsi128_si256(load_partial(&buf[at..]))
+                };
+                let o = _mm256_xor_si256(i, ks[j]);
+                if n >= 16 {
+                    store16(buf, at, _mm256_castsi256_si128(o));
+                    store_partial(&mut buf[at + 16..], _mm256_extracti128_si256::<1>(o));
+                } else {
+                    store_partial(&mut buf[at..], _mm256_castsi256_si128(o));
+                }
+                h[j] = if SEAL {
+                    _mm256_and_si256(o, load32(&MASK, 32 - n))
+                } else {
+                    i
+                };
+            }
+        }
+
+        // E(K, J0) sits at position nb.
+        let v = ks[nb / 2];
+        let ek_j0 = if nb.is_multiple_of(2) {
+            _mm256_castsi256_si128(v)
+        } else {
+            _mm256_extracti128_si256::<1>(v)
+        };
+        // Blocks of the stream: [lead] || data || length block.
+        let t = a + nb + 1;
+        let chunked = t > POWERS;
+        let first = if chunked { POWERS - 1 } else { POWERS - t };
+        Hash {
+            h,
+            nv: len.div_ceil(32),
+            base: if chunked { 0 } else { first + a },
+            chunked,
+            lead,
+            first,
+            carry,
+            len_blk: len_block(aad.len(), len),
+            ek_j0,
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH step `j`: data register `j` (with the carry in its first block
+    /// when `j == 0`) times its two powers, into the unreduced sums.
+    #[inline]
+    fn ghash_step<const NV: usize>(k: &Key, p: &Hash<NV>, s: &mut Wide, j: usize) {
+        if j < p.nv {
+            let mut d = _mm256_shuffle_epi8(p.h[j], bswap_mask());
+            if j == 0 {
+                d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
+            }
+            let at = p.base + 2 * j;
+            wide_mul_add(
+                s,
+                d,
+                load_pair(&k.h_powers, at),
+                load_pair(&k.h_karatsuba, at),
+            );
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// After every data step: the lead and the length block, the
+    /// reduction, and T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
+    #[inline]
+    fn ghash_finish<const NV: usize>(k: &Key, p: &Hash<NV>, mut s: Wide) -> [u8; 16] {
+        let mut len_blk = p.len_blk;
+        if p.chunked {
+            len_blk = _mm_xor_si128(len_blk, wide_finish(s));
+            s = wide_zero();
+        } else if p.nv == 0 {
+            len_blk = _mm_xor_si128(len_blk, p.carry);
+        }
+        let d = _mm256_set_m128i(len_blk, p.lead);
+        let hp = _mm256_set_m128i(
+            load128(&k.h_powers[POWERS - 1]),
+            load128(&k.h_powers[p.first]),
+        );
+        let hk = _mm256_set_m128i(
+            load128(&k.h_karatsuba[POWERS - 1]),
+            load128(&k.h_karatsuba[p.first]),
+        );
+        wide_mul_add(&mut s, d, hp, hk);
+        make_tag(wide_finish(s), p.ek_j0)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Records of shape `NV` (each `shape(len) == NV`), sealed (`SEAL`) or
+    /// opened, software-pipelined: each step runs the AES rounds of one
+    /// record with the GHASH multiplies of the previous record riding
+    /// along (one data register per round), then finishes that record's
+    /// tag and puts its own data through CTR. (For the largest shape, whose
+    /// 9 AES registers leave no room to interleave two records' rounds.)
+    ///
+    /// ```text
+    ///   step i:  AES(record i)  ‖  GHASH steps of record i-1
+    ///            tag of record i-1;  CTR (and GHASH input) of record i
+    /// ```
+    fn pipe<const R: usize, const NV: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
+        debug_assert!(recs.iter().all(|r| shape(r.buf.len()) == NV));
+        let mut prev: Option<Hash<NV>> = None;
+        for i in 0..=recs.len() {
+            let (done, todo) = recs.split_at_mut(i);
+            let mut s = wide_zero();
+            match (todo.first_mut(), &prev, done.last_mut()) {
+                (Some(cur), _, before) => {
+                    let mut x = counters::<NV>(cur);
+                    // AES rounds 1..R (FIPS 197 5.1), with one GHASH step of
+                    // the previous record per round.
+                    for rnd in 1..R {
+                        let rk = bcast(&cur.key.round_keys[rnd]);
+                        for v in x.iter_mut() {
+                            *v = _mm256_aesenc_epi128(*v, rk);
+                        }
+                        if let (Some(p), Some(b)) = (&prev, &before) {
+                            ghash_step(b.key, p, &mut s, rnd - 1);
+                        }
+                    }
+                    let rk = bcast(&cur.key.round_keys[R]);
+                    for v in x.iter_mut() {
+                        *v = _mm256_aesenclast_epi128(*v, rk);
+                    }
+                    if let (Some(p), Some(b)) = (&prev, before) {
+                        *b.tag = ghash_finish(b.key, p, s);
+                    }
+                    prev = Some(ctr_data::<NV, SEAL>(cur, &x));
+                }
+                (None, Some(p), Some(b)) => {
+                    // The last record: its GHASH alone.
+                    for j in 0..NV {
+                        ghash_step(b.key, p, &mut s, j);
+                    }
+                    *b.tag = ghash_finish(b.key, p, s);
+                }
+                (None, _, _) => {}
+            }
         }
     }
 ));
