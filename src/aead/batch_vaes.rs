@@ -49,8 +49,10 @@ use subtle::ConstantTimeEq;
 pub(crate) const SHORT_MAX: usize = 256;
 /// Most `ymm` AES registers of one record in the short kernel.
 const MAX_NV: usize = SHORT_MAX / 32 + 1;
-/// Most `ymm` AES registers of a record that runs paired.
-const PAIR_MAX_NV: usize = 4;
+/// Most `ymm` AES registers of a record that runs [`WAYS`] to a call.
+const MULTI_MAX_NV: usize = 4;
+/// Records of a small shape per [`short`] call.
+const WAYS: usize = 2;
 
 /// `ymm` AES registers of a record of `len <= SHORT_MAX` bytes: its blocks
 /// plus J0.
@@ -119,8 +121,8 @@ fn open_rec<'r>(j: &'r mut OpenJob<'_>, key: &'r Key, tag: &'r mut [u8; 16]) -> 
 /// Where a record goes, by its length.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Path {
-    /// [`short`], two records of the same shape at a time.
-    Pairs(usize),
+    /// [`short`], [`WAYS`] records of the same shape at a time.
+    Multi(usize),
     /// [`short`], one record.
     Single(usize),
     /// [`pipe`], all records of the largest shape in a row.
@@ -134,16 +136,45 @@ fn path(len: usize) -> Path {
         return Path::Long;
     }
     match shape(len) {
-        nv @ 1..=PAIR_MAX_NV => Path::Pairs(nv),
+        nv @ 1..=MULTI_MAX_NV => Path::Multi(nv),
         MAX_NV => Path::Pipe,
         nv => Path::Single(nv),
     }
 }
 
-/// Seals a group of `vaes-avx2` jobs (one key size). A short job pairs up
-/// with the previous unpaired job of its shape as they come (no sort, no
-/// allocation); unpaired ones run alone at the end, the largest shape
-/// through the pipeline.
+/// Records of one shape waiting for a full set of [`WAYS`].
+#[derive(Clone, Copy)]
+struct Waiting {
+    idx: [usize; WAYS - 1],
+    n: usize,
+}
+
+/// The waiting records' indexes and `i`: a full set.
+fn set(waiting: [usize; WAYS - 1], i: usize) -> [usize; WAYS] {
+    let mut idx = [i; WAYS];
+    idx[..WAYS - 1].copy_from_slice(&waiting);
+    idx
+}
+
+/// Seals jobs `idx` of the group (distinct) in one [`short`] call.
+fn seal_set<const G: usize>(
+    group: &mut [&mut SealJob<'_>],
+    idx: [usize; G],
+    rounds: usize,
+    nv: usize,
+) {
+    let jobs = group.get_disjoint_mut(idx).expect("distinct jobs");
+    let mut recs = jobs.map(|j| {
+        let key = vaes_key(j.key).expect("a vaes-avx2 group");
+        seal_rec(j, key)
+    });
+    dispatch::<true, G>(rounds, nv, &mut recs);
+}
+
+/// Seals a group of `vaes-avx2` jobs (one key size). Short jobs of a shape
+/// gather as they come (no sort, no allocation) and run [`WAYS`] at a
+/// time; the ones left over run two or one at a time at the end, the
+/// largest shape through the pipeline.
 pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     let Some(rounds) = group
         .first()
@@ -152,34 +183,46 @@ pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     else {
         return;
     };
-    let mut pending = [usize::MAX; PAIR_MAX_NV + 1];
+    let mut waiting = [Waiting {
+        idx: [0; WAYS - 1],
+        n: 0,
+    }; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
-        let (done, rest) = group.split_at_mut(i);
-        let j = &mut *rest[0];
-        let key = vaes_key(j.key).expect("a vaes-avx2 group");
-        match path(j.buf.len()) {
-            Path::Long => match key.seal_whole(&j.nonce, j.aad, j.buf) {
-                Some(tag) => j.tag = tag,
-                None => super::batch::seal_one(j),
-            },
-            Path::Single(nv) => dispatch::<true, 1>(rounds, nv, &mut [seal_rec(j, key)]),
-            Path::Pipe => piped = true,
-            Path::Pairs(nv) => match core::mem::replace(&mut pending[nv], usize::MAX) {
-                usize::MAX => pending[nv] = i,
-                p => {
-                    let other = &mut *done[p];
-                    let okey = vaes_key(other.key).expect("a vaes-avx2 group");
-                    dispatch::<true, 2>(rounds, nv, &mut [seal_rec(other, okey), seal_rec(j, key)]);
+        if let Some(next) = group.get(i + 1) {
+            prefetch(next.key, next.buf);
+        }
+        match path(group[i].buf.len()) {
+            Path::Long => {
+                let j = &mut *group[i];
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                match key.seal_whole(&j.nonce, j.aad, j.buf) {
+                    Some(tag) => j.tag = tag,
+                    None => super::batch::seal_one(j),
                 }
-            },
+            }
+            Path::Single(nv) => seal_set(group, [i], rounds, nv),
+            Path::Pipe => piped = true,
+            Path::Multi(nv) => {
+                let w = &mut waiting[nv];
+                if w.n < WAYS - 1 {
+                    w.idx[w.n] = i;
+                    w.n += 1;
+                } else {
+                    w.n = 0;
+                    seal_set(group, set(w.idx, i), rounds, nv);
+                }
+            }
         }
     }
-    for (nv, &p) in pending.iter().enumerate() {
-        if p != usize::MAX {
-            let j = &mut *group[p];
-            let key = vaes_key(j.key).expect("a vaes-avx2 group");
-            dispatch::<true, 1>(rounds, nv, &mut [seal_rec(j, key)]);
+    for (nv, w) in waiting.iter().enumerate() {
+        let idx = &w.idx[..w.n];
+        let mut pairs = idx.chunks_exact(2);
+        for p in &mut pairs {
+            seal_set(group, [p[0], p[1]], rounds, nv);
+        }
+        for &i in pairs.remainder() {
+            seal_set(group, [i], rounds, nv);
         }
     }
     if piped {
@@ -195,6 +238,30 @@ pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     }
 }
 
+/// Opens jobs `idx` of the group (distinct) in one [`short`] call and sets
+/// their results.
+fn open_set<const G: usize>(
+    group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)],
+    idx: [usize; G],
+    rounds: usize,
+    nv: usize,
+) {
+    let mut jobs = group.get_disjoint_mut(idx).expect("distinct jobs");
+    let mut expected = [[0u8; 16]; G];
+    {
+        let mut it = jobs.iter_mut().zip(expected.iter_mut()).map(|((j, _), e)| {
+            let key = vaes_key(j.key).expect("a vaes-avx2 group");
+            open_rec(j, key, e)
+        });
+        let mut recs: [Rec<'_>; G] =
+            core::array::from_fn(|_| it.next().expect("one record per job"));
+        dispatch::<false, G>(rounds, nv, &mut recs);
+    }
+    for ((j, r), e) in jobs.iter_mut().zip(&expected) {
+        **r = verdict(e, &j.tag, j.buf);
+    }
+}
+
 /// Opens a group of `vaes-avx2` jobs (one key size), in the order of
 /// [`seal_group`]: each result is set; a job that fails to authenticate
 /// has its buffer zeroed.
@@ -206,49 +273,46 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
     else {
         return;
     };
-    let mut pending = [usize::MAX; PAIR_MAX_NV + 1];
+    let mut waiting = [Waiting {
+        idx: [0; WAYS - 1],
+        n: 0,
+    }; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
-        let (done, rest) = group.split_at_mut(i);
-        let (j, r) = &mut rest[0];
-        let key = vaes_key(j.key).expect("a vaes-avx2 group");
-        match path(j.buf.len()) {
+        if let Some((next, _)) = group.get(i + 1) {
+            prefetch(next.key, next.buf);
+        }
+        match path(group[i].0.buf.len()) {
             Path::Long => {
+                let (j, r) = &mut group[i];
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
                 **r = match key.open_whole(&j.nonce, j.aad, j.buf) {
                     Some(tag) => verdict(&tag, &j.tag, j.buf),
                     None => super::batch::open_one(j),
                 };
             }
-            Path::Single(nv) => {
-                let mut e = [0u8; 16];
-                dispatch::<false, 1>(rounds, nv, &mut [open_rec(j, key, &mut e)]);
-                **r = verdict(&e, &j.tag, j.buf);
-            }
+            Path::Single(nv) => open_set(group, [i], rounds, nv),
             Path::Pipe => piped = true,
-            Path::Pairs(nv) => match core::mem::replace(&mut pending[nv], usize::MAX) {
-                usize::MAX => pending[nv] = i,
-                p => {
-                    let (other, ro) = &mut done[p];
-                    let okey = vaes_key(other.key).expect("a vaes-avx2 group");
-                    let (mut eo, mut ej) = ([0u8; 16], [0u8; 16]);
-                    dispatch::<false, 2>(
-                        rounds,
-                        nv,
-                        &mut [open_rec(other, okey, &mut eo), open_rec(j, key, &mut ej)],
-                    );
-                    **ro = verdict(&eo, &other.tag, other.buf);
-                    **r = verdict(&ej, &j.tag, j.buf);
+            Path::Multi(nv) => {
+                let w = &mut waiting[nv];
+                if w.n < WAYS - 1 {
+                    w.idx[w.n] = i;
+                    w.n += 1;
+                } else {
+                    w.n = 0;
+                    open_set(group, set(w.idx, i), rounds, nv);
                 }
-            },
+            }
         }
     }
-    for (nv, &p) in pending.iter().enumerate() {
-        if p != usize::MAX {
-            let (j, r) = &mut group[p];
-            let key = vaes_key(j.key).expect("a vaes-avx2 group");
-            let mut e = [0u8; 16];
-            dispatch::<false, 1>(rounds, nv, &mut [open_rec(j, key, &mut e)]);
-            **r = verdict(&e, &j.tag, j.buf);
+    for (nv, w) in waiting.iter().enumerate() {
+        let idx = &w.idx[..w.n];
+        let mut pairs = idx.chunks_exact(2);
+        for p in &mut pairs {
+            open_set(group, [p[0], p[1]], rounds, nv);
+        }
+        for &i in pairs.remainder() {
+            open_set(group, [i], rounds, nv);
         }
     }
     if piped {
@@ -270,6 +334,30 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
         for ((j, r), e) in piped.iter_mut().zip(&expected) {
             **r = verdict(e, &j.tag, j.buf);
         }
+    }
+}
+
+/// Asks for the cache lines the next job will read first: its round keys,
+/// the powers of H a short record uses, and its first 64 bytes. With a key
+/// per connection the keys of a batch outgrow the L1 cache, and nothing
+/// else would fetch them before the kernel's loads wait on them.
+fn prefetch(key: &super::AesGcm, buf: &[u8]) {
+    let Some(k) = vaes_key(key) else { return };
+    let lines = [
+        k.round_keys.as_ptr().cast::<i8>(),
+        k.round_keys[4..].as_ptr().cast(),
+        k.round_keys[8..].as_ptr().cast(),
+        k.round_keys[12..].as_ptr().cast(),
+        k.h_powers[8..].as_ptr().cast(),
+        k.h_powers[12..].as_ptr().cast(),
+        k.h_karatsuba[8..].as_ptr().cast(),
+        k.h_karatsuba[12..].as_ptr().cast(),
+        buf.as_ptr().cast(),
+    ];
+    for p in lines {
+        // SAFETY: a prefetch is a hint: it reads nothing architecturally
+        // and cannot fault; SSE is part of the x86_64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
     }
 }
 
@@ -336,25 +424,13 @@ vaes_avx2_features!(enable!(
         let bs = bswap_mask();
         let zero = _mm256_setzero_si256();
 
-        // Counter blocks (byte-swapped: the counter field is the low dword
-        // of each half). Position p gets J0's counter 1 plus p + 1 while
-        // p < nb, plus 0 (J0 itself) from nb on.
         let mut x = [[zero; NV]; G];
         let mut nb = [0usize; G];
         for g in 0..G {
             let r = &recs[g];
             nb[g] = r.buf.len().div_ceil(16);
             debug_assert_eq!(shape(r.buf.len()), NV);
-            let j0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0_block(r.nonce)), bs);
-            let n = _mm256_set_epi32(0, 0, 0, nb[g] as i32, 0, 0, 0, nb[g] as i32);
-            let rk0 = bcast(&r.key.round_keys[0]);
-            for (j, v) in x[g].iter_mut().enumerate() {
-                let p = 2 * j as i32;
-                let pos = _mm256_set_epi32(0, 0, 0, p + 1, 0, 0, 0, p);
-                let inc = _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1);
-                let add = _mm256_and_si256(_mm256_cmpgt_epi32(n, pos), inc);
-                *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, add), bs), rk0);
-            }
+            x[g] = counters::<NV>(r);
         }
 
         // AES rounds 1..=R (FIPS 197 5.1), the records' chains interleaved.
@@ -464,15 +540,8 @@ vaes_avx2_features!(enable!(
             );
             wide_mul_add(&mut s, d, hp, hk);
 
-            // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6); E(K, J0) sits at
-            // position nb.
-            let v = ks[nb / 2];
-            let ek_j0 = if nb.is_multiple_of(2) {
-                _mm256_castsi256_si128(v)
-            } else {
-                _mm256_extracti128_si256::<1>(v)
-            };
-            *r.tag = make_tag(wide_finish(s), ek_j0);
+            // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
+            *r.tag = make_tag(wide_finish(s), ek_j0::<NV>(ks, nb));
         }
     }
 ));
@@ -503,25 +572,42 @@ struct Hash<const NV: usize> {
 
 vaes_avx2_features!(enable!(
     /// The counter blocks of a record, round key 0 applied (byte-swapped:
-    /// the counter field is the low dword of each half). Position p gets
-    /// J0's counter 1 plus p + 1 while p < nb (the data, inc32 of J0 p + 1
-    /// times), plus 0 (J0 itself) from nb on.
+    /// the counter field is the low dword of each half). Data block p
+    /// takes position p with J0's counter 1 plus p + 1 (inc32 of J0 p + 1
+    /// times); J0 itself takes position nb, in the last register (see
+    /// `shape`): its low half when nb is even (the high half then repeats
+    /// J0), else its high half after the last data block.
     #[inline]
     fn counters<const NV: usize>(r: &Rec<'_>) -> [__m256i; NV] {
         let bs = bswap_mask();
-        let nb = r.buf.len().div_ceil(16) as i32;
+        let nb = r.buf.len().div_ceil(16);
         let j0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0_block(r.nonce)), bs);
-        let n = _mm256_set_epi32(0, 0, 0, nb, 0, 0, 0, nb);
         let rk0 = bcast(&r.key.round_keys[0]);
         let mut x = [_mm256_setzero_si256(); NV];
         for (j, v) in x.iter_mut().enumerate() {
             let p = 2 * j as i32;
-            let pos = _mm256_set_epi32(0, 0, 0, p + 1, 0, 0, 0, p);
-            let inc = _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1);
-            let add = _mm256_and_si256(_mm256_cmpgt_epi32(n, pos), inc);
-            *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, add), bs), rk0);
+            let inc = if j + 1 < NV {
+                _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1)
+            } else {
+                _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, if nb % 2 == 1 { p + 1 } else { 0 })
+            };
+            *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, inc), bs), rk0);
         }
         x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// E(K, J0) from the keystream of a record of `nb` blocks (position nb,
+    /// see [`counters`]).
+    #[inline]
+    fn ek_j0<const NV: usize>(ks: &[__m256i; NV], nb: usize) -> __m128i {
+        let v = ks[NV - 1];
+        if nb % 2 == 1 {
+            _mm256_extracti128_si256::<1>(v)
+        } else {
+            _mm256_castsi256_si128(v)
+        }
     }
 ));
 
@@ -589,13 +675,7 @@ vaes_avx2_features!(enable!(
             }
         }
 
-        // E(K, J0) sits at position nb.
-        let v = ks[nb / 2];
-        let ek_j0 = if nb.is_multiple_of(2) {
-            _mm256_castsi256_si128(v)
-        } else {
-            _mm256_extracti128_si256::<1>(v)
-        };
+        let ek_j0 = ek_j0::<NV>(ks, nb);
         // Blocks of the stream: [lead] || data || length block.
         let t = a + nb + 1;
         let chunked = t > POWERS;
