@@ -581,6 +581,196 @@ mod tests {
         check_mix(&mix(&mut rng, &all, 60), false);
     }
 
+    /// Lengths around every boundary of the batch kernels: the block (16),
+    /// the register pair (32), each `vaes-avx2` shape (a multiple of 32 plus
+    /// 16), the last length whose AAD block joins the data's GHASH (224),
+    /// the 16-block pipeline shape (241..=256), the single-stream cut
+    /// (256/257) and the lane kernel's cuts (128, 8 KiB), each +- 1.
+    fn boundary_lengths() -> Vec<usize> {
+        let mut lens = vec![0, 1, 2, 3, 4, 7, 8, 9];
+        for edge in (16..=288).step_by(16).chain([1420, 8192, 16384]) {
+            lens.extend([edge - 1, edge, edge + 1]);
+        }
+        lens.sort_unstable();
+        lens.dedup();
+        lens
+    }
+
+    /// Which input of a job an open test tampers with.
+    #[derive(Clone, Copy, Debug)]
+    enum Tamper {
+        Tag,
+        Ciphertext,
+        Aad,
+    }
+
+    /// Seals `specs` as one batch (all on `key`'s backend and size, so one
+    /// group) and checks each job against sealing it alone; then opens the
+    /// batch once untouched and once with each job in turn tampered (the
+    /// tag, a ciphertext byte or an AAD byte, rotating), checking that only
+    /// that job fails and is zeroed.
+    fn check_group(keys: &[AesGcm], specs: &[Spec]) {
+        let mut bufs: Vec<Vec<u8>> = specs.iter().map(|s| s.3.clone()).collect();
+        let mut jobs: Vec<SealJob<'_>> = specs
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(s, b)| SealJob {
+                key: &keys[s.0],
+                nonce: s.1,
+                aad: &s.2,
+                buf: b,
+                tag: [0; 16],
+            })
+            .collect();
+        seal_batch(&mut jobs);
+        let tags: Vec<[u8; 16]> = jobs.iter().map(|j| j.tag).collect();
+        drop(jobs);
+        for (i, s) in specs.iter().enumerate() {
+            let mut alone = s.3.clone();
+            let tag = keys[s.0]
+                .seal_in_place_detached(&s.1, &s.2, &mut alone)
+                .unwrap();
+            let ctx = (
+                keys[s.0].backend(),
+                keys[s.0].key_len(),
+                s.2.len(),
+                s.3.len(),
+            );
+            assert_eq!(
+                bufs[i],
+                alone,
+                "job {i} of {} ciphertext {ctx:?}",
+                specs.len()
+            );
+            assert_eq!(tags[i], tag, "job {i} of {} tag {ctx:?}", specs.len());
+        }
+        let kinds = [Tamper::Tag, Tamper::Ciphertext, Tamper::Aad];
+        for bad in (0..=specs.len()).map(|b| b.checked_sub(1)) {
+            let kind = kinds[bad.unwrap_or(0) % 3];
+            let mut cts = bufs.clone();
+            let mut aads: Vec<Vec<u8>> = specs.iter().map(|s| s.2.clone()).collect();
+            let mut tags = tags.clone();
+            let mut tampered = None;
+            if let Some(b) = bad {
+                let n = specs[b].3.len();
+                match kind {
+                    Tamper::Ciphertext if n > 0 => cts[b][(b * 7) % n] ^= 0x04,
+                    Tamper::Aad if !aads[b].is_empty() => {
+                        let m = aads[b].len();
+                        aads[b][(b * 5) % m] ^= 0x20;
+                    }
+                    _ => tags[b][b % 16] ^= 0x01,
+                }
+                tampered = Some(b);
+            }
+            let mut jobs: Vec<OpenJob<'_>> = specs
+                .iter()
+                .zip(cts.iter_mut())
+                .zip(&aads)
+                .zip(&tags)
+                .map(|(((s, b), a), t)| OpenJob {
+                    key: &keys[s.0],
+                    nonce: s.1,
+                    aad: a,
+                    buf: b,
+                    tag: *t,
+                })
+                .collect();
+            let results = open_batch(&mut jobs);
+            drop(jobs);
+            for (i, s) in specs.iter().enumerate() {
+                if tampered == Some(i) {
+                    assert_eq!(results[i], Err(Error::Authentication), "job {i} {kind:?}");
+                    assert!(cts[i].iter().all(|&b| b == 0), "job {i} zeroed");
+                } else {
+                    assert_eq!(results[i], Ok(()), "job {i} (tampered {tampered:?})");
+                    assert_eq!(cts[i], s.3, "job {i} plaintext");
+                }
+            }
+        }
+    }
+
+    /// Every boundary length, 1..=9 jobs of that length in one group (the
+    /// kernels' sets of two and the odd one left over), for each key size
+    /// on every backend; AAD lengths 0..=40 and long AAD across the jobs;
+    /// and each job position tampered in turn.
+    #[test]
+    fn boundary_lengths_counts_and_tampering_on_every_backend() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0xb0de);
+        for backend in Backend::available() {
+            for key_len in [16, 24, 32] {
+                let keys: Vec<AesGcm> = (0..9)
+                    .map(|_| {
+                        let k: Vec<u8> = (0..key_len).map(|_| rng.gen()).collect();
+                        AesGcm::with_backend(&k, backend).unwrap()
+                    })
+                    .collect();
+                for (li, &len) in boundary_lengths().iter().enumerate() {
+                    let counts: &[usize] = if len > 2048 {
+                        &[1, 3]
+                    } else {
+                        &[1, 2, 3, 4, 5, 9]
+                    };
+                    for &n in counts {
+                        let specs: Vec<Spec> = (0..n)
+                            .map(|i| {
+                                let aad_len = match (li + i) % 9 {
+                                    7 => 600,
+                                    8 => 100,
+                                    v => (v * 7 + li + n) % 41,
+                                };
+                                (
+                                    i,
+                                    rng.gen(),
+                                    (0..aad_len).map(|_| rng.gen()).collect(),
+                                    (0..len).map(|_| rng.gen()).collect(),
+                                )
+                            })
+                            .collect();
+                        check_group(&keys, &specs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Jobs of many lengths in random order in one group, so sets of
+    /// several shapes are open at once and complete out of order.
+    #[test]
+    fn interleaved_shapes_in_one_group() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0x5a9e);
+        let lens = boundary_lengths();
+        for backend in Backend::available() {
+            for key_len in [16, 32, 24] {
+                let keys: Vec<AesGcm> = (0..4)
+                    .map(|_| {
+                        let k: Vec<u8> = (0..key_len).map(|_| rng.gen()).collect();
+                        AesGcm::with_backend(&k, backend).unwrap()
+                    })
+                    .collect();
+                for n in [2, 7, 17, 40] {
+                    let specs: Vec<Spec> = (0..n)
+                        .map(|_| {
+                            let len = if rng.gen_bool(0.8) {
+                                lens[rng.gen_range(0..lens.len())].min(600)
+                            } else {
+                                rng.gen_range(0..=300)
+                            };
+                            let aad_len = rng.gen_range(0..=40);
+                            (
+                                rng.gen_range(0..keys.len()),
+                                rng.gen(),
+                                (0..aad_len).map(|_| rng.gen()).collect(),
+                                (0..len).map(|_| rng.gen()).collect(),
+                            )
+                        })
+                        .collect();
+                    check_group(&keys, &specs);
+                }
+            }
+        }
+    }
+
     #[test]
     fn parallel_equals_one_by_one() {
         let mut rng = ChaCha20Rng::seed_from_u64(0x9a7);
