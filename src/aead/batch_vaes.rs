@@ -405,9 +405,9 @@ fn run_pipe<const SEAL: bool>(rounds: usize, recs: &mut [Rec<'_>]) {
     // every record holds one.
     unsafe {
         match rounds {
-            10 => pipe::<10, MAX_NV, SEAL>(recs),
-            12 => pipe::<12, MAX_NV, SEAL>(recs),
-            _ => pipe::<14, MAX_NV, SEAL>(recs),
+            10 => pipe::<10, SEAL>(recs),
+            12 => pipe::<12, SEAL>(recs),
+            _ => pipe::<14, SEAL>(recs),
         }
     }
 }
@@ -546,30 +546,6 @@ vaes_avx2_features!(enable!(
     }
 ));
 
-/// A record through CTR, waiting for its GHASH (SP 800-38D 7.1 step 5)
-/// and tag: the data registers to hash and where their powers start.
-#[derive(Clone, Copy)]
-struct Hash<const NV: usize> {
-    /// GHASH input, 32 bytes per register in block byte order: the
-    /// ciphertext, zero past the end.
-    h: [__m256i; NV],
-    /// Registers of `h` with data (at most 8: 16 blocks).
-    nv: usize,
-    /// Power index of `h[0]`'s first block (its pair is `base`, `base + 1`).
-    base: usize,
-    /// 17 blocks (16 data blocks and the length block): the data alone
-    /// with H^16..H^1 first, then the length block times H.
-    chunked: bool,
-    /// The AAD block (register form) with the power at `first`, or zero.
-    lead: __m128i,
-    first: usize,
-    /// Longer AAD, hashed ahead: joins the first data block (or the
-    /// length block).
-    carry: __m128i,
-    len_blk: __m128i,
-    ek_j0: __m128i,
-}
-
 vaes_avx2_features!(enable!(
     /// The counter blocks of a record, round key 0 applied (byte-swapped:
     /// the counter field is the low dword of each half). Data block p
@@ -611,187 +587,165 @@ vaes_avx2_features!(enable!(
     }
 ));
 
+/// A 16-block record through CTR, waiting for its GHASH (SP 800-38D 7.1
+/// step 5) and tag in the next pipeline step.
+#[derive(Clone, Copy)]
+struct Pending {
+    /// The GHASH input: the ciphertext, zero past the end.
+    h: [__m256i; 8],
+    /// GHASH of the AAD, joining the first data block.
+    carry: __m128i,
+    len_blk: __m128i,
+    ek_j0: __m128i,
+}
+
 vaes_avx2_features!(enable!(
-    /// CTR over the record's data (SP 800-38D 6.5) with its keystream
-    /// `ks`, and everything its GHASH needs.
+    /// GHASH of the AAD (SP 800-38D 7.1 step 5) of a record whose AAD
+    /// cannot join its data's reduction: a short AAD block times H inline,
+    /// longer AAD through the key's GHASH.
     #[inline]
-    fn ctr_data<const NV: usize, const SEAL: bool>(
-        r: &mut Rec<'_>,
-        ks: &[__m256i; NV],
-    ) -> Hash<NV> {
-        let k = r.key;
-        let len = r.buf.len();
-        let nb = len.div_ceil(16);
-        let zero = _mm256_setzero_si256();
-
-        // The AAD: one block joins the stream (the "lead"); other AAD is
-        // hashed now and carried into the first block of the stream.
-        let aad = r.aad;
-        let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
-        let (lead, carry) = if lead_in {
-            (bswap128(load_partial(aad)), _mm_setzero_si128())
-        } else if aad.is_empty() {
-            (_mm_setzero_si128(), _mm_setzero_si128())
+    fn aad_hash(k: &Key, aad: &[u8]) -> __m128i {
+        if aad.is_empty() {
+            _mm_setzero_si128()
+        } else if aad.len() <= 16 {
+            let d = _mm256_zextsi128_si256(bswap128(load_partial(aad)));
+            let mut s = wide_zero();
+            wide_mul_add(
+                &mut s,
+                d,
+                _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
+                _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
+            );
+            wide_finish(s)
         } else {
-            (_mm_setzero_si128(), ghash_aad(k, aad))
-        };
-        let a = usize::from(lead_in);
+            ghash_aad(k, aad)
+        }
+    }
+));
 
-        let mut h = [zero; NV];
+vaes_avx2_features!(enable!(
+    /// CTR over a record of 241..=256 bytes with its keystream `ks`
+    /// (registers 0..7 the data, 8 E(K, J0)): what its GHASH needs.
+    #[inline]
+    fn ctr16<const SEAL: bool>(r: &mut Rec<'_>, ks: &[__m256i; MAX_NV]) -> Pending {
+        let len = r.buf.len();
+        debug_assert!(shape(len) == MAX_NV);
+        let carry = aad_hash(r.key, r.aad);
         let buf = &mut *r.buf;
-        // Registers before the last two are always whole (see `shape`).
-        for j in 0..NV.saturating_sub(2) {
+        let mut h = [_mm256_setzero_si256(); 8];
+        for j in 0..7 {
             let i = load32(buf, 32 * j);
             let o = _mm256_xor_si256(i, ks[j]);
             store32(buf, 32 * j, o);
             h[j] = if SEAL { o } else { i };
         }
-        for j in NV.saturating_sub(2)..NV {
-            let at = 32 * j;
-            if at + 32 <= len {
-                let i = load32(buf, at);
-                let o = _mm256_xor_si256(i, ks[j]);
-                store32(buf, at, o);
-                h[j] = if SEAL { o } else { i };
-            } else if at < len {
-                let n = len - at;
-                let i = if n >= 16 {
-                    _mm256_set_m128i(load_partial(&buf[at + 16..]), load16(buf, at))
-                } else {
-                    _mm256_zextsi128_si256(load_partial(&buf[at..]))
-                };
-                let o = _mm256_xor_si256(i, ks[j]);
-                if n >= 16 {
-                    store16(buf, at, _mm256_castsi256_si128(o));
-                    store_partial(&mut buf[at + 16..], _mm256_extracti128_si256::<1>(o));
-                } else {
-                    store_partial(&mut buf[at..], _mm256_castsi256_si128(o));
-                }
-                h[j] = if SEAL {
-                    _mm256_and_si256(o, load32(&MASK, 32 - n))
-                } else {
-                    i
-                };
-            }
-        }
-
-        let ek_j0 = ek_j0::<NV>(ks, nb);
-        // Blocks of the stream: [lead] || data || length block.
-        let t = a + nb + 1;
-        let chunked = t > POWERS;
-        let first = if chunked { POWERS - 1 } else { POWERS - t };
-        Hash {
+        // The last 17..=32 bytes.
+        let n = len - 224;
+        let i = _mm256_set_m128i(load_partial(&buf[240..]), load16(buf, 224));
+        let o = _mm256_xor_si256(i, ks[7]);
+        store16(buf, 224, _mm256_castsi256_si128(o));
+        store_partial(&mut buf[240..], _mm256_extracti128_si256::<1>(o));
+        h[7] = if SEAL {
+            _mm256_and_si256(o, load32(&MASK, 32 - n))
+        } else {
+            i
+        };
+        Pending {
             h,
-            nv: len.div_ceil(32),
-            base: if chunked { 0 } else { first + a },
-            chunked,
-            lead,
-            first,
             carry,
-            len_blk: len_block(aad.len(), len),
-            ek_j0,
+            len_blk: len_block(r.aad.len(), len),
+            ek_j0: _mm256_castsi256_si128(ks[8]),
         }
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// GHASH step `j`: data register `j` (with the carry in its first block
-    /// when `j == 0`) times its two powers, into the unreduced sums.
+    /// GHASH step `j` of a pending record: data register `j` (the AAD's
+    /// hash joining its first block) times H^(16-2j), H^(15-2j).
     #[inline]
-    fn ghash_step<const NV: usize>(k: &Key, p: &Hash<NV>, s: &mut Wide, j: usize) {
-        if j < p.nv {
-            let mut d = _mm256_shuffle_epi8(p.h[j], bswap_mask());
-            if j == 0 {
-                d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
-            }
-            let at = p.base + 2 * j;
-            wide_mul_add(
-                s,
-                d,
-                load_pair(&k.h_powers, at),
-                load_pair(&k.h_karatsuba, at),
-            );
+    fn step16(k: &Key, p: &Pending, s: &mut Wide, j: usize) {
+        let mut d = _mm256_shuffle_epi8(p.h[j], bswap_mask());
+        if j == 0 {
+            d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
         }
+        absorb(k, s, d, 2 * j);
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// After every data step: the lead and the length block, the
-    /// reduction, and T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
+    /// After the 8 data steps: their reduction, the length block times H,
+    /// the last reduction and T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
     #[inline]
-    fn ghash_finish<const NV: usize>(k: &Key, p: &Hash<NV>, mut s: Wide) -> [u8; 16] {
-        let mut len_blk = p.len_blk;
-        if p.chunked {
-            len_blk = _mm_xor_si128(len_blk, wide_finish(s));
-            s = wide_zero();
-        } else if p.nv == 0 {
-            len_blk = _mm_xor_si128(len_blk, p.carry);
-        }
-        let d = _mm256_set_m128i(len_blk, p.lead);
-        let hp = _mm256_set_m128i(
-            load128(&k.h_powers[POWERS - 1]),
-            load128(&k.h_powers[p.first]),
+    fn finish16(k: &Key, p: &Pending, s: Wide) -> [u8; 16] {
+        let d = _mm256_zextsi128_si256(_mm_xor_si128(p.len_blk, wide_finish(s)));
+        let mut s = wide_zero();
+        wide_mul_add(
+            &mut s,
+            d,
+            _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
+            _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
         );
-        let hk = _mm256_set_m128i(
-            load128(&k.h_karatsuba[POWERS - 1]),
-            load128(&k.h_karatsuba[p.first]),
-        );
-        wide_mul_add(&mut s, d, hp, hk);
         make_tag(wide_finish(s), p.ek_j0)
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// Records of shape `NV` (each `shape(len) == NV`), sealed (`SEAL`) or
+    /// Records of 241..=256 bytes (16 blocks: shape 9, whose AES registers
+    /// leave no room to interleave two records' rounds), sealed (`SEAL`) or
     /// opened, software-pipelined: each step runs the AES rounds of one
-    /// record with the GHASH multiplies of the previous record riding
-    /// along (one data register per round), then finishes that record's
-    /// tag and puts its own data through CTR. (For the largest shape, whose
-    /// 9 AES registers leave no room to interleave two records' rounds.)
+    /// record with the GHASH multiplies of the previous record riding along
+    /// (one data register per round), then finishes that record's tag and
+    /// puts its own data through CTR.
     ///
     /// ```text
-    ///   step i:  AES(record i)  ‖  GHASH steps of record i-1
-    ///            tag of record i-1;  CTR (and GHASH input) of record i
+    ///   step i:  AES(record i)  ‖  8 GHASH multiplies of record i-1 (H^16..H^1)
+    ///            tag of record i-1 (reduce, x length block x H, reduce)
+    ///            CTR of record i (its ciphertext kept for step i+1)
     /// ```
-    fn pipe<const R: usize, const NV: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
-        debug_assert!(recs.iter().all(|r| shape(r.buf.len()) == NV));
-        let mut prev: Option<Hash<NV>> = None;
-        for i in 0..=recs.len() {
-            let (done, todo) = recs.split_at_mut(i);
-            let mut s = wide_zero();
-            match (todo.first_mut(), &prev, done.last_mut()) {
-                (Some(cur), _, before) => {
-                    let mut x = counters::<NV>(cur);
-                    // AES rounds 1..R (FIPS 197 5.1), with one GHASH step of
-                    // the previous record per round.
-                    for rnd in 1..R {
-                        let rk = bcast(&cur.key.round_keys[rnd]);
-                        for v in x.iter_mut() {
-                            *v = _mm256_aesenc_epi128(*v, rk);
-                        }
-                        if let (Some(p), Some(b)) = (&prev, &before) {
-                            ghash_step(b.key, p, &mut s, rnd - 1);
-                        }
-                    }
-                    let rk = bcast(&cur.key.round_keys[R]);
-                    for v in x.iter_mut() {
-                        *v = _mm256_aesenclast_epi128(*v, rk);
-                    }
-                    if let (Some(p), Some(b)) = (&prev, before) {
-                        *b.tag = ghash_finish(b.key, p, s);
-                    }
-                    prev = Some(ctr_data::<NV, SEAL>(cur, &x));
-                }
-                (None, Some(p), Some(b)) => {
-                    // The last record: its GHASH alone.
-                    for j in 0..NV {
-                        ghash_step(b.key, p, &mut s, j);
-                    }
-                    *b.tag = ghash_finish(b.key, p, s);
-                }
-                (None, _, _) => {}
+    fn pipe<const R: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
+        const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
+        let Some(first) = recs.first_mut() else { return };
+        let mut x = counters::<MAX_NV>(first);
+        for rnd in 1..R {
+            let rk = bcast(&first.key.round_keys[rnd]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
             }
         }
+        let rk = bcast(&first.key.round_keys[R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+        let mut pending = ctr16::<SEAL>(first, &x);
+        for i in 1..recs.len() {
+            let (done, todo) = recs.split_at_mut(i);
+            let (prev, cur) = (&mut done[i - 1], &mut todo[0]);
+            let pk = prev.key;
+            let mut x = counters::<MAX_NV>(cur);
+            let mut s = wide_zero();
+            for rnd in 1..R {
+                let rk = bcast(&cur.key.round_keys[rnd]);
+                for v in x.iter_mut() {
+                    *v = _mm256_aesenc_epi128(*v, rk);
+                }
+                if rnd <= 8 {
+                    step16(pk, &pending, &mut s, rnd - 1);
+                }
+            }
+            let rk = bcast(&cur.key.round_keys[R]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenclast_epi128(*v, rk);
+            }
+            *prev.tag = finish16(pk, &pending, s);
+            pending = ctr16::<SEAL>(cur, &x);
+        }
+        // The last record's GHASH alone.
+        let last = recs.last_mut().expect("not empty");
+        let mut s = wide_zero();
+        for j in 0..8 {
+            step16(last.key, &pending, &mut s, j);
+        }
+        *last.tag = finish16(last.key, &pending, s);
     }
 ));
 
