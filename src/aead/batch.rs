@@ -19,7 +19,7 @@
 //!  *_parallel: jobs ──contiguous chunks of ≈ equal bytes──▶ rayon threads ──▶ the above per chunk
 //! ```
 
-use super::{AesGcm, Backend, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use super::{AesGcm, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::fmt;
 use rayon::prelude::*;
 
@@ -75,11 +75,7 @@ impl fmt::Debug for OpenJob<'_> {
 
 /// Jobs are grouped by backend and key length: one group, one kernel.
 fn group_of(key: &AesGcm) -> (usize, usize) {
-    let b = Backend::ALL
-        .iter()
-        .position(|&b| b == key.backend())
-        .unwrap_or(Backend::ALL.len());
-    (b, key.key_len())
+    (key.backend() as usize, key.key_len())
 }
 
 /// Whether all keys fall in one group (the common case: no sort needed).
@@ -107,9 +103,10 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
         );
     }
     let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
-    if !one_group(order.iter().map(|j| j.key)) {
-        order.sort_by_key(|j| group_of(j.key));
+    if one_group(order.iter().map(|j| j.key)) {
+        return seal_group(&mut order);
     }
+    order.sort_by_key(|j| group_of(j.key));
     for group in order.chunk_by_mut(|a, b| group_of(a.key) == group_of(b.key)) {
         seal_group(group);
     }
@@ -151,9 +148,10 @@ pub fn open_batch(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
 fn open_into(jobs: &mut [OpenJob<'_>], results: &mut [Result<(), Error>]) {
     let mut order: Vec<(&mut OpenJob<'_>, &mut Result<(), Error>)> =
         jobs.iter_mut().zip(results.iter_mut()).collect();
-    if !one_group(order.iter().map(|(j, _)| j.key)) {
-        order.sort_by_key(|(j, _)| group_of(j.key));
+    if one_group(order.iter().map(|(j, _)| j.key)) {
+        return open_group(&mut order);
     }
+    order.sort_by_key(|(j, _)| group_of(j.key));
     for group in order.chunk_by_mut(|a, b| group_of(a.0.key) == group_of(b.0.key)) {
         open_group(group);
     }
@@ -458,6 +456,7 @@ pub fn open_batch_parallel(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Backend;
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;

@@ -189,9 +189,6 @@ pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     }; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
-        if let Some(next) = group.get(i + 1) {
-            prefetch(next.key, next.buf);
-        }
         match path(group[i].buf.len()) {
             Path::Long => {
                 let j = &mut *group[i];
@@ -279,9 +276,6 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
     }; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
-        if let Some((next, _)) = group.get(i + 1) {
-            prefetch(next.key, next.buf);
-        }
         match path(group[i].0.buf.len()) {
             Path::Long => {
                 let (j, r) = &mut group[i];
@@ -334,30 +328,6 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
         for ((j, r), e) in piped.iter_mut().zip(&expected) {
             **r = verdict(e, &j.tag, j.buf);
         }
-    }
-}
-
-/// Asks for the cache lines the next job will read first: its round keys,
-/// the powers of H a short record uses, and its first 64 bytes. With a key
-/// per connection the keys of a batch outgrow the L1 cache, and nothing
-/// else would fetch them before the kernel's loads wait on them.
-fn prefetch(key: &super::AesGcm, buf: &[u8]) {
-    let Some(k) = vaes_key(key) else { return };
-    let lines = [
-        k.round_keys.as_ptr().cast::<i8>(),
-        k.round_keys[4..].as_ptr().cast(),
-        k.round_keys[8..].as_ptr().cast(),
-        k.round_keys[12..].as_ptr().cast(),
-        k.h_powers[8..].as_ptr().cast(),
-        k.h_powers[12..].as_ptr().cast(),
-        k.h_karatsuba[8..].as_ptr().cast(),
-        k.h_karatsuba[12..].as_ptr().cast(),
-        buf.as_ptr().cast(),
-    ];
-    for p in lines {
-        // SAFETY: a prefetch is a hint: it reads nothing architecturally
-        // and cannot fault; SSE is part of the x86_64 baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
     }
 }
 
@@ -704,7 +674,9 @@ vaes_avx2_features!(enable!(
     /// ```
     fn pipe<const R: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
         const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
-        let Some(first) = recs.first_mut() else { return };
+        let Some(first) = recs.first_mut() else {
+            return;
+        };
         let mut x = counters::<MAX_NV>(first);
         for rnd in 1..R {
             let rk = bcast(&first.key.round_keys[rnd]);
