@@ -50,7 +50,7 @@ pub(crate) const SHORT_MAX: usize = 256;
 /// Most `ymm` AES registers of one record in the short kernel.
 const MAX_NV: usize = SHORT_MAX / 32 + 1;
 /// Most `ymm` AES registers of a record that runs [`WAYS`] to a call.
-const MULTI_MAX_NV: usize = 4;
+const MULTI_MAX_NV: usize = 7;
 /// Records of a small shape per [`short`] call.
 const WAYS: usize = 2;
 
