@@ -10,11 +10,19 @@
 //! short message would leave them waiting on latency.
 //!
 //! ```text
-//!  jobs ──group by (backend, key size)──▶ group (aesni-clmul / vaes-avx2 keys, x86_64):
-//!      ≤ 128 B:    lane kernel (src/aead/batch_aesni.rs), whole messages interleaved
-//!      ≤ 8 KiB:    lane kernel for E(K,J0), AAD, tail, lengths, tag across messages;
-//!                  the backend's stitched kernel for each message's whole blocks
-//!      longer:     the backend's single-stream kernel
+//!  jobs ──group by (backend, key size)──▶ one group: no sort, straight to its path
+//!
+//!  vaes-avx2 keys (src/aead/batch_vaes.rs, x86_64):
+//!      0..=208 B:   two records per kernel call (same register shape),
+//!                   AES rounds interleaved, J0 to tag in one pass
+//!      209..=240 B: one record per kernel call, J0 to tag in one pass
+//!      241..=256 B: pipeline, AES of one record with the GHASH of the previous
+//!      longer:      the key's whole-message kernel, record by record
+//!  aesni-clmul keys (src/aead/batch_aesni.rs, x86_64):
+//!      ≤ 128 B:     lane kernel, whole messages interleaved
+//!      ≤ 8 KiB:     lane kernel for E(K,J0), AAD, tail, lengths, tag across
+//!                   messages; the backend's stitched kernel for the whole blocks
+//!      longer:      the backend's single-stream kernel
 //!  other backends: single-stream, job by job
 //!  *_parallel: jobs ──contiguous chunks of ≈ equal bytes──▶ rayon threads ──▶ the above per chunk
 //! ```
@@ -173,16 +181,16 @@ fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
     }
 }
 
-/// The x86_64 multi-lane path: keys of the `aesni-clmul` and `vaes-avx2`
-/// backends expose their round keys and powers of H, which the kernel of
-/// [`super::batch_aesni`] interleaves across messages.
+/// The x86_64 multi-lane path for `aesni-clmul` keys: their round keys and
+/// powers of H, which the kernel of [`super::batch_aesni`] interleaves
+/// across messages. (`vaes-avx2` keys take [`super::batch_vaes`].)
 #[cfg(target_arch = "x86_64")]
 mod lanes {
     use super::super::batch_aesni::{self, Lane, LaneKey};
     use super::super::{AesGcm, Error, Kernel, KeyImpl};
     use super::{open_one, seal_one, OpenJob, SealJob};
     use crate::cpu::AesClmul;
-    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
+    use core::arch::x86_64::__m128i;
 
     /// Messages longer than this go to the key's own single-stream kernel:
     /// measured on Zen 4 (benches/batch_alternating.rs), the lane kernel
@@ -199,10 +207,10 @@ mod lanes {
     /// the L1 cache between the CTR and GHASH passes.
     const CHUNK_BYTES: usize = 24 * 1024;
 
-    /// The CPU token when the group's backend has round keys to share.
+    /// The CPU token when the group's backend is `aesni-clmul`.
     pub(super) fn usable(key: Option<&AesGcm>) -> Option<AesClmul> {
         match &key?.imp {
-            KeyImpl::AesniClmul(_) | KeyImpl::VaesAvx2(_) => AesClmul::get(),
+            KeyImpl::AesniClmul(_) => AesClmul::get(),
             _ => None,
         }
     }
@@ -223,13 +231,6 @@ mod lanes {
                 };
                 LaneKey::new(rk, h, 0, true)
             }
-            // `h_powers` is descending: the last entry is H^1.
-            KeyImpl::VaesAvx2(k) => LaneKey::new(
-                &k.round_keys[..=k.rounds],
-                &k.h_powers,
-                k.h_powers.len() - 1,
-                false,
-            ),
             _ => unreachable!("`usable` admits only lane-capable backends"),
         }
     }
@@ -305,21 +306,10 @@ mod lanes {
 
     /// The backend's stitched CTR + GHASH kernel over whole blocks, with
     /// the GHASH value in the lane kernel's byte-reflected register form
-    /// (which is `aesni-clmul`'s accumulator, and `vaes-avx2`'s `u128`
-    /// read little-endian from the register).
+    /// (which is `aesni-clmul`'s accumulator).
     fn bulk_seal(key: &AesGcm, ctr: &mut [u8; 16], acc: &mut __m128i, body: &mut [u8]) {
         match &key.imp {
             KeyImpl::AesniClmul(k) => k.seal_blocks(ctr, acc, body),
-            KeyImpl::VaesAvx2(k) => {
-                let mut bytes = [0u8; 16];
-                // SAFETY: `bytes` is 16 writable bytes; SSE2 is baseline.
-                unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), *acc) };
-                let mut a = u128::from_le_bytes(bytes);
-                k.seal_blocks(ctr, &mut a, body);
-                let bytes = a.to_le_bytes();
-                // SAFETY: `bytes` is 16 readable bytes.
-                *acc = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
-            }
             _ => unreachable!("`usable` admits only lane-capable backends"),
         }
     }

@@ -278,7 +278,7 @@ vaes_avx2_features!(enable!(
     /// GHASH of 1..=16 whole blocks with one reduction:
     /// `(acc ^ X_1) * H^m ^ X_2 * H^(m-1) ^ ... ^ X_m * H`.
     #[inline]
-    pub(crate) fn ghash_upto16(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+    fn ghash_upto16(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
         let m = data.len() / 16;
         debug_assert!(m <= POWERS && data.len().is_multiple_of(16));
         if m == 0 {
