@@ -110,10 +110,15 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
             "SealJob beyond the SP 800-38D length limits"
         );
     }
-    let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
-    if one_group(order.iter().map(|j| j.key)) {
+    if one_group(jobs.iter().map(|j| j.key)) {
+        #[cfg(target_arch = "x86_64")]
+        if super::batch_vaes::handles(jobs.first().map(|j| j.key)) {
+            return super::batch_vaes::seal_group(jobs);
+        }
+        let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
         return seal_group(&mut order);
     }
+    let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
     order.sort_by_key(|j| group_of(j.key));
     for group in order.chunk_by_mut(|a, b| group_of(a.key) == group_of(b.key)) {
         seal_group(group);

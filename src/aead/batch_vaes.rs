@@ -54,6 +54,7 @@ use super::vaes_avx2::{
 };
 use super::{wipe, Error, Kernel, KeyImpl, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::arch::x86_64::*;
+use core::borrow::BorrowMut;
 use subtle::ConstantTimeEq;
 
 /// Longest record of this file's kernels: 16 blocks. Beyond it the
@@ -174,14 +175,15 @@ fn set(waiting: [usize; WAYS - 1], i: usize) -> [usize; WAYS] {
 }
 
 /// Seals jobs `idx` of the group (distinct) in one [`short`] call.
-fn seal_set<const G: usize>(
-    group: &mut [&mut SealJob<'_>],
+fn seal_set<'a, J: BorrowMut<SealJob<'a>>, const G: usize>(
+    group: &mut [J],
     idx: [usize; G],
     rounds: usize,
     nv: usize,
 ) {
     let jobs = group.get_disjoint_mut(idx).expect("distinct jobs");
     let mut recs = jobs.map(|j| {
+        let j = j.borrow_mut();
         let key = vaes_key(j.key).expect("a vaes-avx2 group");
         seal_rec(j, key)
     });
@@ -191,11 +193,12 @@ fn seal_set<const G: usize>(
 /// Seals a group of `vaes-avx2` jobs (one key size). Short jobs of a shape
 /// gather as they come (no sort, no allocation) and run [`WAYS`] at a
 /// time; the ones left over run two or one at a time at the end, the
-/// largest shape through the pipeline.
-pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
+/// largest shape through the pipeline. (Jobs or references to jobs: the
+/// batch API hands a single group over as it came.)
+pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
     let Some(rounds) = group
         .first()
-        .and_then(|j| vaes_key(j.key))
+        .and_then(|j| vaes_key(j.borrow().key))
         .map(|k| k.rounds)
     else {
         return;
@@ -206,9 +209,9 @@ pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     }; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
-        match path(group[i].buf.len()) {
+        match path(group[i].borrow().buf.len()) {
             Path::Long => {
-                let j = &mut *group[i];
+                let j = group[i].borrow_mut();
                 let key = vaes_key(j.key).expect("a vaes-avx2 group");
                 match key.seal_whole(&j.nonce, j.aad, j.buf) {
                     Some(tag) => j.tag = tag,
@@ -242,6 +245,7 @@ pub(crate) fn seal_group(group: &mut [&mut SealJob<'_>]) {
     if piped {
         let mut recs: Vec<Rec<'_>> = group
             .iter_mut()
+            .map(|j| j.borrow_mut())
             .filter(|j| path(j.buf.len()) == Path::Pipe)
             .map(|j| {
                 let key = vaes_key(j.key).expect("a vaes-avx2 group");
