@@ -65,8 +65,8 @@ pub(crate) const SHORT_MAX: usize = 256;
 /// The shape of a 16-block record: 9 `ymm` AES registers.
 const MAX_NV: usize = SHORT_MAX / 32 + 1;
 /// Largest shape that runs [`WAYS`] records to a [`short`] call: measured
-/// on Zen 4, two records of shape 5..=7 (128..208 B) beat one at a time by
-/// 7-10%, while two of shape 8 (16 AES registers, spilled) lose 12%.
+/// on Zen 4, two records of shape 5..=7 (113..=208 B) beat one at a time
+/// by 5-10%, while two of shape 8 (16 AES registers, spilled) lose 12%.
 const MULTI_MAX_NV: usize = 7;
 /// Records of a small shape per [`short`] call: two (measured against four:
 /// four gained nothing at 128 B and lost ~8% at 64 B).
@@ -91,7 +91,7 @@ static MASK: [u8; 64] = {
 };
 
 /// One record in the kernel: borrowed from a job.
-pub(crate) struct Rec<'r> {
+struct Rec<'r> {
     key: &'r Key,
     nonce: &'r [u8; 12],
     aad: &'r [u8],
@@ -113,7 +113,6 @@ pub(crate) fn handles(key: Option<&super::AesGcm>) -> bool {
     key.and_then(vaes_key).is_some()
 }
 
-/// A sealing job as a kernel record.
 /// A sealing job as a kernel record.
 fn seal_rec<'r>(j: &'r mut SealJob<'_>, key: &'r Key) -> Rec<'r> {
     Rec {
@@ -149,6 +148,7 @@ enum Path {
     Long,
 }
 
+/// The path of a record of `len` bytes.
 fn path(len: usize) -> Path {
     if len > SHORT_MAX {
         return Path::Long;
@@ -192,8 +192,8 @@ fn seal_set<'a, J: BorrowMut<SealJob<'a>>, const G: usize>(
 
 /// Seals a group of `vaes-avx2` jobs (one key size). Short jobs of a shape
 /// gather as they come (no sort, no allocation) and run [`WAYS`] at a
-/// time; the ones left over run two or one at a time at the end, the
-/// largest shape through the pipeline. (Jobs or references to jobs: the
+/// time; the ones left over run one at a time at the end, the largest
+/// shape through the pipeline. (Jobs or references to jobs: the
 /// batch API hands a single group over as it came.)
 pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
     let Some(rounds) = group
@@ -233,12 +233,7 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
         }
     }
     for (nv, w) in waiting.iter().enumerate() {
-        let idx = &w.idx[..w.n];
-        let mut pairs = idx.chunks_exact(2);
-        for p in &mut pairs {
-            seal_set(group, [p[0], p[1]], rounds, nv);
-        }
-        for &i in pairs.remainder() {
+        for &i in &w.idx[..w.n] {
             seal_set(group, [i], rounds, nv);
         }
     }
@@ -325,12 +320,7 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
         }
     }
     for (nv, w) in waiting.iter().enumerate() {
-        let idx = &w.idx[..w.n];
-        let mut pairs = idx.chunks_exact(2);
-        for p in &mut pairs {
-            open_set(group, [p[0], p[1]], rounds, nv);
-        }
-        for &i in pairs.remainder() {
+        for &i in &w.idx[..w.n] {
             open_set(group, [i], rounds, nv);
         }
     }
