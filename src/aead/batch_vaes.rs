@@ -537,27 +537,40 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// The counter blocks of a record, round key 0 applied (byte-swapped:
-    /// the counter field is the low dword of each half). Data block p
-    /// takes position p with J0's counter 1 plus p + 1 (inc32 of J0 p + 1
-    /// times); J0 itself takes position nb, in the last register (see
-    /// `shape`): its low half when nb is even (the high half then repeats
-    /// J0), else its high half after the last data block.
+    /// The counter blocks of a record, round key 0 applied, in block byte
+    /// order. Data block p takes position p with counter p + 2 (inc32 of J0
+    /// p + 1 times, SP 800-38D 7.1 step 3); J0 itself takes position nb, in
+    /// the last register (see `shape`): its low half when nb is even (the
+    /// high half then repeats J0), else its high half after the last data
+    /// block.
+    ///
+    /// ```text
+    ///   J0 = IV || 00 00 00 01, and a record has at most 16 blocks, so every
+    ///   counter c <= 18 differs from J0 in byte 15 alone (no carry):
+    ///   counter block c = J0 ^ (c ^ 1) in byte 15 = one vpxor of a constant
+    ///   x[j] = bcast(J0 ^ K_0) ^ constant_j
+    /// ```
     #[inline]
     fn counters<const NV: usize>(r: &Rec<'_>) -> [__m256i; NV] {
-        let bs = bswap_mask();
+        const { assert!(2 * NV + 1 < 256, "counters stay within byte 15") };
         let nb = r.buf.len().div_ceil(16);
-        let j0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0_block(r.nonce)), bs);
-        let rk0 = bcast(&r.key.round_keys[0]);
-        let mut x = [_mm256_setzero_si256(); NV];
+        let base = _mm256_broadcastsi128_si256(_mm_xor_si128(
+            j0_block(r.nonce),
+            load128(&r.key.round_keys[0]),
+        ));
+        // Byte 15 of a half is the top byte of its high 64-bit word.
+        let byte15 = |c: usize| (((c ^ 1) as u64) << 56) as i64;
+        let mut x = [base; NV];
         for (j, v) in x.iter_mut().enumerate() {
-            let p = 2 * j as i32;
-            let inc = if j + 1 < NV {
-                _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1)
+            let p = 2 * j;
+            let d = if j + 1 < NV {
+                _mm256_set_epi64x(byte15(p + 3), 0, byte15(p + 2), 0)
             } else {
-                _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, if nb % 2 == 1 { p + 1 } else { 0 })
+                // Odd nb: data block p (counter p + 2) then J0; even: J0 twice.
+                let odd = (nb & 1) as i64;
+                _mm256_set_epi64x(0, 0, byte15(p + 2) * odd, 0)
             };
-            *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, inc), bs), rk0);
+            *v = _mm256_xor_si256(*v, d);
         }
         x
     }
