@@ -208,7 +208,8 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
         n: 0,
     }; MULTI_MAX_NV + 1];
     let mut piped = false;
-    for i in 0..group.len() {
+    let mut i = 0;
+    while i < group.len() {
         match path(group[i].borrow().buf.len()) {
             Path::Long => {
                 let j = group[i].borrow_mut();
@@ -221,6 +222,19 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
             Path::Single(nv) => seal_set(group, [i], rounds, nv),
             Path::Pipe => piped = true,
             Path::Multi(nv) => {
+                // Consecutive jobs of one shape (the common case: records
+                // of one size) go to the kernel as a run, whole sets of
+                // [`WAYS`] in one call.
+                let run = group[i..]
+                    .iter()
+                    .take_while(|j| path(j.borrow().buf.len()) == Path::Multi(nv))
+                    .count();
+                let run = run - run % WAYS;
+                if waiting[nv].n == 0 && run > 0 {
+                    seal_run(&mut group[i..i + run], rounds, nv);
+                    i += run;
+                    continue;
+                }
                 let w = &mut waiting[nv];
                 if w.n < WAYS - 1 {
                     w.idx[w.n] = i;
@@ -231,6 +245,7 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
                 }
             }
         }
+        i += 1;
     }
     for (nv, w) in waiting.iter().enumerate() {
         for &i in &w.idx[..w.n] {
@@ -388,6 +403,50 @@ fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &m
         _ => by_shape!(14),
     }
 }
+
+/// The [`run`] instance for (rounds, shape): `jobs` are whole sets of
+/// [`WAYS`] records of shape `nv <= MULTI_MAX_NV`, to seal.
+fn seal_run<'a, J: BorrowMut<SealJob<'a>>>(jobs: &mut [J], rounds: usize, nv: usize) {
+    macro_rules! by_shape {
+        ($R:literal) => {
+            // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof,
+            // and every job of a `vaes-avx2` group holds one.
+            unsafe {
+                match nv {
+                    1 => run::<$R, 1, J>(jobs),
+                    2 => run::<$R, 2, J>(jobs),
+                    3 => run::<$R, 3, J>(jobs),
+                    4 => run::<$R, 4, J>(jobs),
+                    5 => run::<$R, 5, J>(jobs),
+                    6 => run::<$R, 6, J>(jobs),
+                    _ => run::<$R, 7, J>(jobs),
+                }
+            }
+        };
+    }
+    match rounds {
+        10 => by_shape!(10),
+        12 => by_shape!(12),
+        _ => by_shape!(14),
+    }
+}
+
+vaes_avx2_features!(enable!(
+    /// Seals whole sets of [`WAYS`] jobs of shape `NV`, one [`short`] after
+    /// the other in one call (no call, dispatch or set-up per set).
+    fn run<'a, const R: usize, const NV: usize, J: BorrowMut<SealJob<'a>>>(jobs: &mut [J]) {
+        let (sets, rest) = jobs.as_chunks_mut::<WAYS>();
+        debug_assert!(rest.is_empty());
+        for set in sets {
+            let mut recs = set.each_mut().map(|j| {
+                let j = j.borrow_mut();
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                seal_rec(j, key)
+            });
+            short::<R, NV, WAYS, true>(&mut recs);
+        }
+    }
+));
 
 /// The [`pipe`] instance for the rounds (records of the largest shape).
 fn run_pipe<const SEAL: bool>(rounds: usize, recs: &mut [Rec<'_>]) {
