@@ -746,6 +746,53 @@ mod tests {
         }
     }
 
+    /// Every AAD length 0..=17 (the kernels read a 1..=16-byte AAD as one
+    /// block, the TLS lengths 5 and 13 by their own loads; each AAD is its
+    /// own allocation, so it ends where its memory ends) with the short
+    /// path's shape edges, in pairs, odd counts, and runs of one shape
+    /// broken by another (a run, then the waiting sets); each job position
+    /// tampered in turn.
+    #[test]
+    fn short_aad_lengths_and_runs_on_every_backend() {
+        let mut rng = ChaCha20Rng::seed_from_u64(0xaad5);
+        let lens = [
+            0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 80, 81, 208, 209, 240, 241, 256,
+        ];
+        for backend in Backend::available() {
+            let keys: Vec<AesGcm> = (0..8)
+                .map(|i| {
+                    let k: Vec<u8> = (0..[16, 32][i % 2]).map(|_| rng.gen()).collect();
+                    AesGcm::with_backend(&k, backend).unwrap()
+                })
+                .collect();
+            for aad_len in 0..=17 {
+                let spec = |rng: &mut ChaCha20Rng, key: usize, len: usize| -> Spec {
+                    (
+                        key,
+                        rng.gen(),
+                        (0..aad_len).map(|_| rng.gen()).collect(),
+                        (0..len).map(|_| rng.gen()).collect(),
+                    )
+                };
+                for &len in &lens {
+                    for n in [2, 3] {
+                        // Keys 0, 2, 4: one key size, one group.
+                        let specs: Vec<Spec> = (0..n).map(|i| spec(&mut rng, 2 * i, len)).collect();
+                        check_group(&keys, &specs);
+                    }
+                }
+                // Runs of 64 B broken by 200 B and 17 B records.
+                let pattern = [64, 64, 64, 200, 64, 64, 17, 64, 200, 64, 64, 64];
+                let specs: Vec<Spec> = pattern
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &len)| spec(&mut rng, 2 * (i % 4) + 1, len))
+                    .collect();
+                check_group(&keys, &specs);
+            }
+        }
+    }
+
     /// Jobs of many lengths in random order in one group, so sets of
     /// several shapes are open at once and complete out of order.
     #[test]

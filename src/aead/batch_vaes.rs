@@ -49,8 +49,8 @@
 use super::batch::{OpenJob, SealJob};
 use super::vaes_avx2::{
     bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load128, load16, load32,
-    load_pair, load_partial, make_tag, store16, store32, store_partial, wide_finish, wide_mul_add,
-    wide_zero, Key, Wide, POWERS,
+    load_partial, make_tag, store16, store32, store_partial, wide_finish, wide_mul_add, wide_zero,
+    Key, Wide, POWERS,
 };
 use super::{wipe, Error, Kernel, KeyImpl, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::arch::x86_64::*;
@@ -478,7 +478,12 @@ vaes_avx2_features!(enable!(
         for g in 0..G {
             let r = &recs[g];
             nb[g] = r.buf.len().div_ceil(16);
-            debug_assert_eq!(shape(r.buf.len()), NV);
+            // The record's shape (`shape`: nb is 2 NV - 2 or 2 NV - 1),
+            // checked: it bounds every unchecked access below.
+            assert!(
+                nb[g] + 2 >= 2 * NV && nb[g] < 2 * NV,
+                "a record of shape NV"
+            );
             x[g] = counters::<NV>(r);
         }
 
@@ -511,7 +516,7 @@ vaes_avx2_features!(enable!(
             let aad = r.aad;
             let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
             let (lead, carry) = if lead_in {
-                (bswap128(load_partial(aad)), _mm_setzero_si128())
+                (bswap128(aad_block(aad)), _mm_setzero_si128())
             } else if aad.is_empty() {
                 (_mm_setzero_si128(), _mm_setzero_si128())
             } else {
@@ -523,11 +528,17 @@ vaes_avx2_features!(enable!(
             // `h` keeps the ciphertext (zero past the end) for GHASH.
             let mut h = [zero; NV];
             let buf = &mut *r.buf;
-            // Registers before the last two are always whole (see `shape`).
+            // Registers before the last two are always whole: nb >= 2 NV - 2
+            // (checked above), so len > 16 (2 NV - 3) > 32 (NV - 2) >=
+            // 32 (j + 1) for j < NV - 2.
             for j in 0..NV.saturating_sub(2) {
-                let i = load32(buf, 32 * j);
+                debug_assert!(32 * j + 32 <= len);
+                // SAFETY: bytes 32 j .. 32 j + 32 are in `buf` (above); the
+                // accesses are unaligned.
+                let i = unsafe { _mm256_loadu_si256(buf.as_ptr().add(32 * j).cast()) };
                 let o = _mm256_xor_si256(i, ks[j]);
-                store32(buf, 32 * j, o);
+                // SAFETY: as for the load.
+                unsafe { _mm256_storeu_si256(buf.as_mut_ptr().add(32 * j).cast(), o) };
                 h[j] = if SEAL { o } else { i };
             }
             for j in NV.saturating_sub(2)..NV {
@@ -575,7 +586,11 @@ vaes_avx2_features!(enable!(
                 if j == 0 {
                     d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
                 }
-                absorb(k, &mut s, d, first + a + 2 * j);
+                // SAFETY: first + a + 2 j = POWERS - 1 - nb + 2 j with
+                // nb <= 2 NV - 1 <= 15 (checked above) and, as j < nv =
+                // ceil(nb / 2), 2 j <= nb - 1: the pair ends at or before
+                // POWERS.
+                unsafe { absorb(k, &mut s, d, first + a + 2 * j) };
             }
             // The lead (or zero) times H^t and the length block times H^1.
             let d = _mm256_set_m128i(len_blk, lead);
@@ -632,6 +647,27 @@ vaes_avx2_features!(enable!(
             *v = _mm256_xor_si256(*v, d);
         }
         x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The 1..=16 bytes of `aad` zero-padded to a block (SP 800-38D 7.1
+    /// step 5), in block byte order, read without passing the slice's end:
+    /// the TLS AAD lengths (5: a TLS 1.3 record header, RFC 8446 5.2; 13:
+    /// the TLS 1.2 AAD, RFC 5246 6.2.3.3) with two plain loads each,
+    /// others through [`load_partial`].
+    #[inline]
+    fn aad_block(aad: &[u8]) -> __m128i {
+        let word = |at: usize| u32::from_le_bytes([aad[at], aad[at + 1], aad[at + 2], aad[at + 3]]);
+        match aad.len() {
+            5 => _mm_cvtsi64_si128((u64::from(word(0)) | u64::from(aad[4]) << 32) as i64),
+            13 => {
+                let lo = u64::from(word(0)) | u64::from(word(4)) << 32;
+                let hi = u64::from(word(8)) | u64::from(aad[12]) << 32;
+                _mm_set_epi64x(hi as i64, lo as i64)
+            }
+            _ => load_partial(aad),
+        }
     }
 ));
 
@@ -730,7 +766,8 @@ vaes_avx2_features!(enable!(
         if j == 0 {
             d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
         }
-        absorb(k, s, d, 2 * j);
+        // SAFETY: `p.h[j]` above checked j < 8, so 2 j + 2 <= POWERS.
+        unsafe { absorb(k, s, d, 2 * j) };
     }
 ));
 
@@ -816,13 +853,22 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// Adds the register pair `d` times the key powers at `h_powers[p]`,
     /// `h_powers[p + 1]` to the unreduced sums.
+    ///
+    /// # Safety
+    ///
+    /// `p + 2 <= POWERS` (the callers' index arithmetic proves it; no
+    /// check is left in the inner loops).
     #[inline]
-    fn absorb(k: &Key, s: &mut Wide, d: __m256i, p: usize) {
-        wide_mul_add(
-            s,
-            d,
-            load_pair(&k.h_powers, p),
-            load_pair(&k.h_karatsuba, p),
-        );
+    unsafe fn absorb(k: &Key, s: &mut Wide, d: __m256i, p: usize) {
+        debug_assert!(p + 2 <= POWERS);
+        // SAFETY: entries p and p + 1 of both tables exist (the caller's
+        // contract) and are contiguous; the loads are unaligned.
+        let (h, hk) = unsafe {
+            (
+                _mm256_loadu_si256(k.h_powers.as_ptr().add(p).cast()),
+                _mm256_loadu_si256(k.h_karatsuba.as_ptr().add(p).cast()),
+            )
+        };
+        wide_mul_add(s, d, h, hk);
     }
 ));
