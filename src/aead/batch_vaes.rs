@@ -19,7 +19,8 @@
 //! ```text
 //!   length      shape NV   kernel
 //!   0..=208     1..=7      short::<NV, 2>: two records, AES rounds interleaved
-//!                          (an odd one left over: short::<NV, 1>)
+//!                          (consecutive sealing jobs of a shape: `run`, all their
+//!                          pairs in one call; an odd one left over: short::<NV, 1>)
 //!   209..=240   8          short::<8, 1>: one record (16 AES registers for two spill)
 //!   241..=256   9          pipe: AES of record i with the GHASH of record i-1
 //!   longer                 the key's whole-message kernel (vaes_avx2::whole_impl)
