@@ -298,6 +298,30 @@ instance_features!(enable!(
 ));
 
 instance_features!(enable!(
+    /// The eight counter blocks `c .. c+7` (inc32) in block byte order,
+    /// whitened with round key 0. When the counter's low byte cannot carry
+    /// within the group (byte 15 of the block, the top byte of 32-bit lane
+    /// 3 in block order), they are added in block order after one byte
+    /// swap; otherwise each is swapped on its own.
+    #[inline]
+    fn counters8(c: __m128i, rk0: __m128i) -> [__m128i; LANES] {
+        let mut s = [_mm_setzero_si128(); LANES];
+        if (_mm_cvtsi128_si32(c) as u32 & 0xff) <= 0xff - (LANES as u32 - 1) {
+            let b = bswap(c);
+            for (i, si) in s.iter_mut().enumerate() {
+                let add = _mm_set_epi32((i as i32) << 24, 0, 0, 0);
+                *si = _mm_xor_si128(_mm_add_epi32(b, add), rk0);
+            }
+        } else {
+            for (i, si) in s.iter_mut().enumerate() {
+                *si = ctr_block(c, i as i32, rk0);
+            }
+        }
+        s
+    }
+));
+
+instance_features!(enable!(
     /// XORs the keystream of counters `c .. c+W-1` into the (at most `W`)
     /// whole blocks of `blocks`. `W` is fixed so the lanes unroll; when
     /// `blocks` is shorter, the extra keystream blocks are discarded.
@@ -432,13 +456,10 @@ instance_features!(enable!(
             } else {
                 out
             };
-            let mut s = [_mm_setzero_si128(); LANES];
-            for i in 0..LANES {
-                s[i] = ctr_block(*c, i as i32, rk[0]);
-            }
+            let s = &mut counters8(*c, rk[0]);
             let mut u = Unreduced::new();
             for i in 0..LANES {
-                round8(&mut s, rk[i + 1]);
+                round8(s, rk[i + 1]);
                 let mut x = bswap(load(&src[16 * i..]));
                 if i == 0 {
                     x = _mm_xor_si128(x, *acc);
@@ -447,12 +468,14 @@ instance_features!(enable!(
             }
             *acc = u.reduce();
             for r in LANES + 1..NR {
-                round8(&mut s, rk[r]);
+                round8(s, rk[r]);
             }
+            // AESENCLAST ends with the XOR of its key: with the data folded
+            // into the last round key, it yields the output block directly.
             for i in 0..LANES {
-                let ks = _mm_aesenclast_si128(s[i], rk[NR]);
                 let b = &mut out[16 * i..];
-                store(b, _mm_xor_si128(load(b), ks));
+                let last = _mm_xor_si128(rk[NR], load(b));
+                store(b, _mm_aesenclast_si128(s[i], last));
             }
             *c = _mm_add_epi32(*c, step);
         }
