@@ -456,10 +456,10 @@ instance_features!(enable!(
             } else {
                 out
             };
-            let s = &mut counters8(*c, rk[0]);
+            let mut s = counters8(*c, rk[0]);
             let mut u = Unreduced::new();
             for i in 0..LANES {
-                round8(s, rk[i + 1]);
+                round8(&mut s, rk[i + 1]);
                 let mut x = bswap(load(&src[16 * i..]));
                 if i == 0 {
                     x = _mm_xor_si128(x, *acc);
@@ -468,7 +468,7 @@ instance_features!(enable!(
             }
             *acc = u.reduce();
             for r in LANES + 1..NR {
-                round8(s, rk[r]);
+                round8(&mut s, rk[r]);
             }
             // AESENCLAST ends with the XOR of its key: with the data folded
             // into the last round key, it yields the output block directly.
