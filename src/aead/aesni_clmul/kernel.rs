@@ -435,10 +435,14 @@ instance_features!(enable!(
     #[inline]
     fn stitched<const NR: usize, const SEAL: bool>(
         key: &Key,
-        c: &mut __m128i,
-        acc: &mut __m128i,
+        ctr: &mut __m128i,
+        ghash: &mut __m128i,
         buf: &mut [u8],
     ) {
+        // Counter and GHASH value in locals, so they stay in registers
+        // rather than going through memory behind the references.
+        let (mut cv, mut av) = (*ctr, *ghash);
+        let (c, acc) = (&mut cv, &mut av);
         let rk = &key.round_keys;
         let step = _mm_set_epi32(0, 0, 0, LANES as i32);
         let first = if SEAL {
@@ -479,6 +483,7 @@ instance_features!(enable!(
             }
             *c = _mm_add_epi32(*c, step);
         }
+        (*ctr, *ghash) = (cv, av);
     }
 ));
 
