@@ -168,11 +168,6 @@ impl AesClmulAvx {
     pub fn get() -> Option<Self> {
         detected().aes_clmul_avx.then_some(AesClmulAvx(()))
     }
-
-    /// Its list is a superset of the SSE instance's.
-    pub fn aes_clmul(self) -> AesClmul {
-        AesClmul(())
-    }
 }
 
 /// Proof that the CPU has VAES, VPCLMULQDQ and AVX2, and the OS saves ymm state.
