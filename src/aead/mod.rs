@@ -3,8 +3,8 @@
 //! [`AesGcm`] holds an expanded key for one backend, chosen when the key is
 //! built ([`Backend::best`], the `SEALWIRE_BACKEND` environment variable, or
 //! [`AesGcm::with_backend`]). Every seal and open is one `match` on that
-//! choice, followed by the shared GCM driver in [`driver`], generic over the
-//! backend's [`Kernel`].
+//! choice, followed by the shared GCM driver in `driver`, generic over the
+//! backend's `Kernel`.
 //!
 //! What is shared (SP 800-38D section 7.1/7.2), and what a backend supplies:
 //!
@@ -23,6 +23,8 @@ mod aesni_clmul;
 mod batch;
 #[cfg(target_arch = "x86_64")]
 mod batch_aesni;
+#[cfg(target_arch = "x86_64")]
+mod batch_vaes;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]

@@ -90,7 +90,7 @@ pub struct Key {
     pub(crate) h_powers: [[u8; 16]; POWERS],
     /// For Karatsuba: the two 64-bit halves of `h_powers[i]` XORed, stored
     /// in both halves of entry i.
-    h_karatsuba: [[u8; 16]; POWERS],
+    pub(crate) h_karatsuba: [[u8; 16]; POWERS],
     #[zeroize(skip)]
     _cpu: cpu::VaesAvx2,
 }
@@ -126,7 +126,7 @@ impl Key {
 vaes_avx2_features!(enable!(
     /// `vpshufb` mask reversing the bytes of each 128-bit half.
     #[inline]
-    fn bswap_mask() -> __m256i {
+    pub(crate) fn bswap_mask() -> __m256i {
         _mm256_set_epi64x(
             0x0001_0203_0405_0607,
             0x0809_0a0b_0c0d_0e0f,
@@ -139,7 +139,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// One 16-byte round key (or key power) broadcast to both halves.
     #[inline]
-    fn bcast(bytes: &[u8; 16]) -> __m256i {
+    pub(crate) fn bcast(bytes: &[u8; 16]) -> __m256i {
         // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
         _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
     }
@@ -147,7 +147,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     #[inline]
-    fn load128(bytes: &[u8; 16]) -> __m128i {
+    pub(crate) fn load128(bytes: &[u8; 16]) -> __m128i {
         // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
         unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
     }
@@ -156,7 +156,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// Two consecutive 16-byte entries as one `ymm` (low half = `t[i]`).
     #[inline]
-    fn load_pair(t: &[[u8; 16]; POWERS], i: usize) -> __m256i {
+    pub(crate) fn load_pair(t: &[[u8; 16]; POWERS], i: usize) -> __m256i {
         assert!(i + 2 <= POWERS);
         // SAFETY: entries i and i + 1 exist (checked above) and are contiguous.
         unsafe { _mm256_loadu_si256(t[i..].as_ptr().cast()) }
@@ -166,7 +166,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// 32 bytes at `buf[at..at + 32]`.
     #[inline]
-    fn load32(buf: &[u8], at: usize) -> __m256i {
+    pub(crate) fn load32(buf: &[u8], at: usize) -> __m256i {
         assert!(at + 32 <= buf.len());
         // SAFETY: the 32 bytes are in bounds (checked above).
         unsafe { _mm256_loadu_si256(buf.as_ptr().add(at).cast()) }
@@ -175,7 +175,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     #[inline]
-    fn store32(buf: &mut [u8], at: usize, v: __m256i) {
+    pub(crate) fn store32(buf: &mut [u8], at: usize, v: __m256i) {
         assert!(at + 32 <= buf.len());
         // SAFETY: the 32 bytes are in bounds (checked above).
         unsafe { _mm256_storeu_si256(buf.as_mut_ptr().add(at).cast(), v) }
@@ -184,7 +184,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     #[inline]
-    fn load16(buf: &[u8], at: usize) -> __m128i {
+    pub(crate) fn load16(buf: &[u8], at: usize) -> __m128i {
         assert!(at + 16 <= buf.len());
         // SAFETY: the 16 bytes are in bounds (checked above).
         unsafe { _mm_loadu_si128(buf.as_ptr().add(at).cast()) }
@@ -193,7 +193,7 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     #[inline]
-    fn store16(buf: &mut [u8], at: usize, v: __m128i) {
+    pub(crate) fn store16(buf: &mut [u8], at: usize, v: __m128i) {
         assert!(at + 16 <= buf.len());
         // SAFETY: the 16 bytes are in bounds (checked above).
         unsafe { _mm_storeu_si128(buf.as_mut_ptr().add(at).cast(), v) }
@@ -229,7 +229,7 @@ vaes_avx2_features!(enable!(
 
 /// Unreduced GHASH sums, one 128-bit product per half of each register.
 #[derive(Clone, Copy)]
-struct Wide {
+pub(crate) struct Wide {
     lo: __m256i,
     mi: __m256i,
     hi: __m256i,
@@ -237,7 +237,7 @@ struct Wide {
 
 vaes_avx2_features!(enable!(
     #[inline]
-    fn wide_zero() -> Wide {
+    pub(crate) fn wide_zero() -> Wide {
         let z = _mm256_setzero_si256();
         Wide {
             lo: z,
@@ -255,7 +255,7 @@ vaes_avx2_features!(enable!(
     /// `(d.lo ^ d.hi)(h.lo ^ h.hi)` until [`wide_finish`] removes `lo` and
     /// `hi` from it.
     #[inline]
-    fn wide_mul_add(s: &mut Wide, d: __m256i, h: __m256i, hk: __m256i) {
+    pub(crate) fn wide_mul_add(s: &mut Wide, d: __m256i, h: __m256i, hk: __m256i) {
         s.lo = _mm256_xor_si256(s.lo, _mm256_clmulepi64_epi128(d, h, 0x00));
         s.hi = _mm256_xor_si256(s.hi, _mm256_clmulepi64_epi128(d, h, 0x11));
         let dk = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
@@ -266,7 +266,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// Sums the two halves and reduces: the new GHASH accumulator.
     #[inline]
-    fn wide_finish(s: Wide) -> __m128i {
+    pub(crate) fn wide_finish(s: Wide) -> __m128i {
         let mi = _mm256_xor_si256(s.mi, _mm256_xor_si256(s.lo, s.hi));
         let fold =
             |v: __m256i| _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -676,7 +676,7 @@ static TAIL_MASK: [u8; 32] = {
 vaes_avx2_features!(enable!(
     /// Byte reversal of one block: GCM block order <-> register form.
     #[inline]
-    fn bswap128(v: __m128i) -> __m128i {
+    pub(crate) fn bswap128(v: __m128i) -> __m128i {
         _mm_shuffle_epi8(v, _mm256_castsi256_si128(bswap_mask()))
     }
 ));
@@ -685,7 +685,7 @@ vaes_avx2_features!(enable!(
     /// J0 = IV || 0^31 || 1 (SP 800-38D 7.1 step 2) in block byte order,
     /// built without reading past the 12-byte IV.
     #[inline]
-    fn j0_block(iv: &[u8; 12]) -> __m128i {
+    pub(crate) fn j0_block(iv: &[u8; 12]) -> __m128i {
         let lo = u64::from_le_bytes([iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7]]);
         let hi = u64::from_le_bytes([iv[8], iv[9], iv[10], iv[11], 0, 0, 0, 1]);
         _mm_set_epi64x(hi as i64, lo as i64)
@@ -748,7 +748,7 @@ fn write_partial(part: &mut [u8], v: u128) {
 vaes_avx2_features!(enable!(
     /// [`read_partial`] into a register.
     #[inline]
-    fn load_partial(part: &[u8]) -> __m128i {
+    pub(crate) fn load_partial(part: &[u8]) -> __m128i {
         let v = read_partial(part);
         _mm_set_epi64x((v >> 64) as i64, v as i64)
     }
@@ -757,7 +757,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// [`write_partial`] from a register.
     #[inline]
-    fn store_partial(part: &mut [u8], v: __m128i) {
+    pub(crate) fn store_partial(part: &mut [u8], v: __m128i) {
         let lo = _mm_cvtsi128_si64(v) as u64;
         let hi = _mm_extract_epi64::<1>(v) as u64;
         write_partial(part, u128::from(hi) << 64 | u128::from(lo));
@@ -783,7 +783,7 @@ vaes_avx2_features!(enable!(
     /// (Kept out of line, so the short-record path it branches around stays
     /// small enough for LLVM to inline.)
     #[inline(never)]
-    fn ghash_aad(k: &Key, aad: &[u8]) -> __m128i {
+    pub(crate) fn ghash_aad(k: &Key, aad: &[u8]) -> __m128i {
         let whole = aad.len() & !15;
         let mut a = ghash_chunks(k, _mm_setzero_si128(), &aad[..whole]);
         if whole < aad.len() {
@@ -816,7 +816,7 @@ vaes_avx2_features!(enable!(
     /// The length block [len(A)]_64 || [len(C)]_64 (bit lengths, SP 800-38D
     /// 7.1 step 5) in register form.
     #[inline]
-    fn len_block(aad_len: usize, text_len: usize) -> __m128i {
+    pub(crate) fn len_block(aad_len: usize, text_len: usize) -> __m128i {
         _mm_set_epi64x((aad_len as u64 * 8) as i64, (text_len as u64 * 8) as i64)
     }
 ));
@@ -824,7 +824,7 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes).
     #[inline]
-    fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
+    pub(crate) fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
         let mut tag = [0u8; 16];
         // SAFETY: `tag` is 16 writable bytes.
         unsafe { _mm_storeu_si128(tag.as_mut_ptr().cast(), _mm_xor_si128(bswap128(s), ek_j0)) };

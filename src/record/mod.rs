@@ -535,55 +535,78 @@ pub struct Sealer {
     dir: Direction,
 }
 
-impl fmt::Debug for Sealer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sealer")
-            .field("suite", &self.dir.suite)
-            .field("backend", &self.dir.aead.backend())
-            .field("seq", &self.dir.seq)
-            .finish_non_exhaustive()
-    }
+/// What a [`Sealer`] and an [`Opener`] share: construction from traffic
+/// keys, `Debug` (never the keys), and the accessors of their [`Direction`].
+macro_rules! direction_api {
+    ($ty:ident, $what:literal, $seq_doc:literal) => {
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("suite", &self.dir.suite)
+                    .field("backend", &self.dir.aead.backend())
+                    .field("seq", &self.dir.seq)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $ty {
+            #[doc = concat!("A ", $what, " on the best AES-GCM backend (see [`AesGcm::new`]).")]
+            pub fn new(keys: TrafficKeys) -> Result<$ty, Error> {
+                Ok($ty {
+                    dir: Direction::new(&keys, None, 0)?,
+                })
+            }
+
+            #[doc = concat!("A ", $what, " on the given backend.")]
+            pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<$ty, Error> {
+                Ok($ty {
+                    dir: Direction::new(&keys, Some(backend), 0)?,
+                })
+            }
+
+            #[doc = concat!("A ", $what, " whose next record has sequence number `seq` (tests")]
+            /// of the limits, and known-answer records sent after others).
+            #[cfg(test)]
+            pub(crate) fn at_seq(
+                keys: TrafficKeys,
+                backend: Backend,
+                seq: u64,
+            ) -> Result<$ty, Error> {
+                Ok($ty {
+                    dir: Direction::new(&keys, Some(backend), seq)?,
+                })
+            }
+
+            /// The cipher suite.
+            pub fn suite(&self) -> CipherSuite {
+                self.dir.suite
+            }
+
+            /// The AES-GCM backend in use.
+            pub fn backend(&self) -> Backend {
+                self.dir.aead.backend()
+            }
+
+            #[doc = $seq_doc]
+            pub fn seq(&self) -> u64 {
+                self.dir.seq
+            }
+        }
+    };
 }
 
+direction_api!(
+    Sealer,
+    "sealer",
+    "The sequence number the next record will get."
+);
+direction_api!(
+    Opener,
+    "opener",
+    "The sequence number the next record must have been sealed with."
+);
+
 impl Sealer {
-    /// A sealer on the best AES-GCM backend (see [`AesGcm::new`]).
-    pub fn new(keys: TrafficKeys) -> Result<Sealer, Error> {
-        Ok(Sealer {
-            dir: Direction::new(&keys, None, 0)?,
-        })
-    }
-
-    /// A sealer on the given backend.
-    pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<Sealer, Error> {
-        Ok(Sealer {
-            dir: Direction::new(&keys, Some(backend), 0)?,
-        })
-    }
-
-    /// A sealer whose next record has sequence number `seq` (tests of the
-    /// limits, and known-answer records sent after others).
-    #[cfg(test)]
-    pub(crate) fn at_seq(keys: TrafficKeys, backend: Backend, seq: u64) -> Result<Sealer, Error> {
-        Ok(Sealer {
-            dir: Direction::new(&keys, Some(backend), seq)?,
-        })
-    }
-
-    /// The cipher suite.
-    pub fn suite(&self) -> CipherSuite {
-        self.dir.suite
-    }
-
-    /// The AES-GCM backend in use.
-    pub fn backend(&self) -> Backend {
-        self.dir.aead.backend()
-    }
-
-    /// The sequence number the next record will get.
-    pub fn seq(&self) -> u64 {
-        self.dir.seq
-    }
-
     /// Records this key may still seal before a key update is required.
     pub fn records_left(&self) -> u64 {
         AES_GCM_RECORD_LIMIT.saturating_sub(self.dir.seq)
@@ -705,54 +728,7 @@ pub struct Opener {
     dir: Direction,
 }
 
-impl fmt::Debug for Opener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opener")
-            .field("suite", &self.dir.suite)
-            .field("backend", &self.dir.aead.backend())
-            .field("seq", &self.dir.seq)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Opener {
-    /// An opener on the best AES-GCM backend (see [`AesGcm::new`]).
-    pub fn new(keys: TrafficKeys) -> Result<Opener, Error> {
-        Ok(Opener {
-            dir: Direction::new(&keys, None, 0)?,
-        })
-    }
-
-    /// An opener on the given backend.
-    pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<Opener, Error> {
-        Ok(Opener {
-            dir: Direction::new(&keys, Some(backend), 0)?,
-        })
-    }
-
-    /// An opener whose next record has sequence number `seq`.
-    #[cfg(test)]
-    pub(crate) fn at_seq(keys: TrafficKeys, backend: Backend, seq: u64) -> Result<Opener, Error> {
-        Ok(Opener {
-            dir: Direction::new(&keys, Some(backend), seq)?,
-        })
-    }
-
-    /// The cipher suite.
-    pub fn suite(&self) -> CipherSuite {
-        self.dir.suite
-    }
-
-    /// The AES-GCM backend in use.
-    pub fn backend(&self) -> Backend {
-        self.dir.aead.backend()
-    }
-
-    /// The sequence number the next record must have been sealed with.
-    pub fn seq(&self) -> u64 {
-        self.dir.seq
-    }
-
     /// Opens one whole record (header included) in place and returns its
     /// content type and plaintext, a sub-slice of `record`. On any error the
     /// sequence number does not move and no plaintext is released (a failed

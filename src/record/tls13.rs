@@ -66,9 +66,10 @@ pub(super) fn frame(
     }
     let inner = padded + 1;
     let body = inner + TAG_LEN;
-    buf.reserve(1 + pad + TAG_LEN);
-    buf.extend_from_slice(&[typ.to_u8()]);
+    // One resize appends the type byte's slot, the zero padding and the tag
+    // room (zeros until sealed); then the real content type goes in.
     buf.resize(HEADER_ROOM + body, 0);
+    buf[HEADER_ROOM + content] = typ.to_u8();
 
     let [v0, v1] = TLS12_VERSION.to_be_bytes();
     let [l0, l1] = (body as u16).to_be_bytes();

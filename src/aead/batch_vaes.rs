@@ -1,0 +1,756 @@
+//! Multi-record AES-GCM on VAES + VPCLMULQDQ (AVX2, `ymm` only): the batch
+//! path of [`super::batch`] for `vaes-avx2` keys.
+//!
+//! A short record alone is a latency chain: ten to fourteen dependent AES
+//! rounds (4 cycles each), then the GHASH of its ciphertext, a reduction and
+//! the tag, with the AES and carry-less-multiply units idle most of the
+//! time, plus the fixed cost of a call through the single-record API. Here
+//! records of up to [`SHORT_MAX`] bytes (one per connection: own key,
+//! nonce, AAD and length) run through straight-line kernels that carry
+//! several records at once; each record uses its own round keys
+//! (`vbroadcasti128` from its key, one record per register) and its own
+//! powers of H.
+//!
+//! A record's shape is its number of `ymm` AES registers `NV` (blocks plus
+//! J0, rounded up to pairs); it is a compile-time parameter, so the loops
+//! unroll and the state stays in registers, and records of one shape may
+//! still differ in length (by up to 16 bytes) and AAD.
+//!
+//! ```text
+//!   length      shape NV   kernel
+//!   0..=208     1..=7      short::<NV, 2>: two records, AES rounds interleaved
+//!                          (an odd one left over: short::<NV, 1>)
+//!   209..=240   8          short::<8, 1>: one record (16 AES registers for two spill)
+//!   241..=256   9          pipe: AES of record i with the GHASH of record i-1
+//!   longer                 the key's whole-message kernel (vaes_avx2::whole_impl)
+//!
+//!   one record, 96-bit IV (SP 800-38D 7.1), nb = its blocks (a partial one counted):
+//!   AES positions 2j, 2j+1 of ymm j:  data block p at position p, counter IV || p + 2
+//!                                     J0 = IV || 1 at position nb (last register)
+//!   so ymm j is bytes 32j .. 32j + 32 of the record: keystream, data and
+//!   GHASH pairs line up without shuffles.
+//!
+//!   GHASH input (SP 800-38D 7.1 step 5), T blocks, one reduction when T <= 16:
+//!     [AAD block, 1..=16 bytes]  C_0 .. C_{nb-1} (the partial one masked)  [len(A)]_64 || [len(C)]_64
+//!       x H^T                     x H^(T-1-a) .. H^1 (register pairs)        x H^1
+//!   the AAD block and the length block share one ymm with powers (H^T, H^1);
+//!   longer AAD (or AAD beside 15..=16 data blocks) is hashed first and joins C_0;
+//!   16 data blocks: C_0..C_15 with H^16..H^1, reduce, then x the length block x H.
+//!   T = E(K, J0) ^ S
+//! ```
+//!
+//! Opening hashes the received ciphertext and decrypts in the same pass;
+//! the expected tag is compared in constant time (SP 800-38D 7.2 step 8)
+//! and the buffer of a record that fails is zeroed before the call returns,
+//! so no unauthenticated plaintext is released. Longer records run the
+//! single-stream whole-message kernel, which is at its bulk rate there
+//! (measurements: asm-notes/vaes-avx2.md, "Batch kernel").
+
+use super::batch::{OpenJob, SealJob};
+use super::vaes_avx2::{
+    bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load128, load16, load32,
+    load_pair, load_partial, make_tag, store16, store32, store_partial, wide_finish, wide_mul_add,
+    wide_zero, Key, Wide, POWERS,
+};
+use super::{wipe, Error, Kernel, KeyImpl, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use core::arch::x86_64::*;
+use core::borrow::BorrowMut;
+use subtle::ConstantTimeEq;
+
+/// Longest record of this file's kernels: 16 blocks. Beyond it the
+/// whole-message kernel's stitched 16-block loop takes over, and it runs
+/// at its bulk rate (measured: 1420 B and 16 KiB batches match sealing
+/// one by one).
+pub(crate) const SHORT_MAX: usize = 256;
+/// The shape of a 16-block record: 9 `ymm` AES registers.
+const MAX_NV: usize = SHORT_MAX / 32 + 1;
+/// Largest shape that runs [`WAYS`] records to a [`short`] call: measured
+/// on Zen 4, two records of shape 5..=7 (113..=208 B) beat one at a time
+/// by 5-10%, while two of shape 8 (16 AES registers, spilled) lose 12%.
+const MULTI_MAX_NV: usize = 7;
+/// Records of a small shape per [`short`] call: two (measured against four:
+/// four gained nothing at 128 B and lost ~8% at 64 B).
+const WAYS: usize = 2;
+
+/// `ymm` AES registers of a record of `len <= SHORT_MAX` bytes: its blocks
+/// plus J0.
+fn shape(len: usize) -> usize {
+    (len.div_ceil(16) + 2) / 2
+}
+
+/// 32 bytes of ones then 32 of zeros: the 32 bytes at `32 - r` keep the
+/// first `r` bytes of a register pair.
+static MASK: [u8; 64] = {
+    let mut m = [0u8; 64];
+    let mut i = 0;
+    while i < 32 {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
+
+/// One record in the kernel: borrowed from a job.
+struct Rec<'r> {
+    key: &'r Key,
+    nonce: &'r [u8; 12],
+    aad: &'r [u8],
+    buf: &'r mut [u8],
+    /// Seal: the tag. Open: the expected tag.
+    tag: &'r mut [u8; 16],
+}
+
+/// The `vaes-avx2` key of a job (the group's backend).
+fn vaes_key(key: &super::AesGcm) -> Option<&Key> {
+    match &key.imp {
+        KeyImpl::VaesAvx2(k) => Some(k),
+        _ => None,
+    }
+}
+
+/// Whether a group with this first key runs here.
+pub(crate) fn handles(key: Option<&super::AesGcm>) -> bool {
+    key.and_then(vaes_key).is_some()
+}
+
+/// A sealing job as a kernel record.
+fn seal_rec<'r>(j: &'r mut SealJob<'_>, key: &'r Key) -> Rec<'r> {
+    Rec {
+        key,
+        nonce: &j.nonce,
+        aad: j.aad,
+        buf: &mut *j.buf,
+        tag: &mut j.tag,
+    }
+}
+
+/// An opening job as a kernel record writing the expected tag to `tag`.
+fn open_rec<'r>(j: &'r mut OpenJob<'_>, key: &'r Key, tag: &'r mut [u8; 16]) -> Rec<'r> {
+    Rec {
+        key,
+        nonce: &j.nonce,
+        aad: j.aad,
+        buf: &mut *j.buf,
+        tag,
+    }
+}
+
+/// Where a record goes, by its length.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// [`short`], [`WAYS`] records of the same shape at a time.
+    Multi(usize),
+    /// [`short`], one record.
+    Single(usize),
+    /// [`pipe`], all records of the largest shape in a row.
+    Pipe,
+    /// The key's single-stream whole-message kernel.
+    Long,
+}
+
+/// The path of a record of `len` bytes.
+fn path(len: usize) -> Path {
+    if len > SHORT_MAX {
+        return Path::Long;
+    }
+    match shape(len) {
+        nv @ 1..=MULTI_MAX_NV => Path::Multi(nv),
+        MAX_NV => Path::Pipe,
+        nv => Path::Single(nv),
+    }
+}
+
+/// Records of one shape waiting for a full set of [`WAYS`].
+#[derive(Clone, Copy)]
+struct Waiting {
+    idx: [usize; WAYS - 1],
+    n: usize,
+}
+
+/// The waiting records' indexes and `i`: a full set.
+fn set(waiting: [usize; WAYS - 1], i: usize) -> [usize; WAYS] {
+    let mut idx = [i; WAYS];
+    idx[..WAYS - 1].copy_from_slice(&waiting);
+    idx
+}
+
+/// Seals jobs `idx` of the group (distinct) in one [`short`] call.
+fn seal_set<'a, J: BorrowMut<SealJob<'a>>, const G: usize>(
+    group: &mut [J],
+    idx: [usize; G],
+    rounds: usize,
+    nv: usize,
+) {
+    let jobs = group.get_disjoint_mut(idx).expect("distinct jobs");
+    let mut recs = jobs.map(|j| {
+        let j = j.borrow_mut();
+        let key = vaes_key(j.key).expect("a vaes-avx2 group");
+        seal_rec(j, key)
+    });
+    dispatch::<true, G>(rounds, nv, &mut recs);
+}
+
+/// Seals a group of `vaes-avx2` jobs (one key size). Short jobs of a shape
+/// gather as they come (no sort, no allocation) and run [`WAYS`] at a
+/// time; the ones left over run one at a time at the end, the largest
+/// shape through the pipeline. (Jobs or references to jobs: the
+/// batch API hands a single group over as it came.)
+pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
+    let Some(rounds) = group
+        .first()
+        .and_then(|j| vaes_key(j.borrow().key))
+        .map(|k| k.rounds)
+    else {
+        return;
+    };
+    let mut waiting = [Waiting {
+        idx: [0; WAYS - 1],
+        n: 0,
+    }; MULTI_MAX_NV + 1];
+    let mut piped = false;
+    for i in 0..group.len() {
+        match path(group[i].borrow().buf.len()) {
+            Path::Long => {
+                let j = group[i].borrow_mut();
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                match key.seal_whole(&j.nonce, j.aad, j.buf) {
+                    Some(tag) => j.tag = tag,
+                    None => super::batch::seal_one(j),
+                }
+            }
+            Path::Single(nv) => seal_set(group, [i], rounds, nv),
+            Path::Pipe => piped = true,
+            Path::Multi(nv) => {
+                let w = &mut waiting[nv];
+                if w.n < WAYS - 1 {
+                    w.idx[w.n] = i;
+                    w.n += 1;
+                } else {
+                    w.n = 0;
+                    seal_set(group, set(w.idx, i), rounds, nv);
+                }
+            }
+        }
+    }
+    for (nv, w) in waiting.iter().enumerate() {
+        for &i in &w.idx[..w.n] {
+            seal_set(group, [i], rounds, nv);
+        }
+    }
+    if piped {
+        let mut recs: Vec<Rec<'_>> = group
+            .iter_mut()
+            .map(|j| j.borrow_mut())
+            .filter(|j| path(j.buf.len()) == Path::Pipe)
+            .map(|j| {
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                seal_rec(j, key)
+            })
+            .collect();
+        run_pipe::<true>(rounds, &mut recs);
+    }
+}
+
+/// Opens jobs `idx` of the group (distinct) in one [`short`] call and sets
+/// their results.
+fn open_set<const G: usize>(
+    group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)],
+    idx: [usize; G],
+    rounds: usize,
+    nv: usize,
+) {
+    let mut jobs = group.get_disjoint_mut(idx).expect("distinct jobs");
+    let mut expected = [[0u8; 16]; G];
+    {
+        let mut it = jobs.iter_mut().zip(expected.iter_mut()).map(|((j, _), e)| {
+            let key = vaes_key(j.key).expect("a vaes-avx2 group");
+            open_rec(j, key, e)
+        });
+        let mut recs: [Rec<'_>; G] =
+            core::array::from_fn(|_| it.next().expect("one record per job"));
+        dispatch::<false, G>(rounds, nv, &mut recs);
+    }
+    for ((j, r), e) in jobs.iter_mut().zip(&expected) {
+        **r = verdict(e, &j.tag, j.buf);
+    }
+}
+
+/// Opens a group of `vaes-avx2` jobs (one key size), in the order of
+/// [`seal_group`]: each result is set; a job that fails to authenticate
+/// has its buffer zeroed.
+pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
+    let Some(rounds) = group
+        .first()
+        .and_then(|(j, _)| vaes_key(j.key))
+        .map(|k| k.rounds)
+    else {
+        return;
+    };
+    let mut waiting = [Waiting {
+        idx: [0; WAYS - 1],
+        n: 0,
+    }; MULTI_MAX_NV + 1];
+    let mut piped = false;
+    for i in 0..group.len() {
+        match path(group[i].0.buf.len()) {
+            Path::Long => {
+                let (j, r) = &mut group[i];
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                // Within the SP 800-38D limits, the key's whole-message
+                // kernel; otherwise the driver (which returns the error).
+                let within =
+                    j.buf.len() as u64 <= MAX_PLAINTEXT_LEN && j.aad.len() as u64 <= MAX_AAD_LEN;
+                **r = match within.then(|| key.open_whole(&j.nonce, j.aad, j.buf)) {
+                    Some(Some(tag)) => verdict(&tag, &j.tag, j.buf),
+                    _ => super::batch::open_one(j),
+                };
+            }
+            Path::Single(nv) => open_set(group, [i], rounds, nv),
+            Path::Pipe => piped = true,
+            Path::Multi(nv) => {
+                let w = &mut waiting[nv];
+                if w.n < WAYS - 1 {
+                    w.idx[w.n] = i;
+                    w.n += 1;
+                } else {
+                    w.n = 0;
+                    open_set(group, set(w.idx, i), rounds, nv);
+                }
+            }
+        }
+    }
+    for (nv, w) in waiting.iter().enumerate() {
+        for &i in &w.idx[..w.n] {
+            open_set(group, [i], rounds, nv);
+        }
+    }
+    if piped {
+        let mut piped: Vec<_> = group
+            .iter_mut()
+            .filter(|(j, _)| path(j.buf.len()) == Path::Pipe)
+            .collect();
+        let mut expected = vec![[0u8; 16]; piped.len()];
+        let mut recs: Vec<Rec<'_>> = piped
+            .iter_mut()
+            .zip(expected.iter_mut())
+            .map(|((j, _), e)| {
+                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                open_rec(j, key, e)
+            })
+            .collect();
+        run_pipe::<false>(rounds, &mut recs);
+        drop(recs);
+        for ((j, r), e) in piped.iter_mut().zip(&expected) {
+            **r = verdict(e, &j.tag, j.buf);
+        }
+    }
+}
+
+/// Compares the expected and received tags in constant time (SP 800-38D
+/// 7.2 step 8); on a mismatch zeroes the (already decrypted) buffer.
+fn verdict(expected: &[u8; 16], received: &[u8; 16], buf: &mut [u8]) -> Result<(), Error> {
+    // One 128-bit constant-time comparison rather than sixteen byte ones.
+    let (e, r) = (
+        u128::from_ne_bytes(*expected),
+        u128::from_ne_bytes(*received),
+    );
+    if bool::from(e.ct_eq(&r)) {
+        Ok(())
+    } else {
+        wipe(buf);
+        Err(Error::Authentication)
+    }
+}
+
+/// The [`short`] instance for (rounds, shape, records at once).
+fn dispatch<const SEAL: bool, const G: usize>(rounds: usize, nv: usize, recs: &mut [Rec<'_>; G]) {
+    macro_rules! by_shape {
+        ($R:literal) => {
+            // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof,
+            // and every record holds one.
+            unsafe {
+                match nv {
+                    1 => short::<$R, 1, G, SEAL>(recs),
+                    2 => short::<$R, 2, G, SEAL>(recs),
+                    3 => short::<$R, 3, G, SEAL>(recs),
+                    4 => short::<$R, 4, G, SEAL>(recs),
+                    5 => short::<$R, 5, G, SEAL>(recs),
+                    6 => short::<$R, 6, G, SEAL>(recs),
+                    7 => short::<$R, 7, G, SEAL>(recs),
+                    _ => short::<$R, 8, G, SEAL>(recs),
+                }
+            }
+        };
+    }
+    match rounds {
+        10 => by_shape!(10),
+        12 => by_shape!(12),
+        _ => by_shape!(14),
+    }
+}
+
+/// The [`pipe`] instance for the rounds (records of the largest shape).
+fn run_pipe<const SEAL: bool>(rounds: usize, recs: &mut [Rec<'_>]) {
+    // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof, and
+    // every record holds one.
+    unsafe {
+        match rounds {
+            10 => pipe::<10, SEAL>(recs),
+            12 => pipe::<12, SEAL>(recs),
+            _ => pipe::<14, SEAL>(recs),
+        }
+    }
+}
+
+vaes_avx2_features!(enable!(
+    /// `G` records of shape `NV` (each `shape(len) == NV`), sealed (`SEAL`)
+    /// or opened, from J0 to the tag, their AES chains interleaved round by
+    /// round; then each record's CTR, GHASH and tag (independent chains the
+    /// out-of-order core overlaps). Shapes up to 8 (GHASH in one reduction).
+    fn short<const R: usize, const NV: usize, const G: usize, const SEAL: bool>(
+        recs: &mut [Rec<'_>; G],
+    ) {
+        const { assert!(NV < MAX_NV) };
+        let bs = bswap_mask();
+        let zero = _mm256_setzero_si256();
+
+        let mut x = [[zero; NV]; G];
+        let mut nb = [0usize; G];
+        for g in 0..G {
+            let r = &recs[g];
+            nb[g] = r.buf.len().div_ceil(16);
+            debug_assert_eq!(shape(r.buf.len()), NV);
+            x[g] = counters::<NV>(r);
+        }
+
+        // AES rounds 1..=R (FIPS 197 5.1), the records' chains interleaved.
+        for rnd in 1..R {
+            for g in 0..G {
+                let rk = bcast(&recs[g].key.round_keys[rnd]);
+                for v in x[g].iter_mut() {
+                    *v = _mm256_aesenc_epi128(*v, rk);
+                }
+            }
+        }
+        for g in 0..G {
+            let rk = bcast(&recs[g].key.round_keys[R]);
+            for v in x[g].iter_mut() {
+                *v = _mm256_aesenclast_epi128(*v, rk);
+            }
+        }
+
+        for g in 0..G {
+            let r = &mut recs[g];
+            let k = r.key;
+            let len = r.buf.len();
+            let nb = nb[g];
+            let ks = &x[g];
+
+            // The AAD (SP 800-38D 7.1 step 5): one block joins the stream
+            // ("lead"); other AAD is hashed now and carried into the first
+            // block of the stream.
+            let aad = r.aad;
+            let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
+            let (lead, carry) = if lead_in {
+                (bswap128(load_partial(aad)), _mm_setzero_si128())
+            } else if aad.is_empty() {
+                (_mm_setzero_si128(), _mm_setzero_si128())
+            } else {
+                (_mm_setzero_si128(), ghash_aad(k, aad))
+            };
+            let a = usize::from(lead_in);
+
+            // CTR (SP 800-38D 6.5) over the data, 32 bytes per register;
+            // `h` keeps the ciphertext (zero past the end) for GHASH.
+            let mut h = [zero; NV];
+            let buf = &mut *r.buf;
+            // Registers before the last two are always whole (see `shape`).
+            for j in 0..NV.saturating_sub(2) {
+                let i = load32(buf, 32 * j);
+                let o = _mm256_xor_si256(i, ks[j]);
+                store32(buf, 32 * j, o);
+                h[j] = if SEAL { o } else { i };
+            }
+            for j in NV.saturating_sub(2)..NV {
+                let at = 32 * j;
+                if at + 32 <= len {
+                    let i = load32(buf, at);
+                    let o = _mm256_xor_si256(i, ks[j]);
+                    store32(buf, at, o);
+                    h[j] = if SEAL { o } else { i };
+                } else if at < len {
+                    let n = len - at;
+                    let i = if n >= 16 {
+                        _mm256_set_m128i(load_partial(&buf[at + 16..]), load16(buf, at))
+                    } else {
+                        _mm256_zextsi128_si256(load_partial(&buf[at..]))
+                    };
+                    let o = _mm256_xor_si256(i, ks[j]);
+                    if n >= 16 {
+                        store16(buf, at, _mm256_castsi256_si128(o));
+                        store_partial(&mut buf[at + 16..], _mm256_extracti128_si256::<1>(o));
+                    } else {
+                        store_partial(&mut buf[at..], _mm256_castsi256_si128(o));
+                    }
+                    h[j] = if SEAL {
+                        _mm256_and_si256(o, load32(&MASK, 32 - n))
+                    } else {
+                        i
+                    };
+                }
+            }
+
+            // GHASH (SP 800-38D 7.1 step 5) with one reduction: up to
+            // shape 8 the stream [lead] || data || length block has at most
+            // 16 blocks.
+            let nv = len.div_ceil(32);
+            let t = a + nb + 1;
+            let first = POWERS - t;
+            let mut s = wide_zero();
+            let mut len_blk = len_block(aad.len(), len);
+            if nv == 0 {
+                len_blk = _mm_xor_si128(len_blk, carry);
+            }
+            for (j, hj) in h.iter().enumerate().take(nv) {
+                let mut d = _mm256_shuffle_epi8(*hj, bs);
+                if j == 0 {
+                    d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
+                }
+                absorb(k, &mut s, d, first + a + 2 * j);
+            }
+            // The lead (or zero) times H^t and the length block times H^1.
+            let d = _mm256_set_m128i(len_blk, lead);
+            let hp = _mm256_set_m128i(
+                load128(&k.h_powers[POWERS - 1]),
+                load128(&k.h_powers[first]),
+            );
+            let hk = _mm256_set_m128i(
+                load128(&k.h_karatsuba[POWERS - 1]),
+                load128(&k.h_karatsuba[first]),
+            );
+            wide_mul_add(&mut s, d, hp, hk);
+
+            // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
+            *r.tag = make_tag(wide_finish(s), ek_j0::<NV>(ks, nb));
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The counter blocks of a record, round key 0 applied (byte-swapped:
+    /// the counter field is the low dword of each half). Data block p
+    /// takes position p with J0's counter 1 plus p + 1 (inc32 of J0 p + 1
+    /// times); J0 itself takes position nb, in the last register (see
+    /// `shape`): its low half when nb is even (the high half then repeats
+    /// J0), else its high half after the last data block.
+    #[inline]
+    fn counters<const NV: usize>(r: &Rec<'_>) -> [__m256i; NV] {
+        let bs = bswap_mask();
+        let nb = r.buf.len().div_ceil(16);
+        let j0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(j0_block(r.nonce)), bs);
+        let rk0 = bcast(&r.key.round_keys[0]);
+        let mut x = [_mm256_setzero_si256(); NV];
+        for (j, v) in x.iter_mut().enumerate() {
+            let p = 2 * j as i32;
+            let inc = if j + 1 < NV {
+                _mm256_set_epi32(0, 0, 0, p + 2, 0, 0, 0, p + 1)
+            } else {
+                _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, if nb % 2 == 1 { p + 1 } else { 0 })
+            };
+            *v = _mm256_xor_si256(_mm256_shuffle_epi8(_mm256_add_epi32(j0, inc), bs), rk0);
+        }
+        x
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// E(K, J0) from the keystream of a record of `nb` blocks (position nb,
+    /// see [`counters`]).
+    #[inline]
+    fn ek_j0<const NV: usize>(ks: &[__m256i; NV], nb: usize) -> __m128i {
+        let v = ks[NV - 1];
+        if nb % 2 == 1 {
+            _mm256_extracti128_si256::<1>(v)
+        } else {
+            _mm256_castsi256_si128(v)
+        }
+    }
+));
+
+/// A 16-block record through CTR, waiting for its GHASH (SP 800-38D 7.1
+/// step 5) and tag in the next pipeline step.
+#[derive(Clone, Copy)]
+struct Pending {
+    /// The GHASH input: the ciphertext, zero past the end.
+    h: [__m256i; 8],
+    /// GHASH of the AAD, joining the first data block.
+    carry: __m128i,
+    len_blk: __m128i,
+    ek_j0: __m128i,
+}
+
+vaes_avx2_features!(enable!(
+    /// GHASH of the AAD (SP 800-38D 7.1 step 5) of a record whose AAD
+    /// cannot join its data's reduction: a short AAD block times H inline,
+    /// longer AAD through the key's GHASH.
+    #[inline]
+    fn aad_hash(k: &Key, aad: &[u8]) -> __m128i {
+        if aad.is_empty() {
+            _mm_setzero_si128()
+        } else if aad.len() <= 16 {
+            let d = _mm256_zextsi128_si256(bswap128(load_partial(aad)));
+            let mut s = wide_zero();
+            wide_mul_add(
+                &mut s,
+                d,
+                _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
+                _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
+            );
+            wide_finish(s)
+        } else {
+            ghash_aad(k, aad)
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// CTR over a record of 241..=256 bytes with its keystream `ks`
+    /// (registers 0..7 the data, 8 E(K, J0)): what its GHASH needs.
+    #[inline]
+    fn ctr16<const SEAL: bool>(r: &mut Rec<'_>, ks: &[__m256i; MAX_NV]) -> Pending {
+        let len = r.buf.len();
+        debug_assert!(shape(len) == MAX_NV);
+        let carry = aad_hash(r.key, r.aad);
+        let buf = &mut *r.buf;
+        let mut h = [_mm256_setzero_si256(); 8];
+        for j in 0..7 {
+            let i = load32(buf, 32 * j);
+            let o = _mm256_xor_si256(i, ks[j]);
+            store32(buf, 32 * j, o);
+            h[j] = if SEAL { o } else { i };
+        }
+        // The last 17..=32 bytes.
+        let n = len - 224;
+        let i = _mm256_set_m128i(load_partial(&buf[240..]), load16(buf, 224));
+        let o = _mm256_xor_si256(i, ks[7]);
+        store16(buf, 224, _mm256_castsi256_si128(o));
+        store_partial(&mut buf[240..], _mm256_extracti128_si256::<1>(o));
+        h[7] = if SEAL {
+            _mm256_and_si256(o, load32(&MASK, 32 - n))
+        } else {
+            i
+        };
+        Pending {
+            h,
+            carry,
+            len_blk: len_block(r.aad.len(), len),
+            ek_j0: _mm256_castsi256_si128(ks[8]),
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// GHASH step `j` of a pending record: data register `j` (the AAD's
+    /// hash joining its first block) times H^(16-2j), H^(15-2j).
+    #[inline]
+    fn step16(k: &Key, p: &Pending, s: &mut Wide, j: usize) {
+        let mut d = _mm256_shuffle_epi8(p.h[j], bswap_mask());
+        if j == 0 {
+            d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
+        }
+        absorb(k, s, d, 2 * j);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// After the 8 data steps: their reduction, the length block times H,
+    /// the last reduction and T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
+    #[inline]
+    fn finish16(k: &Key, p: &Pending, s: Wide) -> [u8; 16] {
+        let d = _mm256_zextsi128_si256(_mm_xor_si128(p.len_blk, wide_finish(s)));
+        let mut s = wide_zero();
+        wide_mul_add(
+            &mut s,
+            d,
+            _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
+            _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
+        );
+        make_tag(wide_finish(s), p.ek_j0)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Records of 241..=256 bytes (16 blocks: shape 9, whose AES registers
+    /// leave no room to interleave two records' rounds), sealed (`SEAL`) or
+    /// opened, software-pipelined: each step runs the AES rounds of one
+    /// record with the GHASH multiplies of the previous record riding along
+    /// (one data register per round), then finishes that record's tag and
+    /// puts its own data through CTR.
+    ///
+    /// ```text
+    ///   step i:  AES(record i)  ‖  8 GHASH multiplies of record i-1 (H^16..H^1)
+    ///            tag of record i-1 (reduce, x length block x H, reduce)
+    ///            CTR of record i (its ciphertext kept for step i+1)
+    /// ```
+    fn pipe<const R: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
+        const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
+        let Some(first) = recs.first_mut() else {
+            return;
+        };
+        let mut x = counters::<MAX_NV>(first);
+        for rnd in 1..R {
+            let rk = bcast(&first.key.round_keys[rnd]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenc_epi128(*v, rk);
+            }
+        }
+        let rk = bcast(&first.key.round_keys[R]);
+        for v in x.iter_mut() {
+            *v = _mm256_aesenclast_epi128(*v, rk);
+        }
+        let mut pending = ctr16::<SEAL>(first, &x);
+        for i in 1..recs.len() {
+            let (done, todo) = recs.split_at_mut(i);
+            let (prev, cur) = (&mut done[i - 1], &mut todo[0]);
+            let pk = prev.key;
+            let mut x = counters::<MAX_NV>(cur);
+            let mut s = wide_zero();
+            for rnd in 1..R {
+                let rk = bcast(&cur.key.round_keys[rnd]);
+                for v in x.iter_mut() {
+                    *v = _mm256_aesenc_epi128(*v, rk);
+                }
+                if rnd <= 8 {
+                    step16(pk, &pending, &mut s, rnd - 1);
+                }
+            }
+            let rk = bcast(&cur.key.round_keys[R]);
+            for v in x.iter_mut() {
+                *v = _mm256_aesenclast_epi128(*v, rk);
+            }
+            *prev.tag = finish16(pk, &pending, s);
+            pending = ctr16::<SEAL>(cur, &x);
+        }
+        // The last record's GHASH alone.
+        let last = recs.last_mut().expect("not empty");
+        let mut s = wide_zero();
+        for j in 0..8 {
+            step16(last.key, &pending, &mut s, j);
+        }
+        *last.tag = finish16(last.key, &pending, s);
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Adds the register pair `d` times the key powers at `h_powers[p]`,
+    /// `h_powers[p + 1]` to the unreduced sums.
+    #[inline]
+    fn absorb(k: &Key, s: &mut Wide, d: __m256i, p: usize) {
+        wide_mul_add(
+            s,
+            d,
+            load_pair(&k.h_powers, p),
+            load_pair(&k.h_karatsuba, p),
+        );
+    }
+));
