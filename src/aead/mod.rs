@@ -25,6 +25,8 @@ mod batch;
 mod batch_aesni;
 #[cfg(target_arch = "x86_64")]
 mod batch_vaes;
+#[cfg(target_arch = "x86_64")]
+mod batch_vaes_mid;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]
