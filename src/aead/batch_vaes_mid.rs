@@ -41,7 +41,7 @@ use super::batch::{OpenJob, SealJob};
 use super::vaes_avx2::{
     bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load16, load32, load_pair,
     load_partial, make_tag, store16, store32, store_partial, wide_finish, wide_mul_add, wide_zero,
-    Key, POWERS,
+    Key,
 };
 use super::{wipe, Error, KeyImpl, MAX_AAD_LEN};
 use core::arch::x86_64::*;
@@ -79,6 +79,17 @@ struct Mid<'r> {
     out: &'r mut [u8; 16],
 }
 
+/// Masks for a partial block: the 16 bytes at `16 - n` keep the first `n`.
+static TAIL_MASK: [u8; 32] = {
+    let mut m = [0u8; 32];
+    let mut i = 0;
+    while i < 16 {
+        m[i] = 0xff;
+        i += 1;
+    }
+    m
+};
+
 /// 16 GCM blocks, aligned for the 32-byte loads.
 #[repr(C, align(32))]
 struct Stage([u8; 32 * 8]);
@@ -105,9 +116,8 @@ struct Pend<'k> {
 struct Layout {
     /// Whole blocks of the record.
     nb: usize,
-    /// Whether there is a partial block (at position `nb`).
-    t: bool,
-    /// Positions of the record: nb + t + 1.
+    /// Positions of the record: nb, the partial block if any (at
+    /// position nb), J0 / the length block.
     total: usize,
 }
 
@@ -117,7 +127,6 @@ impl Layout {
         let t = !len.is_multiple_of(16);
         Layout {
             nb,
-            t,
             total: nb + usize::from(t) + 1,
         }
     }
@@ -138,7 +147,12 @@ vaes_avx2_features!(enable!(
     /// under its key riding the first 8 rounds (one register pair per
     /// round); returns the reduced GHASH value.
     #[inline]
-    fn step<const R: usize>(ka: &Key, x: &mut [__m256i; 8], p: &Pend<'_>) -> __m128i {
+    fn step<const R: usize>(
+        ka: &Key,
+        x: &mut [__m256i; 8],
+        p: &Pend<'_>,
+        carry: __m128i,
+    ) -> __m128i {
         let bs = bswap_mask();
         let mut s = wide_zero();
         for j in 0..8 {
@@ -154,6 +168,14 @@ vaes_avx2_features!(enable!(
                 load_pair(&p.key.h_karatsuba, 2 * j),
             );
         }
+        // The accumulator times H^16, last: the chain from one step's
+        // reduction to the next runs through this product only.
+        wide_mul_add(
+            &mut s,
+            _mm256_zextsi128_si256(carry),
+            load_pair(&p.key.h_powers, 0),
+            load_pair(&p.key.h_karatsuba, 0),
+        );
         let a = wide_finish(s);
         for r in 9..R {
             let rk = bcast(&ka.round_keys[r]);
@@ -205,25 +227,16 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// A group of whole blocks: XORs the keystream `x` into the buffer at
     /// `base` and stages the ciphertext (after the XOR when sealing, before
-    /// it when opening) with `acc` joining the first block.
+    /// it when opening); the accumulator it continues from is the next
+    /// step's carry.
     #[inline]
-    fn plain<const SEAL: bool>(
-        buf: &mut [u8],
-        base: usize,
-        x: &[__m256i; 8],
-        p: &mut Pend<'_>,
-        acc: __m128i,
-    ) {
-        let bs = bswap_mask();
-        let mut carry = _mm256_shuffle_epi8(_mm256_zextsi128_si256(acc), bs);
+    fn plain<const SEAL: bool>(buf: &mut [u8], base: usize, x: &[__m256i; 8], p: &mut Pend<'_>) {
         for (i, v) in x.iter().enumerate() {
             let at = base + 32 * i;
             let text = load32(buf, at);
             let out = _mm256_xor_si256(text, *v);
             store32(buf, at, out);
-            let c = if SEAL { out } else { text };
-            store32(&mut p.bytes.0, 32 * i, _mm256_xor_si256(c, carry));
-            carry = _mm256_setzero_si256();
+            store32(&mut p.bytes.0, 32 * i, if SEAL { out } else { text });
         }
     }
 ));
@@ -235,7 +248,7 @@ vaes_avx2_features!(enable!(
     /// ciphertext, the partial block zero padded, [len(A)]_64 ||
     /// [len(C)]_64) with `acc` joining its first block; returns E(K, J0)
     /// when the group holds J0.
-    #[inline(never)]
+    #[inline]
     fn edge<const SEAL: bool>(
         buf: &mut [u8],
         aad_len: usize,
@@ -247,19 +260,19 @@ vaes_avx2_features!(enable!(
     ) -> Option<__m128i> {
         let first = GROUP * g;
         let count = (lay.total - first).min(GROUP);
-        let mut ks = Stage([0; 256]);
-        for (i, v) in x.iter().enumerate() {
-            store32(&mut ks.0, 32 * i, *v);
-        }
-        p.bytes.0 = [0; 256];
+        // SAFETY: `__m256i` is 32 plain bytes, so 8 of them are 256 bytes
+        // with no padding and every bit pattern a valid `u8`.
+        let ks: [u8; 256] = unsafe { core::mem::transmute(*x) };
+        // Slot k of the staging holds position first + k - off.
         let off = GROUP - count;
         let mut carry = bswap128(acc);
-        for i in 0..count {
+        let mut slots = [_mm_setzero_si128(); GROUP];
+        for (i, slot) in slots[off..].iter_mut().enumerate() {
             let pos = first + i;
-            let k = load16(&ks.0, 16 * i);
+            let ks_i = load16(&ks, 16 * i);
             let block = if pos < lay.nb {
                 let text = load16(buf, 16 * pos);
-                let out = _mm_xor_si128(text, k);
+                let out = _mm_xor_si128(text, ks_i);
                 store16(buf, 16 * pos, out);
                 if SEAL {
                     out
@@ -271,19 +284,24 @@ vaes_avx2_features!(enable!(
             } else {
                 let tail = &mut buf[16 * lay.nb..];
                 let text = load_partial(tail);
-                store_partial(tail, _mm_xor_si128(text, k));
-                // Read back: the ciphertext zero padded.
+                let out = _mm_xor_si128(text, ks_i);
+                store_partial(tail, out);
                 if SEAL {
-                    load_partial(tail)
+                    // The ciphertext zero padded.
+                    _mm_and_si128(out, load16(&TAIL_MASK, 16 - tail.len()))
                 } else {
                     text
                 }
             };
-            store16(&mut p.bytes.0, 16 * (off + i), _mm_xor_si128(block, carry));
+            *slot = _mm_xor_si128(block, carry);
             carry = _mm_setzero_si128();
         }
+        // Whole 32-byte stores, which the step's loads forward from.
+        for (j, pair) in slots.chunks_exact(2).enumerate() {
+            store32(&mut p.bytes.0, 32 * j, _mm256_set_m128i(pair[1], pair[0]));
+        }
         let q = lay.total - 1;
-        (q < first + GROUP).then(|| load16(&ks.0, 16 * (q - first)))
+        (q < first + GROUP).then(|| load16(&ks, 16 * (q - first)))
     }
 ));
 
@@ -302,6 +320,9 @@ vaes_avx2_features!(enable!(
             last: false,
             ek_j0: _mm_setzero_si128(),
         };
+        // The accumulator the staged group continues from, when it is not
+        // in the staging already (a group of whole blocks).
+        let mut carry = _mm_setzero_si128();
         for r in 0..recs.len() {
             let key = recs[r].key;
             let lay = Layout::of(recs[r].buf.len());
@@ -321,16 +342,20 @@ vaes_avx2_features!(enable!(
                 // AES of this group with the GHASH of the staged one
                 // before it (this record's, or the previous record's last);
                 // then this group is staged, continuing from that result.
-                let a = step::<R>(key, &mut x, &pend);
+                let a = step::<R>(key, &mut x, &pend, carry);
                 if pend.last {
                     *recs[pend.rec].out = make_tag(a, pend.ek_j0);
                 }
                 let from = if g == 0 { aad_acc } else { a };
                 let buf = &mut *recs[r].buf;
                 if lay.plain(g) {
-                    plain::<SEAL>(buf, 256 * g, &x, &mut pend, from);
-                } else if let Some(e) = edge::<SEAL>(buf, aad_len, lay, g, &x, &mut pend, from) {
-                    pend.ek_j0 = e;
+                    plain::<SEAL>(buf, 256 * g, &x, &mut pend);
+                    carry = from;
+                } else {
+                    if let Some(e) = edge::<SEAL>(buf, aad_len, lay, g, &x, &mut pend, from) {
+                        pend.ek_j0 = e;
+                    }
+                    carry = _mm_setzero_si128();
                 }
                 pend.key = key;
                 pend.rec = r;
@@ -341,7 +366,7 @@ vaes_avx2_features!(enable!(
             // The last record's last group: its GHASH alone (the AES of
             // the step is discarded).
             let mut x = [_mm256_setzero_si256(); 8];
-            let a = step::<R>(pend.key, &mut x, &pend);
+            let a = step::<R>(pend.key, &mut x, &pend, carry);
             *recs[pend.rec].out = make_tag(a, pend.ek_j0);
         }
     }
