@@ -160,22 +160,20 @@ vaes_avx2_features!(enable!(
             for v in x.iter_mut() {
                 *v = _mm256_aesenc_epi128(*v, rk);
             }
-            let d = _mm256_shuffle_epi8(load32(&p.bytes.0, 32 * j), bs);
+            // Pairs 1..=7, then pair 0 with the accumulator: the chain from
+            // one step's reduction to the next runs through one product.
+            let i = (j + 1) % 8;
+            let mut d = _mm256_shuffle_epi8(load32(&p.bytes.0, 32 * i), bs);
+            if i == 0 {
+                d = _mm256_xor_si256(d, _mm256_zextsi128_si256(carry));
+            }
             wide_mul_add(
                 &mut s,
                 d,
-                load_pair(&p.key.h_powers, 2 * j),
-                load_pair(&p.key.h_karatsuba, 2 * j),
+                load_pair(&p.key.h_powers, 2 * i),
+                load_pair(&p.key.h_karatsuba, 2 * i),
             );
         }
-        // The accumulator times H^16, last: the chain from one step's
-        // reduction to the next runs through this product only.
-        wide_mul_add(
-            &mut s,
-            _mm256_zextsi128_si256(carry),
-            load_pair(&p.key.h_powers, 0),
-            load_pair(&p.key.h_karatsuba, 0),
-        );
         let a = wide_finish(s);
         for r in 9..R {
             let rk = bcast(&ka.round_keys[r]);
