@@ -24,18 +24,21 @@
 //!   the AAD is hashed when the record starts and joins position 0.
 //!   group g = positions 16g .. 16g + 15: the same count of AES and GHASH blocks.
 //!
-//!   seal, stream of groups  ... a3 | b0 b1 .. b5 | c0 ...
+//!   stream of groups  ... a3 | b0 b1 .. b5 | c0 ...
 //!   step s:  AES(group s)  +  GHASH(group s - 1)       (b0's AES with a3's GHASH)
-//!   open:    AES(group s)  +  GHASH(group s)           (ciphertext known up front)
+//!            one reduction; the accumulator joins the pair multiplied last
 //! ```
 //!
-//! A step's GHASH reads a 256-byte staging copy of its group (ciphertext
-//! in GCM block order, the last group with the zero-padded partial block and
-//! the length block), so the step never borrows two records' buffers and a
-//! group of fewer than 16 blocks needs no special case beyond its count of
-//! register pairs. Opening computes the expected tag of every record in
-//! the same pipeline, then compares each in constant time (SP 800-38D 7.2
-//! step 8) and zeroes the buffer of a record that fails before returning.
+//! Sealing hashes a group of whole blocks straight from the record's
+//! buffer; every other group (a record's last, and every group when
+//! opening, whose ciphertext is decrypted before the next step) is staged
+//! first in a 256-byte copy in GCM block order, right-aligned, with the
+//! zero-padded partial block, the length block and the accumulator it
+//! continues from already in place: the step then never borrows two
+//! records' buffers and a short group is only zero pairs. Opening computes
+//! the expected tag of every record in the same pipeline, then compares
+//! each in constant time (SP 800-38D 7.2 step 8) and zeroes the buffer of a
+//! record that fails before returning (the engine's decrypt-then-zero).
 
 use super::batch::{OpenJob, SealJob};
 use super::vaes_avx2::{
@@ -96,9 +99,9 @@ struct Stage([u8; 32 * 8]);
 
 /// The GHASH input of one group, staged: 16 blocks in GCM order, the
 /// group's blocks at the end (a shorter last group is preceded by zero
-/// blocks, which add nothing), the accumulator it continues from already
-/// XORed into its first block. So every step hashes 8 register pairs with
-/// H^16..H^1 and no step needs to know where the group came from.
+/// blocks, which add nothing); a short group has the accumulator it
+/// continues from XORed into its first block, a whole one takes it as the
+/// step's carry. So every step hashes 8 register pairs with H^16..H^1.
 struct Pend<'k> {
     bytes: Stage,
     /// The key whose powers of H the group takes.
@@ -210,7 +213,7 @@ vaes_avx2_features!(enable!(
                 let j = _mm256_xor_si256(_mm256_broadcastsi128_si256(j0), rk0);
                 for (i, v) in x.iter_mut().enumerate() {
                     if i == at / 2 {
-                        *v = if at % 2 == 0 {
+                        *v = if at.is_multiple_of(2) {
                             _mm256_blend_epi32::<0x0f>(*v, j)
                         } else {
                             _mm256_blend_epi32::<0xf0>(*v, j)
@@ -453,11 +456,7 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
             .collect();
         dispatch::<false>(rounds, &mut recs);
     }
-    for ((j, r), e) in group
-        .iter_mut()
-        .filter(|(j, _)| mid(j))
-        .zip(&expected)
-    {
+    for ((j, r), e) in group.iter_mut().filter(|(j, _)| mid(j)).zip(&expected) {
         // One 128-bit constant-time comparison (SP 800-38D 7.2 step 8).
         let ok = u128::from_ne_bytes(*e).ct_eq(&u128::from_ne_bytes(j.tag));
         **r = if bool::from(ok) {
