@@ -348,12 +348,13 @@ vaes_avx2_features!(enable!(
                 // then this group is staged, continuing from that result.
                 // Sealing after a group of whole blocks of this record:
                 // its ciphertext straight from the buffer.
-                let a = if SEAL && g > 0 && lay.plain(g - 1) {
-                    let prev: &[u8; 256] = recs[r].buf[256 * (g - 1)..256 * g].try_into().unwrap();
-                    step::<R>(key, &mut x, key, prev, carry)
+                let (kg, text): (&Key, &[u8; 256]) = if SEAL && g > 0 && lay.plain(g - 1) {
+                    let prev = &recs[r].buf[256 * (g - 1)..256 * g];
+                    (key, prev.try_into().unwrap())
                 } else {
-                    step::<R>(key, &mut x, pend.key, &pend.bytes.0, carry)
+                    (pend.key, &pend.bytes.0)
                 };
+                let a = step::<R>(key, &mut x, kg, text, carry);
                 if pend.last {
                     *recs[pend.rec].out = make_tag(a, pend.ek_j0);
                 }
