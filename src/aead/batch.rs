@@ -112,7 +112,7 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
     if one_group(jobs.iter().map(|j| j.key)) {
         #[cfg(target_arch = "x86_64")]
         if super::batch_vaes::handles(jobs.first().map(|j| j.key)) {
-            return super::batch_vaes_mid::seal_group(jobs);
+            return super::batch_vaes::seal_group(jobs);
         }
         let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
         return seal_group(&mut order);
@@ -129,7 +129,7 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
 fn seal_group(group: &mut [&mut SealJob<'_>]) {
     #[cfg(target_arch = "x86_64")]
     if super::batch_vaes::handles(group.first().map(|j| j.key)) {
-        return super::batch_vaes_mid::seal_group(group);
+        return super::batch_vaes::seal_group(group);
     }
     #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = lanes::usable(group.first().map(|j| j.key)) {
@@ -174,7 +174,7 @@ fn open_into(jobs: &mut [OpenJob<'_>], results: &mut [Result<(), Error>]) {
 fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
     #[cfg(target_arch = "x86_64")]
     if super::batch_vaes::handles(group.first().map(|(j, _)| j.key)) {
-        return super::batch_vaes_mid::open_group(group);
+        return super::batch_vaes::open_group(group);
     }
     #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = lanes::usable(group.first().map(|(j, _)| j.key)) {
@@ -597,10 +597,12 @@ mod tests {
     /// the register pair (32), each `vaes-avx2` shape (a multiple of 32 plus
     /// 16), the last length whose AAD block joins the data's GHASH (224),
     /// the 16-block pipeline shape (241..=256), the single-stream cut
-    /// (256/257) and the lane kernel's cuts (128, 8 KiB), each +- 1; the
-    /// mid-size pipeline's groups of 16 positions (multiples of 128 and
-    /// 256, a last group of one position: 496, 497, 485, 767) and its cut
-    /// at 8 KiB.
+    /// (256/257) and the lane kernel's cuts (128, 8 KiB), each +- 1; and
+    /// mid sizes in groups of 16 blocks (multiples of 128 and 256 +- 1, 2
+    /// and 4 KiB +- 1, and 485, 496, 497, 767, where J0 and the length
+    /// block fall at the start or end of a group: the cuts of the
+    /// cross-record pipeline tried in asm-notes/vaes-avx2.md, "Mid-size
+    /// batch kernel").
     fn boundary_lengths() -> Vec<usize> {
         let mut lens = vec![0, 1, 2, 3, 4, 7, 8, 9, 485, 496, 497, 767];
         let mid = (384..=1024).step_by(128).chain([2048, 4096]);

@@ -25,8 +25,6 @@ mod batch;
 mod batch_aesni;
 #[cfg(target_arch = "x86_64")]
 mod batch_vaes;
-#[cfg(target_arch = "x86_64")]
-mod batch_vaes_mid;
 pub mod check;
 mod driver;
 #[cfg(target_arch = "aarch64")]
