@@ -21,6 +21,16 @@ macro_rules! aesni_clmul_features {
     };
 }
 
+/// Applies `$m!` to the feature list of the VEX-encoded (AVX) instance of the
+/// `aesni-clmul` kernel: the same instructions on 128-bit registers, encoded
+/// with three operands (needs the OS to save the AVX state).
+#[cfg(target_arch = "x86_64")]
+macro_rules! aesni_clmul_avx_features {
+    ($m:ident!($($args:tt)*)) => {
+        $m! { [$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq", "avx" }
+    };
+}
+
 /// Applies `$m!` to the feature list of the `vaes-avx2` backend.
 #[cfg(target_arch = "x86_64")]
 macro_rules! vaes_avx2_features {
@@ -110,6 +120,7 @@ fn cpuid_leaf7_ecx_bit(bit: u32) -> bool {
 #[derive(Clone, Copy, Debug)]
 struct Detected {
     aes_clmul: bool,
+    aes_clmul_avx: bool,
     vaes_avx2: bool,
     neon: bool,
 }
@@ -121,6 +132,10 @@ fn detected() -> Detected {
         aes_clmul: aesni_clmul_features!(detect!()),
         #[cfg(not(target_arch = "x86_64"))]
         aes_clmul: false,
+        #[cfg(target_arch = "x86_64")]
+        aes_clmul_avx: aesni_clmul_avx_features!(detect!()),
+        #[cfg(not(target_arch = "x86_64"))]
+        aes_clmul_avx: false,
         #[cfg(target_arch = "x86_64")]
         vaes_avx2: vaes_avx2_features!(detect!()),
         #[cfg(not(target_arch = "x86_64"))]
@@ -140,6 +155,18 @@ impl AesClmul {
     /// The token, when this CPU can run the `aesni-clmul` backend.
     pub fn get() -> Option<Self> {
         detected().aes_clmul.then_some(AesClmul(()))
+    }
+}
+
+/// Proof that the CPU has AES-NI, PCLMULQDQ and AVX, and the OS saves the
+/// ymm state: the VEX-encoded instance of the `aesni-clmul` kernel runs.
+#[derive(Clone, Copy, Debug)]
+pub struct AesClmulAvx(());
+
+impl AesClmulAvx {
+    /// The token, when this CPU can run the AVX instance of `aesni-clmul`.
+    pub fn get() -> Option<Self> {
+        detected().aes_clmul_avx.then_some(AesClmulAvx(()))
     }
 }
 

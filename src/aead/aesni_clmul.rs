@@ -39,19 +39,71 @@
 //! register, where it is the low 32-bit lane: `paddd` on that lane wraps
 //! modulo 2^32 and never carries into the other 96 bits, which is inc32
 //! exactly, also when the counter wraps in the middle of a group.
+//!
+//! ## Two instances of one kernel
+//!
+//! The kernel's source is `aesni_clmul/kernel.rs`, compiled twice: module
+//! [`sse`] under `aesni_clmul_features!` (legacy-SSE encoding: two operands,
+//! so LLVM copies registers before most destructive operations) and module
+//! [`avx`] under `aesni_clmul_avx_features!` (the same AES-NI and PCLMULQDQ
+//! instructions on 128-bit registers, VEX-encoded with three operands). The
+//! key picks the instance once, when it is built: AVX when the CPU and OS
+//! support it ([`AesClmulAvx`]), SSE otherwise.
+//!
+//! Records with a 96-bit IV take one call from J0 to the tag
+//! ([`Kernel::seal_whole`] / [`Kernel::open_whole`]); other IV lengths go
+//! through the shared driver with the bulk kernel.
 
 use super::{Error, Kernel};
-use crate::cpu::AesClmul;
+use crate::cpu::{AesClmul, AesClmulAvx};
 use core::arch::x86_64::*;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Blocks in flight in the stitched loop.
 const LANES: usize = 8;
 
+/// `instance_features!(enable!(item))`: the item under the feature list of
+/// the instance being compiled (redefined before each `mod` below; macros
+/// are textually scoped, so each module sees its own).
+macro_rules! instance_features {
+    ($m:ident!($($args:tt)*)) => {
+        aesni_clmul_features! { $m!($($args)*) }
+    };
+}
+
+/// The legacy-SSE instance, for CPUs with AES-NI but without AVX.
+#[path = "aesni_clmul/kernel.rs"]
+mod sse;
+
+macro_rules! instance_features {
+    ($m:ident!($($args:tt)*)) => {
+        aesni_clmul_avx_features! { $m!($($args)*) }
+    };
+}
+
+/// The VEX-encoded (AVX) instance.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "one kernel source, compiled under two feature lists"
+)]
+#[path = "aesni_clmul/kernel.rs"]
+mod avx;
+
+/// Which instance of the kernel a key runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Zeroize)]
+enum Isa {
+    /// Legacy SSE encoding (`aesni_clmul_features!`).
+    Sse,
+    /// VEX encoding (`aesni_clmul_avx_features!`).
+    Avx,
+}
+
 /// Expanded AES key and the GHASH key powers, for AES-128/192/256.
 ///
 /// Holding one proves the CPU has AES-NI, PCLMULQDQ and SSE4.1 (it can only
-/// be built with a [`AesClmul`] token). Zeroized on drop; no `Debug`.
+/// be built with a [`AesClmul`] token), and AVX with the OS's ymm state when
+/// `isa` is [`Isa::Avx`] (only built with an [`AesClmulAvx`] token).
+/// Zeroized on drop; no `Debug`.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Key {
     /// Round keys 0..=rounds in the byte order AESENC takes (FIPS 197 words
@@ -63,6 +115,22 @@ pub struct Key {
     h: [__m128i; LANES],
     /// `hk[k]` = `h[k].hi ^ h[k].lo` in both 64-bit halves (Karatsuba).
     hk: [__m128i; LANES],
+    /// The kernel instance, chosen at construction.
+    isa: Isa,
+}
+
+/// Runs `$f` from the key's kernel instance: `instance!(key, f(args))`.
+macro_rules! instance {
+    ($key:expr, $f:ident $(::<$g:tt>)? ($($arg:expr),* $(,)?)) => {
+        match $key.isa {
+            // SAFETY: an `Isa::Avx` key is only built with an `AesClmulAvx`
+            // token, which proves every feature of `aesni_clmul_avx_features!`.
+            Isa::Avx => unsafe { avx::$f $(::<$g>)? ($($arg),*) },
+            // SAFETY: every key is built with an `AesClmul` token, which
+            // proves every feature of `aesni_clmul_features!`.
+            Isa::Sse => unsafe { sse::$f $(::<$g>)? ($($arg),*) },
+        }
+    };
 }
 
 #[allow(
@@ -70,12 +138,30 @@ pub struct Key {
     reason = "the accessors are the interface of the multi-lane batch kernel"
 )]
 impl Key {
-    /// Expands `key` (16, 24 or 32 bytes); the token proves the CPU can run it.
-    pub(crate) fn new(key: &[u8], _cpu: AesClmul) -> Result<Key, Error> {
+    /// Expands `key` (16, 24 or 32 bytes) for the fastest instance this CPU
+    /// runs; the token proves the CPU can run the SSE one.
+    pub(crate) fn new(key: &[u8], cpu: AesClmul) -> Result<Key, Error> {
+        match AesClmulAvx::get() {
+            Some(avx) => Self::new_avx(key, avx),
+            None => Self::new_sse(key, cpu),
+        }
+    }
+
+    /// A key on the legacy-SSE instance (also what tests use to run it on
+    /// CPUs that have AVX).
+    pub(crate) fn new_sse(key: &[u8], _cpu: AesClmul) -> Result<Key, Error> {
         super::check_key(key)?;
         // SAFETY: the `AesClmul` token proves every feature of the
         // `aesni_clmul_features!` list is present.
-        Ok(unsafe { expand(key) })
+        Ok(unsafe { sse::expand(key, Isa::Sse) })
+    }
+
+    /// A key on the VEX-encoded instance.
+    pub(crate) fn new_avx(key: &[u8], _cpu: AesClmulAvx) -> Result<Key, Error> {
+        super::check_key(key)?;
+        // SAFETY: the `AesClmulAvx` token proves every feature of the
+        // `aesni_clmul_avx_features!` list is present.
+        Ok(unsafe { avx::expand(key, Isa::Avx) })
     }
 
     /// The number of AES rounds: 10, 12 or 14.
@@ -98,437 +184,67 @@ impl Key {
     }
 
     /// GHASH key powers `(H^k)' = H^k * x^-1` for k = 1..=8 (index k-1),
-    /// byte-reflected, the form [`clmul_reduce`]-style products expect;
-    /// and their Karatsuba halves `hi ^ lo` (in both 64-bit lanes).
+    /// byte-reflected, the form the kernel's products expect; and their
+    /// Karatsuba halves `hi ^ lo` (in both 64-bit lanes).
     pub(crate) fn h_powers(&self) -> (&[__m128i; LANES], &[__m128i; LANES]) {
         (&self.h, &self.hk)
     }
 
     /// Encrypts one block with AES (for E(K, J0), tails, and other kernels).
     pub(crate) fn encrypt_block_raw(&self, block: &mut [u8; 16]) {
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe {
-            let e = aes_block(&self.round_keys, self.rounds, load(block));
-            store(block, e);
-        }
+        instance!(self, encrypt_block(self, block))
     }
 
     /// CTR mode over whole blocks with inc32 counters starting at `ctr`;
     /// `ctr` is left at the next unused counter (SP 800-38D 6.5 GCTR).
     pub(crate) fn ctr32_raw(&self, ctr: &mut [u8; 16], buf: &mut [u8]) {
         debug_assert_eq!(buf.len() % 16, 0);
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe {
-            let mut c = load_ctr(ctr);
-            ctr_blocks(self, &mut c, buf);
-            store_ctr(ctr, c);
-        }
+        instance!(self, ctr32(self, ctr, buf))
     }
 }
 
-aesni_clmul_features!(enable!(
-    /// Key expansion (FIPS 197 section 5.2) with SubWord computed by
-    /// AESENCLAST on a broadcast word (ShiftRows permutes equal columns, so it
-    /// is the identity there), then H = E(K, 0^128) and its powers.
-    fn expand(key: &[u8]) -> Key {
-        let nk = key.len() / 4;
-        let rounds = nk + 6;
-        let total = 4 * (rounds + 1);
-        let mut w = [0u32; 60];
-        for (i, word) in key.chunks_exact(4).enumerate() {
-            w[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+/// The `n = part.len() <= 16` bytes of `part` zero-padded to a block, as
+/// its two little-endian 64-bit halves, read without touching a byte past
+/// the slice and without building the block in memory (a 16-byte load of
+/// a block assembled by narrower stores would stall on store forwarding):
+/// whole 8-byte words where they fit, the last word read so that it ends
+/// at the slice's end and shifted into place.
+#[inline(always)]
+fn read_partial(part: &[u8]) -> [u64; 2] {
+    let n = part.len();
+    debug_assert!(n <= 16);
+    let word = |at: usize| u64::from_le_bytes(part[at..at + 8].try_into().expect("8 bytes"));
+    if n >= 8 {
+        // Bytes n-8..n, of which 8..n are wanted (none when n = 8).
+        let hi = word(n - 8).checked_shr(8 * (16 - n) as u32).unwrap_or(0);
+        [word(0), hi]
+    } else {
+        let mut lo = 0u64;
+        for (i, &b) in part.iter().enumerate() {
+            lo |= u64::from(b) << (8 * i);
         }
-        let mut rcon = 1u32;
-        for i in nk..total {
-            let mut temp = w[i - 1];
-            if i % nk == 0 {
-                // RotWord on little-endian bytes [a0 a1 a2 a3] -> [a1 a2 a3 a0].
-                temp = sub_word(temp.rotate_right(8)) ^ rcon;
-                // xtime in GF(2^8): the next Rcon.
-                rcon = (rcon << 1) ^ (0x11b & 0u32.wrapping_sub(rcon >> 7));
-            } else if nk > 6 && i % nk == 4 {
-                temp = sub_word(temp);
-            }
-            w[i] = w[i - nk] ^ temp;
-        }
-        let mut round_keys = [_mm_setzero_si128(); 15];
-        for (r, rk) in round_keys.iter_mut().enumerate().take(rounds + 1) {
-            *rk = _mm_set_epi32(
-                w[4 * r + 3] as i32,
-                w[4 * r + 2] as i32,
-                w[4 * r + 1] as i32,
-                w[4 * r] as i32,
-            );
-        }
-        w.zeroize();
-
-        let h_plain = aes_block(&round_keys, rounds, _mm_setzero_si128());
-        let h1 = h_times_x_inv(bswap(h_plain));
-        let mut h = [h1; LANES];
-        for k in 1..LANES {
-            h[k] = gf_mul(h[k - 1], h1);
-        }
-        let mut hk = [_mm_setzero_si128(); LANES];
-        for k in 0..LANES {
-            hk[k] = _mm_xor_si128(h[k], _mm_shuffle_epi32::<0x4e>(h[k]));
-        }
-        Key {
-            round_keys,
-            rounds,
-            h,
-            hk,
-        }
+        [lo, 0]
     }
-));
-
-aesni_clmul_features!(enable!(
-    /// SubWord (FIPS 197 5.2): the S-box on each byte of a word.
-    fn sub_word(x: u32) -> u32 {
-        let v = _mm_aesenclast_si128(_mm_set1_epi32(x as i32), _mm_setzero_si128());
-        _mm_cvtsi128_si32(v) as u32
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Reverses the 16 bytes of a register (GCM block <-> reflected element).
-    #[inline]
-    fn bswap(x: __m128i) -> __m128i {
-        let rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        _mm_shuffle_epi8(x, rev)
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// `h * x^-1 mod P` on a byte-reflected element: a one-bit left shift of
-    /// the 128-bit register; when the x^0 coefficient (bit 127) falls out,
-    /// `P / x = x^127 + x^6 + x + 1` is added, which reflects to
-    /// `0xc2000000_00000000_00000000_00000001`.
-    #[inline]
-    fn h_times_x_inv(h: __m128i) -> __m128i {
-        // 128-bit shift left by one: shift each 64-bit lane, carry lane 0's
-        // top bit into lane 1.
-        let carry = _mm_srli_epi64::<63>(h);
-        let shifted = _mm_or_si128(_mm_slli_epi64::<1>(h), _mm_slli_si128::<8>(carry));
-        // All ones when bit 127 was set: broadcast the top dword's sign.
-        let top = _mm_srai_epi32::<31>(_mm_shuffle_epi32::<0xff>(h));
-        let poly = _mm_set_epi32(0xc200_0000_u32 as i32, 0, 0, 1);
-        _mm_xor_si128(shifted, _mm_and_si128(top, poly))
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Reduces the 256-bit reflected product `[hi : lo]` modulo P (two
-    /// 64-bit folds; see the module comment).
-    #[inline]
-    fn reduce(lo: __m128i, hi: __m128i) -> __m128i {
-        let poly = _mm_set_epi32(0, 0, 0xc200_0000_u32 as i32, 0);
-        let t = _mm_clmulepi64_si128::<0x00>(lo, poly);
-        let lo = _mm_xor_si128(_mm_shuffle_epi32::<0x4e>(lo), t);
-        let t = _mm_clmulepi64_si128::<0x00>(lo, poly);
-        let lo = _mm_xor_si128(_mm_shuffle_epi32::<0x4e>(lo), t);
-        _mm_xor_si128(hi, lo)
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// `a * b'` with one reduction (Karatsuba, 3 multiplications).
-    #[inline]
-    fn gf_mul(a: __m128i, b: __m128i) -> __m128i {
-        let mut acc = Unreduced::new();
-        let bk = _mm_xor_si128(b, _mm_shuffle_epi32::<0x4e>(b));
-        acc.mul_add(a, b, bk);
-        acc.reduce()
-    }
-));
-
-/// Sum of unreduced Karatsuba products: low, high and middle 128-bit parts.
-#[derive(Clone, Copy)]
-struct Unreduced {
-    lo: __m128i,
-    hi: __m128i,
-    mid: __m128i,
 }
 
-impl Unreduced {
-    aesni_clmul_features!(enable!(
-        #[inline]
-        fn new() -> Unreduced {
-            Unreduced {
-                lo: _mm_setzero_si128(),
-                hi: _mm_setzero_si128(),
-                mid: _mm_setzero_si128(),
-            }
+/// Writes the first `n = part.len() <= 16` bytes of the block whose
+/// little-endian halves are `v` into `part`, and nothing past it.
+#[inline(always)]
+fn write_partial(part: &mut [u8], v: [u64; 2]) {
+    let n = part.len();
+    debug_assert!(n <= 16);
+    if n >= 8 {
+        // The 8 bytes ending at byte n, then the first 8 (they overlap when
+        // n < 16, with the same values).
+        let end = (u128::from(v[1]) << 64 | u128::from(v[0])) >> (8 * (n - 8));
+        part[n - 8..].copy_from_slice(&(end as u64).to_le_bytes());
+        part[..8].copy_from_slice(&v[0].to_le_bytes());
+    } else {
+        for (i, b) in part.iter_mut().enumerate() {
+            *b = (v[0] >> (8 * i)) as u8;
         }
-    ));
-
-    aesni_clmul_features!(enable!(
-        /// Adds `x * h` where `hk` holds `h.hi ^ h.lo` in its low half.
-        #[inline]
-        fn mul_add(&mut self, x: __m128i, h: __m128i, hk: __m128i) {
-            let xk = _mm_xor_si128(x, _mm_shuffle_epi32::<0x4e>(x));
-            self.lo = _mm_xor_si128(self.lo, _mm_clmulepi64_si128::<0x00>(x, h));
-            self.hi = _mm_xor_si128(self.hi, _mm_clmulepi64_si128::<0x11>(x, h));
-            self.mid = _mm_xor_si128(self.mid, _mm_clmulepi64_si128::<0x00>(xk, hk));
-        }
-    ));
-
-    aesni_clmul_features!(enable!(
-        /// Karatsuba recombination and the one reduction.
-        #[inline]
-        fn reduce(self) -> __m128i {
-            let mid = _mm_xor_si128(self.mid, _mm_xor_si128(self.lo, self.hi));
-            let lo = _mm_xor_si128(self.lo, _mm_slli_si128::<8>(mid));
-            let hi = _mm_xor_si128(self.hi, _mm_srli_si128::<8>(mid));
-            reduce(lo, hi)
-        }
-    ));
+    }
 }
-
-aesni_clmul_features!(enable!(
-    /// AES encryption of one block (FIPS 197 section 5.1).
-    #[inline]
-    fn aes_block(rk: &[__m128i; 15], rounds: usize, b: __m128i) -> __m128i {
-        let mut s = _mm_xor_si128(b, rk[0]);
-        for k in &rk[1..rounds] {
-            s = _mm_aesenc_si128(s, *k);
-        }
-        _mm_aesenclast_si128(s, rk[rounds])
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Loads the 16-byte block at the start of `b`.
-    #[inline]
-    fn load(b: &[u8]) -> __m128i {
-        let b: &[u8; 16] = b[..16].try_into().expect("a whole block");
-        // SAFETY: `b` is 16 readable bytes; unaligned load.
-        unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Stores a register into the 16-byte block at the start of `b`.
-    #[inline]
-    fn store(b: &mut [u8], x: __m128i) {
-        let b: &mut [u8; 16] = (&mut b[..16]).try_into().expect("a whole block");
-        // SAFETY: `b` is 16 writable bytes; unaligned store.
-        unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), x) }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// The counter block, byte-reversed: its 32-bit counter is lane 0.
-    #[inline]
-    fn load_ctr(ctr: &[u8; 16]) -> __m128i {
-        bswap(load(ctr))
-    }
-));
-
-aesni_clmul_features!(enable!(
-    #[inline]
-    fn store_ctr(ctr: &mut [u8; 16], c: __m128i) {
-        store(ctr, bswap(c));
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Counter block `c + i` under inc32 (lane-0 add wraps mod 2^32), in
-    /// block byte order, whitened with round key 0.
-    #[inline]
-    fn ctr_block(c: __m128i, i: i32, rk0: __m128i) -> __m128i {
-        _mm_xor_si128(bswap(_mm_add_epi32(c, _mm_set_epi32(0, 0, 0, i))), rk0)
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// XORs the keystream of counters `c .. c+W-1` into the (at most `W`)
-    /// whole blocks of `blocks`. `W` is fixed so the lanes unroll; when
-    /// `blocks` is shorter, the extra keystream blocks are discarded.
-    #[inline]
-    fn keystream_xor<const W: usize>(key: &Key, c: __m128i, blocks: &mut [u8]) {
-        let rk = &key.round_keys;
-        let mut s = [_mm_setzero_si128(); W];
-        for (i, si) in s.iter_mut().enumerate() {
-            *si = ctr_block(c, i as i32, rk[0]);
-        }
-        for k in &rk[1..key.rounds] {
-            for si in s.iter_mut() {
-                *si = _mm_aesenc_si128(*si, *k);
-            }
-        }
-        for (si, b) in s.iter().zip(blocks.chunks_exact_mut(16)) {
-            let ks = _mm_aesenclast_si128(*si, rk[key.rounds]);
-            store(b, _mm_xor_si128(load(b), ks));
-        }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// CTR over the whole blocks of `buf`: eight at a time, then the rest
-    /// (2, 4 or 8 lanes wide). Advances `c` by the block count (mod 2^32 in
-    /// lane 0).
-    #[inline]
-    fn ctr_blocks(key: &Key, c: &mut __m128i, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(16 * LANES) {
-            let m = chunk.len() / 16;
-            match m {
-                1 | 2 => keystream_xor::<2>(key, *c, chunk),
-                3 | 4 => keystream_xor::<4>(key, *c, chunk),
-                _ => keystream_xor::<LANES>(key, *c, chunk),
-            }
-            *c = _mm_add_epi32(*c, _mm_set_epi32(0, 0, 0, m as i32));
-        }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// GHASH of the whole blocks of `data` into the reflected accumulator:
-    /// groups of up to eight, `acc' = (acc ^ X0)*H^m ^ ... ^ X(m-1)*H`, one
-    /// reduction each.
-    #[inline]
-    fn ghash_blocks(key: &Key, acc: &mut __m128i, data: &[u8]) {
-        for chunk in data.chunks(16 * LANES) {
-            let m = chunk.len() / 16;
-            let mut u = Unreduced::new();
-            for (i, b) in chunk.chunks_exact(16).enumerate() {
-                let mut x = bswap(load(b));
-                if i == 0 {
-                    x = _mm_xor_si128(x, *acc);
-                }
-                u.mul_add(x, key.h[m - 1 - i], key.hk[m - 1 - i]);
-            }
-            *acc = u.reduce();
-        }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// One AES round (AESENC) on the eight blocks in flight, then a
-    /// scheduling fence: an empty `asm!` that emits no instruction but takes
-    /// the eight states as register operands, so the compiler keeps the
-    /// rounds horizontal (all eight blocks at round r before round r+1).
-    /// Without it LLVM, short of registers once GHASH is interleaved,
-    /// reorders the loop into one block's rounds after another, and the
-    /// AESENC latency (4 cycles) chain then bounds the loop instead of
-    /// its throughput (see asm-notes/aesni-clmul.md).
-    #[inline]
-    fn round8(s: &mut [__m128i; LANES], k: __m128i) {
-        for si in s.iter_mut() {
-            *si = _mm_aesenc_si128(*si, k);
-        }
-        let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
-        // SAFETY: the template is empty: no instruction runs, no memory,
-        // stack or flags are touched; the operands come back unchanged.
-        unsafe {
-            core::arch::asm!(
-                "/* {0} {1} {2} {3} {4} {5} {6} {7} */",
-                inout(xmm_reg) * s0,
-                inout(xmm_reg) * s1,
-                inout(xmm_reg) * s2,
-                inout(xmm_reg) * s3,
-                inout(xmm_reg) * s4,
-                inout(xmm_reg) * s5,
-                inout(xmm_reg) * s6,
-                inout(xmm_reg) * s7,
-                options(nomem, nostack, preserves_flags),
-            );
-        }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// The stitched bulk loop over `buf` (a non-zero multiple of eight
-    /// blocks) with `NR` rounds. Seal: encrypt group g while absorbing the
-    /// ciphertext of group g-1 (already written). Open: absorb group g's
-    /// ciphertext (read before it is overwritten) while computing its own
-    /// keystream.
-    ///
-    /// ```text
-    ///   round 0       whiten the 8 counter blocks
-    ///   round r=1..8  AESENC x8  +  block r-1 times H^(9-r), unreduced (3 PCLMULQDQ)
-    ///   after 8       Karatsuba fix-up, one reduction (2 PCLMULQDQ) -> acc
-    ///   rounds 9..NR  AESENC x8, AESENCLAST x8, XOR into the buffer
-    /// ```
-    #[allow(clippy::needless_range_loop, reason = "counted loops unroll fully")]
-    fn stitched<const NR: usize, const SEAL: bool>(
-        key: &Key,
-        c: &mut __m128i,
-        acc: &mut __m128i,
-        buf: &mut [u8],
-    ) {
-        const G: usize = 16 * LANES;
-        let rk = &key.round_keys;
-        let step = _mm_set_epi32(0, 0, 0, LANES as i32);
-        let first = if SEAL {
-            // The first group has no earlier ciphertext to hash.
-            ctr_blocks(key, c, &mut buf[..G]);
-            1
-        } else {
-            0
-        };
-        for g in first..buf.len() / G {
-            let (done, rest) = buf.split_at_mut(G * g);
-            let out: &mut [u8; G] = (&mut rest[..G]).try_into().expect("a group");
-            let src: &[u8; G] = if SEAL {
-                done[G * (g - 1)..].try_into().expect("a group")
-            } else {
-                out
-            };
-            let mut s = [_mm_setzero_si128(); LANES];
-            for i in 0..LANES {
-                s[i] = ctr_block(*c, i as i32, rk[0]);
-            }
-            let mut u = Unreduced::new();
-            for i in 0..LANES {
-                round8(&mut s, rk[i + 1]);
-                let mut x = bswap(load(&src[16 * i..]));
-                if i == 0 {
-                    x = _mm_xor_si128(x, *acc);
-                }
-                u.mul_add(x, key.h[LANES - 1 - i], key.hk[LANES - 1 - i]);
-            }
-            *acc = u.reduce();
-            for r in LANES + 1..NR {
-                round8(&mut s, rk[r]);
-            }
-            for i in 0..LANES {
-                let ks = _mm_aesenclast_si128(s[i], rk[NR]);
-                let b = &mut out[16 * i..];
-                store(b, _mm_xor_si128(load(b), ks));
-            }
-            *c = _mm_add_epi32(*c, step);
-        }
-        if SEAL {
-            // Absorb the last group's ciphertext.
-            ghash_blocks(key, acc, &buf[buf.len() - G..]);
-        }
-    }
-));
-
-aesni_clmul_features!(enable!(
-    /// Seal or open of whole blocks: the stitched loop for the groups of
-    /// eight, the simple CTR-then-GHASH path for the rest.
-    fn bulk<const SEAL: bool>(key: &Key, ctr: &mut [u8; 16], acc: &mut __m128i, buf: &mut [u8]) {
-        let mut c = load_ctr(ctr);
-        let split = buf.len() - buf.len() % (16 * LANES);
-        let (groups, rest) = buf.split_at_mut(split);
-        if !groups.is_empty() {
-            match key.rounds {
-                10 => stitched::<10, SEAL>(key, &mut c, acc, groups),
-                12 => stitched::<12, SEAL>(key, &mut c, acc, groups),
-                _ => stitched::<14, SEAL>(key, &mut c, acc, groups),
-            }
-        }
-        if SEAL {
-            ctr_blocks(key, &mut c, rest);
-            ghash_blocks(key, acc, rest);
-        } else {
-            ghash_blocks(key, acc, rest);
-            ctr_blocks(key, &mut c, rest);
-        }
-        store_ctr(ctr, c);
-    }
-));
 
 impl Kernel for Key {
     /// The GHASH value, byte-reflected.
@@ -541,15 +257,15 @@ impl Kernel for Key {
 
     fn acc_bytes(&self, acc: __m128i) -> [u8; 16] {
         let mut out = [0u8; 16];
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe { store(&mut out, bswap(acc)) };
+        // SAFETY: a `Key` exists only on a CPU with the SSE feature list
+        // (token); `out` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), sse::bswap(acc)) };
         out
     }
 
     fn ghash(&self, acc: &mut __m128i, blocks: &[u8]) {
         debug_assert_eq!(blocks.len() % 16, 0);
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe { ghash_blocks(self, acc, blocks) }
+        instance!(self, ghash(self, acc, blocks))
     }
 
     fn encrypt_block(&self, block: &mut [u8; 16]) {
@@ -562,45 +278,72 @@ impl Kernel for Key {
 
     fn seal_blocks(&self, ctr: &mut [u8; 16], acc: &mut __m128i, buf: &mut [u8]) {
         debug_assert_eq!(buf.len() % 16, 0);
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe { bulk::<true>(self, ctr, acc, buf) }
+        instance!(self, bulk::<true>(self, ctr, acc, buf))
     }
 
     fn open_blocks(&self, ctr: &mut [u8; 16], acc: &mut __m128i, buf: &mut [u8]) {
         debug_assert_eq!(buf.len() % 16, 0);
-        // SAFETY: a `Key` exists only on a CPU with the feature list (token).
-        unsafe { bulk::<false>(self, ctr, acc, buf) }
+        instance!(self, bulk::<false>(self, ctr, acc, buf))
+    }
+
+    fn seal_whole(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<true>(self, nonce, aad, buf)))
+    }
+
+    fn open_whole(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<false>(self, nonce, aad, buf)))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    //! The kernel against the `portable` backend: whole-AEAD results on many
-    //! lengths, offsets and key sizes, and the Kernel operations directly
-    //! around the 32-bit counter wrap.
+    //! Both kernel instances (SSE and AVX, when the CPU runs it) against the
+    //! `portable` backend and the NIST vectors: every CAVP case, whole-AEAD
+    //! results on many lengths, offsets, AAD and key sizes, tampering, the
+    //! Kernel operations around the 32-bit counter wrap, and nonces whose
+    //! J0 makes the counter wrap inside a message.
 
-    use super::super::{portable, AesGcm, Backend, Kernel};
+    use super::super::{driver, portable, AesGcm, Backend, Error, Kernel};
     use super::*;
+    use crate::cavp::{self, Direction, FILES};
     use rand::{Rng, RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    fn token() -> Option<AesClmul> {
-        let t = AesClmul::get();
-        if t.is_none() {
+    /// One key per kernel instance this CPU runs (none without AES-NI).
+    fn keys(key: &[u8]) -> Vec<Key> {
+        let Some(cpu) = AesClmul::get() else {
             eprintln!("aesni-clmul not available on this CPU: test skipped");
+            return Vec::new();
+        };
+        let mut out = vec![Key::new_sse(key, cpu).unwrap()];
+        match AesClmulAvx::get() {
+            Some(avx) => out.push(Key::new_avx(key, avx).unwrap()),
+            None => eprintln!("no AVX: only the SSE instance is tested"),
         }
-        t
+        out
     }
 
-    /// Seals with both backends (at `offset` inside a larger buffer), checks
-    /// ciphertext and tag agree, opens with aesni-clmul, and checks that a
-    /// flipped tag bit is rejected with a zeroed buffer.
-    fn check_one(rng: &mut ChaCha8Rng, key: &[u8], nonce_len: usize, len: usize, offset: usize) {
-        let ours = AesGcm::with_backend(key, Backend::AesniClmul).unwrap();
-        let reference = AesGcm::with_backend(key, Backend::Portable).unwrap();
+    /// Seals with `ours` and `portable` (at `offset` inside a larger buffer),
+    /// checks ciphertext and tag agree and nothing outside the record was
+    /// written, opens with `ours`, and checks that a flipped bit of the tag,
+    /// the ciphertext or the AAD is rejected with a zeroed buffer.
+    #[allow(clippy::too_many_arguments)]
+    fn check_one(
+        rng: &mut ChaCha8Rng,
+        ours: &Key,
+        reference: &portable::Key,
+        nonce_len: usize,
+        aad_len: usize,
+        len: usize,
+        offset: usize,
+    ) {
+        let what = format!(
+            "{:?} nonce {nonce_len} aad {aad_len} len {len} offset {offset}",
+            ours.isa
+        );
         let mut nonce = vec![0u8; nonce_len];
         rng.fill_bytes(&mut nonce);
-        let mut aad = vec![0u8; rng.gen_range(0..40)];
+        let mut aad = vec![0u8; aad_len];
         rng.fill_bytes(&mut aad);
         let mut pt = vec![0u8; len];
         rng.fill_bytes(&mut pt);
@@ -608,43 +351,54 @@ mod tests {
         let mut a = vec![0u8; len + offset + 16];
         a[offset..offset + len].copy_from_slice(&pt);
         let mut b = pt.clone();
-        let tag_a = ours
-            .seal_in_place_detached(&nonce, &aad, &mut a[offset..offset + len])
-            .unwrap();
-        let tag_b = reference
-            .seal_in_place_detached(&nonce, &aad, &mut b)
-            .unwrap();
-        assert_eq!(
-            &a[offset..offset + len],
-            &b[..],
-            "ciphertext, len {len} offset {offset}"
-        );
-        assert_eq!(tag_a, tag_b, "tag, len {len} offset {offset}");
-        assert!(
-            a[..offset].iter().all(|&x| x == 0),
-            "wrote before the buffer"
-        );
+        let tag_a = driver::seal(ours, &nonce, &aad, &mut a[offset..offset + len]).unwrap();
+        let tag_b = driver::seal(reference, &nonce, &aad, &mut b).unwrap();
+        assert_eq!(&a[offset..offset + len], &b[..], "ciphertext, {what}");
+        assert_eq!(tag_a, tag_b, "tag, {what}");
+        assert!(a[..offset].iter().all(|&x| x == 0), "wrote before, {what}");
         assert!(
             a[offset + len..].iter().all(|&x| x == 0),
-            "wrote past the buffer"
+            "wrote past, {what}"
         );
 
-        ours.open_in_place_detached(&nonce, &aad, &mut a[offset..offset + len], &tag_a)
-            .unwrap();
-        assert_eq!(
-            &a[offset..offset + len],
-            &pt[..],
-            "open, len {len} offset {offset}"
+        driver::open(ours, &nonce, &aad, &mut a[offset..offset + len], &tag_a).unwrap();
+        assert_eq!(&a[offset..offset + len], &pt[..], "open, {what}");
+        assert!(
+            a[offset + len..].iter().all(|&x| x == 0),
+            "open wrote past, {what}"
         );
 
+        // Tampering: the tag, a ciphertext bit, an AAD bit.
         let mut bad = tag_a;
         bad[rng.gen_range(0..16)] ^= 1 << rng.gen_range(0..8);
         let mut ct = b.clone();
         assert_eq!(
-            ours.open_in_place_detached(&nonce, &aad, &mut ct, &bad),
-            Err(super::super::Error::Authentication)
+            driver::open(ours, &nonce, &aad, &mut ct, &bad),
+            Err(Error::Authentication),
+            "bad tag accepted, {what}"
         );
-        assert!(ct.iter().all(|&x| x == 0), "buffer not zeroed on a bad tag");
+        assert!(ct.iter().all(|&x| x == 0), "not zeroed, {what}");
+        if len > 0 {
+            let mut ct = b.clone();
+            ct[rng.gen_range(0..len)] ^= 1 << rng.gen_range(0..8);
+            assert_eq!(
+                driver::open(ours, &nonce, &aad, &mut ct, &tag_a),
+                Err(Error::Authentication),
+                "bad ciphertext accepted, {what}"
+            );
+            assert!(ct.iter().all(|&x| x == 0), "not zeroed, {what}");
+        }
+        if aad_len > 0 {
+            let mut aad = aad.clone();
+            aad[rng.gen_range(0..aad_len)] ^= 1 << rng.gen_range(0..8);
+            let mut ct = b.clone();
+            assert_eq!(
+                driver::open(ours, &nonce, &aad, &mut ct, &tag_a),
+                Err(Error::Authentication),
+                "bad AAD accepted, {what}"
+            );
+            assert!(ct.iter().all(|&x| x == 0), "not zeroed, {what}");
+        }
     }
 
     const KEY_LENS: [usize; 3] = [16, 24, 32];
@@ -655,55 +409,145 @@ mod tests {
         k
     }
 
+    /// On a CPU with AVX the backend runs the AVX instance.
+    #[test]
+    fn avx_instance_is_chosen_when_available() {
+        let Some(cpu) = AesClmul::get() else { return };
+        let k = Key::new(&[1u8; 16], cpu).unwrap();
+        let want = if AesClmulAvx::get().is_some() {
+            Isa::Avx
+        } else {
+            Isa::Sse
+        };
+        assert_eq!(k.isa, want);
+        if Backend::AesniClmul.is_available() {
+            let g = AesGcm::with_backend(&[1u8; 16], Backend::AesniClmul).unwrap();
+            match &g.imp {
+                super::super::KeyImpl::AesniClmul(k) => assert_eq!(k.isa, want),
+                _ => panic!("not an aesni-clmul key"),
+            }
+        }
+    }
+
+    /// Every NIST CAVP case (the six gcm*.rsp files) on each instance.
+    #[test]
+    fn every_cavp_vector_on_both_instances() {
+        if AesClmul::get().is_none() {
+            return;
+        }
+        let dir = cavp::default_dir();
+        let mut total = 0;
+        for name in FILES {
+            let file = cavp::load(&dir.join(name)).unwrap();
+            assert_eq!(file.cases.len(), file.count_lines, "{name}");
+            for case in &file.cases {
+                for k in keys(&case.key) {
+                    let what = format!("{name} line {} {:?}", case.line, k.isa);
+                    let t = case.tag.len();
+                    match file.direction {
+                        Direction::Encrypt => {
+                            let mut buf = case.pt.clone();
+                            let tag = driver::seal(&k, &case.iv, &case.aad, &mut buf).unwrap();
+                            assert_eq!(buf, case.ct, "ciphertext, {what}");
+                            assert_eq!(tag[..t], case.tag[..], "tag, {what}");
+                            driver::open(&k, &case.iv, &case.aad, &mut buf, &case.tag).unwrap();
+                            assert_eq!(buf, case.pt, "round trip, {what}");
+                        }
+                        Direction::Decrypt => {
+                            let mut buf = case.ct.clone();
+                            let res = driver::open(&k, &case.iv, &case.aad, &mut buf, &case.tag);
+                            if case.fail {
+                                assert_eq!(res, Err(Error::Authentication), "{what}");
+                                assert!(buf.iter().all(|&x| x == 0), "not zeroed, {what}");
+                            } else {
+                                assert_eq!(res, Ok(()), "{what}");
+                                assert_eq!(buf, case.pt, "plaintext, {what}");
+                            }
+                        }
+                    }
+                    total += 1;
+                }
+            }
+        }
+        assert!(total >= 6 * 7875, "{total} case runs");
+    }
+
     #[test]
     fn every_length_to_300() {
-        let Some(_) = token() else { return };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for key_len in KEY_LENS {
             let k = key(&mut rng, key_len);
-            for len in 0..=300 {
-                let offset = rng.gen_range(0..16);
-                check_one(&mut rng, &k, 12, len, offset);
+            let reference = portable::Key::new(&k).unwrap();
+            for ours in keys(&k) {
+                for len in 0..=300 {
+                    let offset = rng.gen_range(0..16);
+                    let aad = [0, 1, 13, 13, 16, 17, 40][rng.gen_range(0..7)];
+                    check_one(&mut rng, &ours, &reference, 12, aad, len, offset);
+                }
             }
         }
     }
 
     #[test]
-    fn random_lengths_to_4100() {
-        let Some(_) = token() else { return };
+    fn every_aad_length_to_100() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for key_len in KEY_LENS {
+            let k = key(&mut rng, key_len);
+            let reference = portable::Key::new(&k).unwrap();
+            for ours in keys(&k) {
+                for aad in 0..=100 {
+                    for len in [0, 5, 16, 64, 127, 128, 129, 200, 1420] {
+                        check_one(&mut rng, &ours, &reference, 12, aad, len, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_lengths_to_20000() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         for _ in 0..60 {
             let key_len = KEY_LENS[rng.gen_range(0..3)];
             let k = key(&mut rng, key_len);
-            let len = rng.gen_range(0..=4100);
+            let reference = portable::Key::new(&k).unwrap();
+            let len = rng.gen_range(0..=20000);
             let nonce_len = [12, 12, 1, 16, 60][rng.gen_range(0..5)];
-            let offset = rng.gen_range(0..16);
-            check_one(&mut rng, &k, nonce_len, len, offset);
+            let aad = rng.gen_range(0..300);
+            for ours in keys(&k) {
+                let offset = rng.gen_range(0..16);
+                check_one(&mut rng, &ours, &reference, nonce_len, aad, len, offset);
+            }
         }
     }
 
     #[test]
     fn lengths_around_every_stride() {
-        let Some(_) = token() else { return };
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for key_len in KEY_LENS {
             let k = key(&mut rng, key_len);
-            for groups in 1..=5 {
-                // Strides of the stitched loop: 8 blocks = 128 bytes.
-                let stride = 16 * LANES * groups;
-                for len in [
-                    stride - 17,
-                    stride - 16,
-                    stride - 15,
-                    stride - 1,
-                    stride,
-                    stride + 1,
-                    stride + 15,
-                    stride + 16,
-                    stride + 17,
-                ] {
-                    let offset = rng.gen_range(0..16);
-                    check_one(&mut rng, &k, 12, len, offset);
+            let reference = portable::Key::new(&k).unwrap();
+            for ours in keys(&k) {
+                for groups in 1..=5 {
+                    // Strides of the stitched loop: 8 blocks = 128 bytes;
+                    // k*stride -1/0/+1 blocks and bytes.
+                    let stride = 16 * LANES * groups;
+                    for len in [
+                        stride - 17,
+                        stride - 16,
+                        stride - 15,
+                        stride - 1,
+                        stride,
+                        stride + 1,
+                        stride + 15,
+                        stride + 16,
+                        stride + 17,
+                    ] {
+                        for nonce_len in [12, 16] {
+                            let offset = rng.gen_range(0..16);
+                            check_one(&mut rng, &ours, &reference, nonce_len, 13, len, offset);
+                        }
+                    }
                 }
             }
         }
@@ -711,13 +555,15 @@ mod tests {
 
     #[test]
     fn every_alignment_offset() {
-        let Some(_) = token() else { return };
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         for key_len in KEY_LENS {
             let k = key(&mut rng, key_len);
-            for offset in 0..16 {
-                for len in [15, 16, 127, 128, 129, 300, 1024 + 7] {
-                    check_one(&mut rng, &k, 12, len, offset);
+            let reference = portable::Key::new(&k).unwrap();
+            for ours in keys(&k) {
+                for offset in 0..16 {
+                    for len in [15, 16, 127, 128, 129, 300, 1024 + 7, 1420] {
+                        check_one(&mut rng, &ours, &reference, 12, 13, len, offset);
+                    }
                 }
             }
         }
@@ -727,59 +573,60 @@ mod tests {
     /// below 2^32, so inc32 wraps at every position inside a group.
     #[test]
     fn kernel_counter_wrap() {
-        let Some(cpu) = token() else { return };
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         for key_len in KEY_LENS {
             let k = key(&mut rng, key_len);
-            let ours = Key::new(&k, cpu).unwrap();
             let reference = portable::Key::new(&k).unwrap();
-            for start in 0..=17u32 {
-                for blocks in [1usize, 7, 8, 9, 15, 16, 17, 24, 33] {
-                    let mut ctr = [0u8; 16];
-                    rng.fill_bytes(&mut ctr[..12]);
-                    ctr[12..].copy_from_slice(&(u32::MAX - start).to_be_bytes());
-                    let mut data = vec![0u8; 16 * blocks];
-                    rng.fill_bytes(&mut data);
-                    let mut seed = [0u8; 16];
-                    rng.fill_bytes(&mut seed);
+            for ours in keys(&k) {
+                for start in 0..=17u32 {
+                    for blocks in [1usize, 7, 8, 9, 15, 16, 17, 24, 33] {
+                        let mut ctr = [0u8; 16];
+                        rng.fill_bytes(&mut ctr[..12]);
+                        ctr[12..].copy_from_slice(&(u32::MAX - start).to_be_bytes());
+                        let mut data = vec![0u8; 16 * blocks];
+                        rng.fill_bytes(&mut data);
+                        let mut seed = [0u8; 16];
+                        rng.fill_bytes(&mut seed);
 
-                    let run = |seal: bool, which: u8| -> (Vec<u8>, [u8; 16], [u8; 16]) {
-                        let mut buf = data.clone();
-                        let mut c = ctr;
-                        let acc = if which == 0 {
-                            let mut acc = ours.acc_zero();
-                            ours.ghash(&mut acc, &seed);
-                            if seal {
-                                ours.seal_blocks(&mut c, &mut acc, &mut buf);
+                        let run = |seal: bool, which: u8| -> (Vec<u8>, [u8; 16], [u8; 16]) {
+                            let mut buf = data.clone();
+                            let mut c = ctr;
+                            let acc = if which == 0 {
+                                let mut acc = ours.acc_zero();
+                                ours.ghash(&mut acc, &seed);
+                                if seal {
+                                    ours.seal_blocks(&mut c, &mut acc, &mut buf);
+                                } else {
+                                    ours.open_blocks(&mut c, &mut acc, &mut buf);
+                                }
+                                ours.acc_bytes(acc)
                             } else {
-                                ours.open_blocks(&mut c, &mut acc, &mut buf);
-                            }
-                            ours.acc_bytes(acc)
-                        } else {
-                            let mut acc = reference.acc_zero();
-                            reference.ghash(&mut acc, &seed);
-                            if seal {
-                                reference.seal_blocks(&mut c, &mut acc, &mut buf);
-                            } else {
-                                reference.open_blocks(&mut c, &mut acc, &mut buf);
-                            }
-                            reference.acc_bytes(acc)
+                                let mut acc = reference.acc_zero();
+                                reference.ghash(&mut acc, &seed);
+                                if seal {
+                                    reference.seal_blocks(&mut c, &mut acc, &mut buf);
+                                } else {
+                                    reference.open_blocks(&mut c, &mut acc, &mut buf);
+                                }
+                                reference.acc_bytes(acc)
+                            };
+                            (buf, c, acc)
                         };
-                        (buf, c, acc)
-                    };
-                    for seal in [true, false] {
-                        assert_eq!(
-                            run(seal, 0),
-                            run(seal, 1),
-                            "seal {seal} start {start} blocks {blocks}"
-                        );
+                        for seal in [true, false] {
+                            assert_eq!(
+                                run(seal, 0),
+                                run(seal, 1),
+                                "{:?} seal {seal} start {start} blocks {blocks}",
+                                ours.isa
+                            );
+                        }
+                        let mut a = data.clone();
+                        let mut b = data.clone();
+                        let (mut ca, mut cb) = (ctr, ctr);
+                        ours.ctr32(&mut ca, &mut a);
+                        reference.ctr32(&mut cb, &mut b);
+                        assert_eq!((a, ca), (b, cb), "ctr32 start {start} blocks {blocks}");
                     }
-                    let mut a = data.clone();
-                    let mut b = data.clone();
-                    let (mut ca, mut cb) = (ctr, ctr);
-                    ours.ctr32(&mut ca, &mut a);
-                    reference.ctr32(&mut cb, &mut b);
-                    assert_eq!((a, ca), (b, cb), "ctr32 start {start} blocks {blocks}");
                 }
             }
         }
@@ -824,11 +671,10 @@ mod tests {
         gf_mul_ref(j0 ^ gf_mul_ref(l, h), gf_inv_ref(h2)).to_be_bytes()
     }
 
-    /// End to end through `AesGcm`: nonces whose J0 ends in 0xffff_ffff -
-    /// k, so the counter wraps k+1 blocks into the message.
+    /// End to end: nonces whose J0 ends in 0xffff_ffff - k, so the counter
+    /// wraps k+1 blocks into the message.
     #[test]
     fn aead_counter_wrap_with_solved_nonce() {
-        let Some(_) = token() else { return };
         let mut rng = ChaCha8Rng::seed_from_u64(6);
         for key_len in KEY_LENS {
             let k = key(&mut rng, key_len);
@@ -836,35 +682,25 @@ mod tests {
             let mut hb = [0u8; 16];
             reference.encrypt_block(&mut hb);
             let h = u128::from_be_bytes(hb);
-            for back in [0u32, 1, 2, 5, 7, 8, 9, 15] {
-                let mut j0 = [0u8; 16];
-                rng.fill_bytes(&mut j0[..12]);
-                j0[12..].copy_from_slice(&(u32::MAX - back).to_be_bytes());
-                let nonce = nonce_for_j0(h, u128::from_be_bytes(j0));
-                assert_eq!(
-                    super::super::driver::j0(&reference, &nonce),
-                    j0,
-                    "nonce solve"
-                );
-                let ours = Key::new(&k, AesClmul::get().unwrap()).unwrap();
-                assert_eq!(
-                    super::super::driver::j0(&ours, &nonce),
-                    j0,
-                    "J0 on aesni-clmul"
-                );
-                for len in [100, 255, 256, 300, 1000] {
-                    let a = AesGcm::with_backend(&k, Backend::AesniClmul).unwrap();
-                    let b = AesGcm::with_backend(&k, Backend::Portable).unwrap();
-                    let mut pa = vec![0u8; len];
-                    rng.fill_bytes(&mut pa);
-                    let pt = pa.clone();
-                    let mut pb = pa.clone();
-                    let ta = a.seal_in_place_detached(&nonce, b"hdr", &mut pa).unwrap();
-                    let tb = b.seal_in_place_detached(&nonce, b"hdr", &mut pb).unwrap();
-                    assert_eq!((&pa, ta), (&pb, tb), "back {back} len {len}");
-                    a.open_in_place_detached(&nonce, b"hdr", &mut pa, &ta)
-                        .unwrap();
-                    assert_eq!(pa, pt);
+            for ours in keys(&k) {
+                for back in [0u32, 1, 2, 5, 7, 8, 9, 15] {
+                    let mut j0 = [0u8; 16];
+                    rng.fill_bytes(&mut j0[..12]);
+                    j0[12..].copy_from_slice(&(u32::MAX - back).to_be_bytes());
+                    let nonce = nonce_for_j0(h, u128::from_be_bytes(j0));
+                    assert_eq!(driver::j0(&reference, &nonce), j0, "nonce solve");
+                    assert_eq!(driver::j0(&ours, &nonce), j0, "J0 on {:?}", ours.isa);
+                    for len in [100, 255, 256, 300, 1000] {
+                        let mut pa = vec![0u8; len];
+                        rng.fill_bytes(&mut pa);
+                        let pt = pa.clone();
+                        let mut pb = pa.clone();
+                        let ta = driver::seal(&ours, &nonce, b"hdr", &mut pa).unwrap();
+                        let tb = driver::seal(&reference, &nonce, b"hdr", &mut pb).unwrap();
+                        assert_eq!((&pa, ta), (&pb, tb), "back {back} len {len}");
+                        driver::open(&ours, &nonce, b"hdr", &mut pa, &ta).unwrap();
+                        assert_eq!(pa, pt);
+                    }
                 }
             }
         }
@@ -873,18 +709,36 @@ mod tests {
     /// The exposed pieces for multi-lane kernels agree with the key.
     #[test]
     fn exposed_key_material() {
-        let Some(cpu) = token() else { return };
-        let k = Key::new(&[7u8; 32], cpu).unwrap();
-        assert_eq!(k.rounds(), 14);
-        assert_eq!(k.round_keys().len(), 15);
-        // FIPS 197: round key 0 is the cipher key itself.
-        assert_eq!(k.round_key_bytes(0), [7u8; 16]);
-        let (h, hk) = k.h_powers();
-        // SAFETY: the token proves the features.
-        let h2 = unsafe { gf_mul(h[0], h[0]) };
-        assert_eq!(k.acc_bytes(h2), k.acc_bytes(h[1]));
-        // SAFETY: as above.
-        let kar = unsafe { _mm_xor_si128(h[3], _mm_shuffle_epi32::<0x4e>(h[3])) };
-        assert_eq!(k.acc_bytes(kar), k.acc_bytes(hk[3]));
+        for k in keys(&[7u8; 32]) {
+            assert_eq!(k.rounds(), 14);
+            assert_eq!(k.round_keys().len(), 15);
+            // FIPS 197: round key 0 is the cipher key itself.
+            assert_eq!(k.round_key_bytes(0), [7u8; 16]);
+            let (h, hk) = k.h_powers();
+            // SAFETY: a key exists only with the SSE token.
+            let h2 = unsafe { sse::gf_mul(h[0], h[0]) };
+            assert_eq!(k.acc_bytes(h2), k.acc_bytes(h[1]));
+            // SAFETY: SSE2 is part of x86_64.
+            let kar = unsafe { _mm_xor_si128(h[3], _mm_shuffle_epi32::<0x4e>(h[3])) };
+            assert_eq!(k.acc_bytes(kar), k.acc_bytes(hk[3]));
+        }
+    }
+
+    /// The partial-block helpers against byte copies, every length.
+    #[test]
+    fn partial_block_read_and_write() {
+        let src: Vec<u8> = (1..=16).collect();
+        for n in 0..=16 {
+            let mut want = [0u8; 16];
+            want[..n].copy_from_slice(&src[..n]);
+            let [lo, hi] = read_partial(&src[..n]);
+            let got = (u128::from(hi) << 64 | u128::from(lo)).to_le_bytes();
+            assert_eq!(got, want, "read {n}");
+            let mut out = [0xeeu8; 17];
+            let v = u128::from_le_bytes(src[..16].try_into().unwrap());
+            write_partial(&mut out[..n], [v as u64, (v >> 64) as u64]);
+            assert_eq!(&out[..n], &src[..n], "write {n}");
+            assert!(out[n..].iter().all(|&x| x == 0xee), "wrote past {n}");
+        }
     }
 }
