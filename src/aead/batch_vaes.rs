@@ -254,16 +254,12 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
         }
     }
     if piped {
-        let mut recs: Vec<Rec<'_>> = group
+        let recs = group
             .iter_mut()
             .map(|j| j.borrow_mut())
             .filter(|j| path(j.buf.len()) == Path::Pipe)
-            .map(|j| {
-                let key = vaes_key(j.key).expect("a vaes-avx2 group");
-                seal_rec(j, key)
-            })
-            .collect();
-        run_pipe::<true>(rounds, &mut recs);
+            .map(seal_job);
+        run_pipe::<true>(rounds, recs);
     }
 }
 
@@ -346,16 +342,14 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
             .filter(|(j, _)| path(j.buf.len()) == Path::Pipe)
             .collect();
         let mut expected = vec![[0u8; 16]; piped.len()];
-        let mut recs: Vec<Rec<'_>> = piped
+        let recs = piped
             .iter_mut()
             .zip(expected.iter_mut())
             .map(|((j, _), e)| {
                 let key = vaes_key(j.key).expect("a vaes-avx2 group");
                 open_rec(j, key, e)
-            })
-            .collect();
-        run_pipe::<false>(rounds, &mut recs);
-        drop(recs);
+            });
+        run_pipe::<false>(rounds, recs);
         for ((j, r), e) in piped.iter_mut().zip(&expected) {
             **r = verdict(e, &j.tag, j.buf);
         }
@@ -461,8 +455,10 @@ vaes_avx2_features!(enable!(
     }
 ));
 
-/// The [`pipe`] instance for the rounds (records of the largest shape).
-fn run_pipe<const SEAL: bool>(rounds: usize, recs: &mut [Rec<'_>]) {
+/// The [`pipe`] instance for the rounds: the records of the largest shape,
+/// handed over as they are found (no list of records is built: records
+/// moved through memory cost failed store forwards, see asm-notes).
+fn run_pipe<'r, const SEAL: bool>(rounds: usize, recs: impl Iterator<Item = Rec<'r>>) {
     // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof, and
     // every record holds one.
     unsafe {
@@ -816,11 +812,12 @@ vaes_avx2_features!(enable!(
     ///            tag of record i-1 (reduce, x length block x H, reduce)
     ///            CTR of record i (its ciphertext kept for step i+1)
     /// ```
-    fn pipe<const R: usize, const SEAL: bool>(recs: &mut [Rec<'_>]) {
+    fn pipe<'r, const R: usize, const SEAL: bool>(mut recs: impl Iterator<Item = Rec<'r>>) {
         const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
-        let Some(first) = recs.first_mut() else {
+        let Some(mut prev) = recs.next() else {
             return;
         };
+        let first = &mut prev;
         let mut x = counters::<MAX_NV>(first);
         for rnd in 1..R {
             let rk = bcast(&first.key.round_keys[rnd]);
@@ -833,11 +830,9 @@ vaes_avx2_features!(enable!(
             *v = _mm256_aesenclast_epi128(*v, rk);
         }
         let mut pending = ctr16::<SEAL>(first, &x);
-        for i in 1..recs.len() {
-            let (done, todo) = recs.split_at_mut(i);
-            let (prev, cur) = (&mut done[i - 1], &mut todo[0]);
+        for mut cur in recs {
             let pk = prev.key;
-            let mut x = counters::<MAX_NV>(cur);
+            let mut x = counters::<MAX_NV>(&cur);
             let mut s = wide_zero();
             for rnd in 1..R {
                 let rk = bcast(&cur.key.round_keys[rnd]);
@@ -853,10 +848,11 @@ vaes_avx2_features!(enable!(
                 *v = _mm256_aesenclast_epi128(*v, rk);
             }
             *prev.tag = finish16(pk, &pending, s);
-            pending = ctr16::<SEAL>(cur, &x);
+            pending = ctr16::<SEAL>(&mut cur, &x);
+            prev = cur;
         }
         // The last record's GHASH alone.
-        let last = recs.last_mut().expect("not empty");
+        let last = prev;
         let mut s = wide_zero();
         for j in 0..8 {
             step16(last.key, &pending, &mut s, j);
