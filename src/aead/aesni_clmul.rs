@@ -133,10 +133,6 @@ macro_rules! instance {
     };
 }
 
-#[allow(
-    dead_code,
-    reason = "the accessors are the interface of the multi-lane batch kernel"
-)]
 impl Key {
     /// Expands `key` (16, 24 or 32 bytes) for the fastest instance this CPU
     /// runs; the token proves the CPU can run the SSE one.
@@ -165,17 +161,20 @@ impl Key {
     }
 
     /// The number of AES rounds: 10, 12 or 14.
+    #[cfg(test)]
     pub(crate) fn rounds(&self) -> usize {
         self.rounds
     }
 
     /// Round keys `0..=rounds()` as AESENC / AESENCLAST take them (the
-    /// standard FIPS 197 byte order); for multi-lane kernels.
+    /// standard FIPS 197 byte order); the tests check the expansion here.
+    #[cfg(test)]
     pub(crate) fn round_keys(&self) -> &[__m128i] {
         &self.round_keys[..=self.rounds]
     }
 
     /// Round key `r` as 16 bytes.
+    #[cfg(test)]
     pub(crate) fn round_key_bytes(&self, r: usize) -> [u8; 16] {
         let mut out = [0u8; 16];
         // SAFETY: `out` is 16 writable bytes; SSE2 is part of x86_64.
@@ -185,7 +184,9 @@ impl Key {
 
     /// GHASH key powers `(H^k)' = H^k * x^-1` for k = 1..=8 (index k-1),
     /// byte-reflected, the form the kernel's products expect; and their
-    /// Karatsuba halves `hi ^ lo` (in both 64-bit lanes).
+    /// Karatsuba halves `hi ^ lo` (in both 64-bit lanes); the tests check
+    /// the powers here.
+    #[cfg(test)]
     pub(crate) fn h_powers(&self) -> (&[__m128i; LANES], &[__m128i; LANES]) {
         (&self.h, &self.hk)
     }
@@ -706,7 +707,7 @@ mod tests {
         }
     }
 
-    /// The exposed pieces for multi-lane kernels agree with the key.
+    /// The key's round keys and powers of H agree with their definitions.
     #[test]
     fn exposed_key_material() {
         for k in keys(&[7u8; 32]) {

@@ -18,12 +18,9 @@
 //!      209..=240 B: one record per kernel call, J0 to tag in one pass
 //!      241..=256 B: pipeline, AES of one record with the GHASH of the previous
 //!      longer:      the key's whole-message kernel, record by record
-//!  aesni-clmul keys (src/aead/batch_aesni.rs, x86_64):
-//!      ≤ 128 B:     lane kernel, whole messages interleaved
-//!      ≤ 8 KiB:     lane kernel for E(K,J0), AAD, tail, lengths, tag across
-//!                   messages; the backend's stitched kernel for the whole blocks
-//!      longer:      the backend's single-stream kernel
-//!  other backends: single-stream, job by job
+//!  other backends (aesni-clmul included): single-stream, job by job
+//!      (aesni-clmul's 128-bit multi-lane kernel was removed once its
+//!      whole-message path made one by one 7-16% faster than the lanes)
 //!  *_parallel: jobs ──chunks of ≈ 16 KiB──▶ one queue, drained by the caller and the other pool threads ──▶ the above per chunk
 //! ```
 
@@ -131,10 +128,6 @@ fn seal_group(group: &mut [&mut SealJob<'_>]) {
     if super::batch_vaes::handles(group.first().map(|j| j.key)) {
         return super::batch_vaes::seal_group(group);
     }
-    #[cfg(target_arch = "x86_64")]
-    if let Some(cpu) = lanes::usable(group.first().map(|j| j.key)) {
-        return lanes::seal_group(cpu, group);
-    }
     for j in group.iter_mut() {
         seal_one(j);
     }
@@ -176,178 +169,8 @@ fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
     if super::batch_vaes::handles(group.first().map(|(j, _)| j.key)) {
         return super::batch_vaes::open_group(group);
     }
-    #[cfg(target_arch = "x86_64")]
-    if let Some(cpu) = lanes::usable(group.first().map(|(j, _)| j.key)) {
-        return lanes::open_group(cpu, group);
-    }
     for (j, r) in group.iter_mut() {
         **r = open_one(j);
-    }
-}
-
-/// The x86_64 multi-lane path for `aesni-clmul` keys: their round keys and
-/// powers of H, which the kernel of [`super::batch_aesni`] interleaves
-/// across messages. (`vaes-avx2` keys take [`super::batch_vaes`].)
-#[cfg(target_arch = "x86_64")]
-mod lanes {
-    use super::super::batch_aesni::{self, Lane, LaneKey};
-    use super::super::{AesGcm, Error, Kernel, KeyImpl};
-    use super::{open_one, seal_one, OpenJob, SealJob};
-    use crate::cpu::AesClmul;
-    use core::arch::x86_64::__m128i;
-
-    /// Messages longer than this go to the key's own single-stream kernel:
-    /// measured on Zen 4 (benches/batch_alternating.rs), the lane kernel
-    /// wins at 64 B and breaks even near 256 B, where the stitched VAES
-    /// kernel's bulk loop takes over.
-    const LANE_MAX_LEN: usize = 128;
-    /// Messages up to this length take the mid-size path: the per-message
-    /// steps (E(K, J0), AAD, tail, length block, tag) across messages in the
-    /// lane kernel, the whole blocks in the backend's stitched kernel.
-    /// Beyond it the per-message steps are noise and the single-stream
-    /// kernel runs alone.
-    const MID_MAX_LEN: usize = 8192;
-    /// A chunk of messages is processed together while its data stays in
-    /// the L1 cache between the CTR and GHASH passes.
-    const CHUNK_BYTES: usize = 24 * 1024;
-
-    /// The CPU token when the group's backend is `aesni-clmul`.
-    pub(super) fn usable(key: Option<&AesGcm>) -> Option<AesClmul> {
-        match &key?.imp {
-            KeyImpl::AesniClmul(_) => AesClmul::get(),
-            _ => None,
-        }
-    }
-
-    fn lane_key(key: &AesGcm) -> LaneKey<'_> {
-        match &key.imp {
-            KeyImpl::AesniClmul(k) => {
-                let rk = k.round_keys();
-                let (h, _) = k.h_powers();
-                // SAFETY: `__m128i` and `[u8; 16]` have the same size, and
-                // `[u8; 16]` has the weaker alignment; both slices stay
-                // borrowed from the key.
-                let (rk, h) = unsafe {
-                    (
-                        core::slice::from_raw_parts(rk.as_ptr().cast::<[u8; 16]>(), rk.len()),
-                        core::slice::from_raw_parts(h.as_ptr().cast::<[u8; 16]>(), h.len()),
-                    )
-                };
-                LaneKey::new(rk, h, 0, true)
-            }
-            _ => unreachable!("`usable` admits only lane-capable backends"),
-        }
-    }
-
-    /// A job's bytes in the lane kernel (long jobs take none).
-    fn short_len(len: usize) -> usize {
-        if len <= MID_MAX_LEN {
-            len
-        } else {
-            0
-        }
-    }
-
-    /// Consecutive runs of jobs with about `CHUNK_BYTES` for the lane kernel.
-    fn chunk_end(lens: impl Iterator<Item = usize>) -> usize {
-        let mut bytes = 0;
-        let mut n = 0;
-        for len in lens {
-            n += 1;
-            bytes += len + 64;
-            if bytes >= CHUNK_BYTES {
-                break;
-            }
-        }
-        n
-    }
-
-    pub(super) fn seal_group(cpu: AesClmul, group: &mut [&mut SealJob<'_>]) {
-        let mut short = 0;
-        for j in group.iter_mut() {
-            if j.buf.len() > MID_MAX_LEN {
-                seal_one(j);
-            } else {
-                short += 1;
-            }
-        }
-        if short == 0 {
-            return;
-        }
-        let mut lanes: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
-        let mut mids: Vec<Lane<'_, '_>> = Vec::with_capacity(short);
-        let mut mid_keys: Vec<&AesGcm> = Vec::with_capacity(short);
-        let mut rest = group;
-        while !rest.is_empty() {
-            let n = chunk_end(rest.iter().map(|j| short_len(j.buf.len())));
-            let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
-            rest = tail;
-            lanes.clear();
-            mids.clear();
-            mid_keys.clear();
-            for j in chunk.iter_mut() {
-                let len = j.buf.len();
-                if len > MID_MAX_LEN {
-                    continue;
-                }
-                let lane = Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag);
-                if len <= LANE_MAX_LEN {
-                    lanes.push(lane);
-                } else {
-                    mids.push(lane);
-                    mid_keys.push(j.key);
-                }
-            }
-            batch_aesni::seal(cpu, &mut lanes);
-            batch_aesni::mid_start(cpu, &mut mids);
-            for (lane, key) in mids.iter_mut().zip(&mid_keys) {
-                let (mut ctr, acc, body) = lane.bulk_parts();
-                bulk_seal(key, &mut ctr, acc, body);
-            }
-            batch_aesni::mid_finish(cpu, &mut mids);
-        }
-    }
-
-    /// The backend's stitched CTR + GHASH kernel over whole blocks, with
-    /// the GHASH value in the lane kernel's byte-reflected register form
-    /// (which is `aesni-clmul`'s accumulator).
-    fn bulk_seal(key: &AesGcm, ctr: &mut [u8; 16], acc: &mut __m128i, body: &mut [u8]) {
-        match &key.imp {
-            KeyImpl::AesniClmul(k) => k.seal_blocks(ctr, acc, body),
-            _ => unreachable!("`usable` admits only lane-capable backends"),
-        }
-    }
-
-    pub(super) fn open_group(
-        cpu: AesClmul,
-        group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)],
-    ) {
-        let mut rest = group;
-        while !rest.is_empty() {
-            let n = chunk_end(rest.iter().map(|(j, _)| short_len(j.buf.len())));
-            let (chunk, tail) = core::mem::take(&mut rest).split_at_mut(n);
-            rest = tail;
-            let mut lanes: Vec<Lane<'_, '_>> = chunk
-                .iter_mut()
-                .filter(|(j, _)| j.buf.len() <= LANE_MAX_LEN)
-                .map(|(j, _)| Lane::new(lane_key(j.key), &j.nonce, j.aad, &mut *j.buf, &mut j.tag))
-                .collect();
-            let mut ok = vec![false; lanes.len()];
-            batch_aesni::open(cpu, &mut lanes, &mut ok);
-            drop(lanes);
-            let mut ok = ok.into_iter();
-            for (j, r) in chunk.iter_mut() {
-                **r = if j.buf.len() <= LANE_MAX_LEN {
-                    if ok.next().expect("one verdict per lane") {
-                        Ok(())
-                    } else {
-                        Err(Error::Authentication)
-                    }
-                } else {
-                    open_one(j)
-                };
-            }
-        }
     }
 }
 
@@ -613,7 +436,8 @@ mod tests {
     /// the register pair (32), each `vaes-avx2` shape (a multiple of 32 plus
     /// 16), the last length whose AAD block joins the data's GHASH (224),
     /// the 16-block pipeline shape (241..=256), the single-stream cut
-    /// (256/257) and the lane kernel's cuts (128, 8 KiB), each +- 1; and
+    /// (256/257) and the former AES-NI lane kernel's cuts (128, 8 KiB), each
+    /// +- 1; and
     /// mid sizes in groups of 16 blocks (multiples of 128 and 256 +- 1, 2
     /// and 4 KiB +- 1, and 485, 496, 497, 767, where J0 and the length
     /// block fall at the start or end of a group: the cuts of the

@@ -22,8 +22,6 @@
 mod aesni_clmul;
 mod batch;
 #[cfg(target_arch = "x86_64")]
-mod batch_aesni;
-#[cfg(target_arch = "x86_64")]
 mod batch_vaes;
 pub mod check;
 mod driver;
