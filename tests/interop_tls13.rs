@@ -717,12 +717,24 @@ fn proxy(upstream: u16, f: ProxyFn) -> u16 {
                 while let Some(mut rec) = read_record(&mut from) {
                     let go_on = (f.lock().unwrap())(dir, i, &mut rec);
                     i += 1;
-                    if !go_on || to.write_all(&rec).is_err() {
-                        break;
+                    if !go_on {
+                        // A cut: both connections end here, in both directions.
+                        let _ = from.shutdown(Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if to.write_all(&rec).is_err() {
+                        // This direction's receiver is gone; stop reading, but
+                        // leave the other direction running so an alert
+                        // already on its way still gets through.
+                        let _ = from.shutdown(Shutdown::Read);
+                        return;
                     }
                 }
-                let _ = from.shutdown(Shutdown::Both);
-                let _ = to.shutdown(Shutdown::Both);
+                // End of stream (or a read error): pass the half-close on.
+                // Closing both halves here raced the other direction's
+                // last record (an alert) and the peer saw a bare EOF.
+                let _ = to.shutdown(Shutdown::Write);
             })
         };
         let a = pump(
