@@ -5,7 +5,8 @@
 //! other and so see different machine load.
 //!
 //! `cargo bench --bench batch_alternating` (add `-- record` for the TLS 1.3
-//! record path against the bare AEAD)
+//! record path against the bare AEAD, `-- parallel` for only the parallel
+//! batch against the serial one)
 
 use conns::{batch, conns, ring_one_by_one, sealwire_one_by_one as one_by_one, Conns};
 use sealwire::aead::AesGcm;
@@ -115,7 +116,11 @@ fn main() {
     }
     let backend = AesGcm::new(&[0; 16]).unwrap().backend();
     println!("sealwire backend: {backend}");
+    let only_parallel = std::env::args().any(|a| a == "parallel");
     for size in [64usize, 256, 1420, 16384] {
+        if only_parallel {
+            break;
+        }
         let mut c = conns(64, size);
         compare(
             &format!("64 conns x {size} B"),

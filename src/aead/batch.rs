@@ -26,6 +26,8 @@
 
 use super::{AesGcm, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// One message to seal: on return `buf` holds the ciphertext and `tag` the
 /// 16-byte tag.
@@ -221,23 +223,30 @@ fn chunk_lengths(costs: &[usize]) -> Vec<usize> {
 }
 
 /// Runs `f` on every chunk, on the calling thread and on one task per
-/// other pool thread, each taking the next chunk from a shared queue until
-/// none is left.
+/// other pool thread, until none is left. The caller takes chunks from the
+/// front of the list, the pool threads from the back.
 ///
 /// ```text
-///   caller:      [c0][c2][c3][c5][c6] ...       (starts at once)
-///   pool thread:   ~wake-up~ [c1][c4][c7] ...   (starts when woken)
+///   caller:      [c0][c1][c2][c3] ...          (starts at once)
+///   pool thread:   ~wake-up~ ... [c9][c10][c11] (starts when woken)
 /// ```
 ///
 /// On the 2-core VM a round trip to a sleeping pool thread (spawn, wake,
 /// run, signal back) measured 15-30 us; with fixed halves the batch waited
-/// for the wake-up, with the queue the caller meanwhile seals chunks.
+/// for the wake-up, with a shared list the caller meanwhile seals chunks.
+/// Taking from opposite ends keeps a batch's records on the same core from
+/// one call to the next when the split point stays put (the buffers a core
+/// sealed last time are still in its cache), where handing out chunks in
+/// turn moved them between the cores' caches: 1024 records of 1420 B,
+/// parallel over serial, went from 1.34-1.47x to 1.65-1.76x, and with the
+/// caller's spin below to 1.80-1.98x.
 fn run_chunks<C: Send>(chunks: Vec<C>, f: impl Fn(C) + Sync) {
-    let queue = std::sync::Mutex::new(chunks.into_iter());
-    let drain = || loop {
+    let ends = std::sync::Mutex::new(chunks.into_iter());
+    let drain = |from_back: bool| loop {
         // A poisoned lock means `f` panicked on another thread; that panic
         // resurfaces when the scope ends, so this thread just stops.
-        let next = match queue.lock() {
+        let next = match ends.lock() {
+            Ok(mut q) if from_back => q.next_back(),
             Ok(mut q) => q.next(),
             Err(_) => None,
         };
@@ -247,13 +256,35 @@ fn run_chunks<C: Send>(chunks: Vec<C>, f: impl Fn(C) + Sync) {
         }
     };
     let drain = &drain;
+    // Pool tasks that have started, and finished, draining.
+    let (started, finished) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
     rayon::in_place_scope(|s| {
         for _ in 1..rayon::current_num_threads() {
-            s.spawn(move |_| drain());
+            s.spawn(move |_| {
+                started.fetch_add(1, Ordering::AcqRel);
+                drain(true);
+                finished.fetch_add(1, Ordering::Release);
+            });
         }
-        drain();
+        drain(false);
+        // The list is empty; a pool task still sealing its last chunk ends
+        // within a few microseconds. Spin for it rather than sleep in the
+        // scope's wait: a sleeping caller took 20-80 us to wake on the VM,
+        // in about 40% of calls (traced). Bounded, in case that thread is
+        // descheduled; a task that has not started yet is waited for by
+        // the scope as before.
+        let spin_from = Instant::now();
+        while finished.load(Ordering::Acquire) < started.load(Ordering::Acquire)
+            && spin_from.elapsed() < MAX_SPIN
+        {
+            core::hint::spin_loop();
+        }
     });
 }
+
+/// Longest the caller of a parallel batch spins for pool tasks to finish
+/// their last chunks (about ten chunks' worth) before it sleeps.
+const MAX_SPIN: Duration = Duration::from_micros(50);
 
 /// Splits `s` into consecutive chunks of the given lengths.
 fn split_lengths<'s, T>(mut s: &'s mut [T], lens: &[usize]) -> Vec<&'s mut [T]> {
