@@ -23,6 +23,7 @@
 //!                          pairs in one call; an odd one left over: short::<NV, 1>)
 //!   209..=240   8          short::<8, 1>: one record (16 AES registers for two spill)
 //!   241..=256   9          pipe: AES of record i with the GHASH of record i-1
+//!                          (open: of record i), the ciphertext read back from memory
 //!   longer                 the key's whole-message kernel (vaes_avx2::whole_impl)
 //!
 //!   one record, 96-bit IV (SP 800-38D 7.1), nb = its blocks (a partial one counted):
@@ -694,12 +695,14 @@ vaes_avx2_features!(enable!(
     }
 ));
 
-/// A 16-block record through CTR, waiting for its GHASH (SP 800-38D 7.1
-/// step 5) and tag in the next pipeline step.
+/// What the GHASH (SP 800-38D 7.1 step 5) and tag of a 16-block record
+/// need beside its first 224 bytes of ciphertext, which stay in the
+/// record's buffer and are read back from there (holding them in eight
+/// registers across the next AES rounds spilled half the kernel's state).
 #[derive(Clone, Copy)]
 struct Pending {
-    /// The GHASH input: the ciphertext, zero past the end.
-    h: [__m256i; 8],
+    /// The last 17..=32 bytes of ciphertext, zero past the end.
+    h7: __m256i,
     /// GHASH of the AAD, joining the first data block.
     carry: __m128i,
     len_blk: __m128i,
@@ -715,7 +718,7 @@ vaes_avx2_features!(enable!(
         if aad.is_empty() {
             _mm_setzero_si128()
         } else if aad.len() <= 16 {
-            let d = _mm256_zextsi128_si256(bswap128(load_partial(aad)));
+            let d = _mm256_zextsi128_si256(bswap128(aad_block(aad)));
             let mut s = wide_zero();
             wide_mul_add(
                 &mut s,
@@ -730,54 +733,79 @@ vaes_avx2_features!(enable!(
     }
 ));
 
-vaes_avx2_features!(enable!(
-    /// CTR over a record of 241..=256 bytes with its keystream `ks`
-    /// (registers 0..7 the data, 8 E(K, J0)): what its GHASH needs.
-    #[inline]
-    fn ctr16<const SEAL: bool>(r: &mut Rec<'_>, ks: &[__m256i; MAX_NV]) -> Pending {
-        let len = r.buf.len();
+/// A record of 241..=256 bytes (`$r`): the part of its GHASH input kept in
+/// registers, as the ciphertext `$last` (its bytes 224..) makes it, and
+/// E(K, J0) `$ek`. (A macro for the reason given at [`ctr16`].)
+macro_rules! pending16 {
+    ($r:expr, $last:expr, $ek:expr) => {{
+        let r: &Rec<'_> = $r;
+        let n = r.buf.len() - 224;
+        Pending {
+            h7: _mm256_and_si256($last, load32(&MASK, 32 - n)),
+            carry: aad_hash(r.key, r.aad),
+            len_blk: len_block(r.aad.len(), r.buf.len()),
+            ek_j0: $ek,
+        }
+    }};
+}
+
+/// CTR over a record of 241..=256 bytes (`$buf`) with its keystream `$ks`
+/// (registers 0..7 the data, 8 E(K, J0)); evaluates to the last register
+/// of output. (A macro: as a function LLVM left it out of line, and the
+/// keystream went through memory.)
+macro_rules! ctr16 {
+    ($buf:expr, $ks:expr) => {{
+        let buf: &mut [u8] = $buf;
+        let ks: &[__m256i; MAX_NV] = $ks;
+        let len = buf.len();
         // Shape 9, checked once: the compiler then drops the bounds checks
         // of the loads, stores and slices below.
         assert!(len > 240 && len <= SHORT_MAX, "a 16-block record");
-        let carry = aad_hash(r.key, r.aad);
-        let buf = &mut *r.buf;
-        let mut h = [_mm256_setzero_si256(); 8];
         for j in 0..7 {
             let i = load32(buf, 32 * j);
-            let o = _mm256_xor_si256(i, ks[j]);
-            store32(buf, 32 * j, o);
-            h[j] = if SEAL { o } else { i };
+            store32(buf, 32 * j, _mm256_xor_si256(i, ks[j]));
         }
-        // The last 17..=32 bytes.
-        let n = len - 224;
-        let i = _mm256_set_m128i(load_partial(&buf[240..]), load16(buf, 224));
-        let o = _mm256_xor_si256(i, ks[7]);
-        store16(buf, 224, _mm256_castsi256_si128(o));
-        store_partial(&mut buf[240..], _mm256_extracti128_si256::<1>(o));
-        h[7] = if SEAL {
-            _mm256_and_si256(o, load32(&MASK, 32 - n))
+        // The last 17..=32 bytes: one register when they are 32.
+        if len == SHORT_MAX {
+            let o = _mm256_xor_si256(load32(buf, 224), ks[7]);
+            store32(buf, 224, o);
+            o
         } else {
-            i
-        };
-        Pending {
-            h,
-            carry,
-            len_blk: len_block(r.aad.len(), len),
-            ek_j0: _mm256_castsi256_si128(ks[8]),
+            let i = _mm256_set_m128i(load_partial(&buf[240..]), load16(buf, 224));
+            let o = _mm256_xor_si256(i, ks[7]);
+            store16(buf, 224, _mm256_castsi256_si128(o));
+            store_partial(&mut buf[240..], _mm256_extracti128_si256::<1>(o));
+            o
         }
+    }};
+}
+
+vaes_avx2_features!(enable!(
+    /// The last 17..=32 bytes of a record of 241..=256 bytes, zero past the
+    /// end.
+    #[inline]
+    fn last16(buf: &[u8]) -> __m256i {
+        assert!(
+            buf.len() > 240 && buf.len() <= SHORT_MAX,
+            "a 16-block record"
+        );
+        _mm256_set_m128i(load_partial(&buf[240..]), load16(buf, 224))
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// GHASH step `j` of a pending record: data register `j` (the AAD's
-    /// hash joining its first block) times H^(16-2j), H^(15-2j).
+    /// GHASH step `j` of a 16-block record: its ciphertext register `j`
+    /// (read from `ct`, the last from `p`; the AAD's hash joining the first
+    /// block) times H^(16-2j), H^(15-2j).
     #[inline]
-    fn step16(k: &Key, p: &Pending, s: &mut Wide, j: usize) {
-        let mut d = _mm256_shuffle_epi8(p.h[j], bswap_mask());
+    fn step16(k: &Key, ct: &[u8], p: &Pending, s: &mut Wide, j: usize) {
+        let raw = if j < 7 { load32(ct, 32 * j) } else { p.h7 };
+        let mut d = _mm256_shuffle_epi8(raw, bswap_mask());
         if j == 0 {
             d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
         }
-        // SAFETY: `p.h[j]` above checked j < 8, so 2 j + 2 <= POWERS.
+        assert!(j < 8);
+        // SAFETY: j < 8 (checked), so 2 j + 2 <= POWERS.
         unsafe { absorb(k, s, d, 2 * j) };
     }
 ));
@@ -800,64 +828,79 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// Records of 241..=256 bytes (16 blocks: shape 9, whose AES registers
-    /// leave no room to interleave two records' rounds), sealed (`SEAL`) or
-    /// opened, software-pipelined: each step runs the AES rounds of one
-    /// record with the GHASH multiplies of the previous record riding along
-    /// (one data register per round), then finishes that record's tag and
-    /// puts its own data through CTR.
-    ///
-    /// ```text
-    ///   step i:  AES(record i)  ‖  8 GHASH multiplies of record i-1 (H^16..H^1)
-    ///            tag of record i-1 (reduce, x length block x H, reduce)
-    ///            CTR of record i (its ciphertext kept for step i+1)
-    /// ```
-    fn pipe<'r, const R: usize, const SEAL: bool>(mut recs: impl Iterator<Item = Rec<'r>>) {
+    /// The AES rounds 1..=R of a 16-block record's counter blocks `x`, with
+    /// `steps` (GHASH steps 0..8 of some record) riding one per round.
+    #[inline]
+    fn rounds16<const R: usize>(k: &Key, x: &mut [__m256i; MAX_NV], mut steps: impl FnMut(usize)) {
         const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
-        let Some(mut prev) = recs.next() else {
-            return;
-        };
-        let first = &mut prev;
-        let mut x = counters::<MAX_NV>(first);
         for rnd in 1..R {
-            let rk = bcast(&first.key.round_keys[rnd]);
+            let rk = bcast(&k.round_keys[rnd]);
             for v in x.iter_mut() {
                 *v = _mm256_aesenc_epi128(*v, rk);
             }
+            if rnd <= 8 {
+                steps(rnd - 1);
+            }
         }
-        let rk = bcast(&first.key.round_keys[R]);
+        let rk = bcast(&k.round_keys[R]);
         for v in x.iter_mut() {
             *v = _mm256_aesenclast_epi128(*v, rk);
         }
-        let mut pending = ctr16::<SEAL>(first, &x);
-        for mut cur in recs {
-            let pk = prev.key;
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// Records of 241..=256 bytes (16 blocks: shape 9, whose AES registers
+    /// leave no room to interleave two records' rounds), sealed (`SEAL`) or
+    /// opened, with GHASH multiplies riding the AES rounds (one data
+    /// register per round, read from a record's buffer).
+    ///
+    /// ```text
+    ///   seal, step i:  AES(record i)  ‖  GHASH of record i-1's ciphertext
+    ///                  tag of record i-1 (reduce, x length block x H, reduce)
+    ///                  CTR of record i (its ciphertext hashed in step i+1)
+    ///   open, step i:  AES(record i)  ‖  GHASH of record i's ciphertext
+    ///                  CTR of record i, its expected tag
+    /// ```
+    fn pipe<'r, const R: usize, const SEAL: bool>(mut recs: impl Iterator<Item = Rec<'r>>) {
+        if !SEAL {
+            for r in recs {
+                let mut x = counters::<MAX_NV>(&r);
+                let p = pending16!(&r, last16(r.buf), _mm_setzero_si128());
+                let mut s = wide_zero();
+                rounds16::<R>(r.key, &mut x, |j| step16(r.key, r.buf, &p, &mut s, j));
+                ctr16!(r.buf, &x);
+                let p = Pending {
+                    ek_j0: _mm256_castsi256_si128(x[8]),
+                    ..p
+                };
+                *r.tag = finish16(r.key, &p, s);
+            }
+            return;
+        }
+        let Some(mut prev) = recs.next() else {
+            return;
+        };
+        let mut x = counters::<MAX_NV>(&prev);
+        rounds16::<R>(prev.key, &mut x, |_| {});
+        let last = ctr16!(prev.buf, &x);
+        let mut pending = pending16!(&prev, last, _mm256_castsi256_si128(x[8]));
+        for cur in recs {
+            let (pk, ct) = (prev.key, &*prev.buf);
             let mut x = counters::<MAX_NV>(&cur);
             let mut s = wide_zero();
-            for rnd in 1..R {
-                let rk = bcast(&cur.key.round_keys[rnd]);
-                for v in x.iter_mut() {
-                    *v = _mm256_aesenc_epi128(*v, rk);
-                }
-                if rnd <= 8 {
-                    step16(pk, &pending, &mut s, rnd - 1);
-                }
-            }
-            let rk = bcast(&cur.key.round_keys[R]);
-            for v in x.iter_mut() {
-                *v = _mm256_aesenclast_epi128(*v, rk);
-            }
+            rounds16::<R>(cur.key, &mut x, |j| step16(pk, ct, &pending, &mut s, j));
             *prev.tag = finish16(pk, &pending, s);
-            pending = ctr16::<SEAL>(&mut cur, &x);
+            let last = ctr16!(cur.buf, &x);
+            pending = pending16!(&cur, last, _mm256_castsi256_si128(x[8]));
             prev = cur;
         }
         // The last record's GHASH alone.
-        let last = prev;
         let mut s = wide_zero();
         for j in 0..8 {
-            step16(last.key, &pending, &mut s, j);
+            step16(prev.key, prev.buf, &pending, &mut s, j);
         }
-        *last.tag = finish16(last.key, &pending, s);
+        *prev.tag = finish16(prev.key, &pending, s);
     }
 ));
 
