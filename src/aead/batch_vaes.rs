@@ -699,39 +699,23 @@ vaes_avx2_features!(enable!(
 /// need beside its first 224 bytes of ciphertext, which stay in the
 /// record's buffer and are read back from there (holding them in eight
 /// registers across the next AES rounds spilled half the kernel's state).
+///
+/// ```text
+///   GHASH input, 18 blocks at most, one reduction (the key holds H^17, H^18):
+///     AAD block (1..=16 bytes)  C_0 .. C_15 (the last masked)  [len(A)]_64 || [len(C)]_64
+///       x H^18                    x H^17 .. H^2                  x H^1
+///   longer AAD is hashed first (Y_A) and joins C_0: Y_A x H^17 as GHASH goes on
+/// ```
 #[derive(Clone, Copy)]
 struct Pending {
     /// The last 17..=32 bytes of ciphertext, zero past the end.
     h7: __m256i,
-    /// GHASH of the AAD, joining the first data block.
+    /// A one-block AAD in the low half, the length block in the high half.
+    lead_len: __m256i,
+    /// GHASH of a longer AAD, joining the first data block (else zero).
     carry: __m128i,
-    len_blk: __m128i,
     ek_j0: __m128i,
 }
-
-vaes_avx2_features!(enable!(
-    /// GHASH of the AAD (SP 800-38D 7.1 step 5) of a record whose AAD
-    /// cannot join its data's reduction: a short AAD block times H inline,
-    /// longer AAD through the key's GHASH.
-    #[inline]
-    fn aad_hash(k: &Key, aad: &[u8]) -> __m128i {
-        if aad.is_empty() {
-            _mm_setzero_si128()
-        } else if aad.len() <= 16 {
-            let d = _mm256_zextsi128_si256(bswap128(aad_block(aad)));
-            let mut s = wide_zero();
-            wide_mul_add(
-                &mut s,
-                d,
-                _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
-                _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
-            );
-            wide_finish(s)
-        } else {
-            ghash_aad(k, aad)
-        }
-    }
-));
 
 /// A record of 241..=256 bytes (`$r`): the part of its GHASH input kept in
 /// registers, as the ciphertext `$last` (its bytes 224..) makes it, and
@@ -740,10 +724,18 @@ macro_rules! pending16 {
     ($r:expr, $last:expr, $ek:expr) => {{
         let r: &Rec<'_> = $r;
         let n = r.buf.len() - 224;
+        let aad = r.aad;
+        let (lead, carry) = if aad.is_empty() {
+            (_mm_setzero_si128(), _mm_setzero_si128())
+        } else if aad.len() <= 16 {
+            (bswap128(aad_block(aad)), _mm_setzero_si128())
+        } else {
+            (_mm_setzero_si128(), ghash_aad(r.key, aad))
+        };
         Pending {
             h7: _mm256_and_si256($last, load32(&MASK, 32 - n)),
-            carry: aad_hash(r.key, r.aad),
-            len_blk: len_block(r.aad.len(), r.buf.len()),
+            lead_len: _mm256_set_m128i(len_block(aad.len(), r.buf.len()), lead),
+            carry,
             ek_j0: $ek,
         }
     }};
@@ -794,51 +786,48 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// GHASH step `j` of a 16-block record: its ciphertext register `j`
-    /// (read from `ct`, the last from `p`; the AAD's hash joining the first
-    /// block) times H^(16-2j), H^(15-2j).
+    /// GHASH step `j` (0..9) of a 16-block record: for j < 8 its ciphertext
+    /// register `j` (read from `ct`, the last from `p`; a long AAD's hash
+    /// joining the first block) times H^(17-2j), H^(16-2j); step 8 the AAD
+    /// block and the length block times H^18, H^1.
     #[inline]
     fn step16(k: &Key, ct: &[u8], p: &Pending, s: &mut Wide, j: usize) {
-        let raw = if j < 7 { load32(ct, 32 * j) } else { p.h7 };
-        let mut d = _mm256_shuffle_epi8(raw, bswap_mask());
-        if j == 0 {
-            d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
+        let bs = bswap_mask();
+        match j {
+            0 => {
+                let d = _mm256_shuffle_epi8(load32(ct, 0), bs);
+                let d = _mm256_xor_si256(d, _mm256_zextsi128_si256(p.carry));
+                let h = _mm256_set_m128i(load128(&k.h_powers[0]), load128(&k.h_high[1]));
+                let hk = _mm256_set_m128i(load128(&k.h_karatsuba[0]), load128(&k.hk_high[1]));
+                wide_mul_add(s, d, h, hk);
+            }
+            1..=7 => {
+                let raw = if j < 7 { load32(ct, 32 * j) } else { p.h7 };
+                // SAFETY: 1 <= j <= 7, so 2 j - 1 + 2 <= 15 < POWERS.
+                unsafe { absorb(k, s, _mm256_shuffle_epi8(raw, bs), 2 * j - 1) };
+            }
+            _ => {
+                let h = _mm256_set_m128i(load128(&k.h_powers[POWERS - 1]), load128(&k.h_high[0]));
+                let hk =
+                    _mm256_set_m128i(load128(&k.h_karatsuba[POWERS - 1]), load128(&k.hk_high[0]));
+                wide_mul_add(s, p.lead_len, h, hk);
+            }
         }
-        assert!(j < 8);
-        // SAFETY: j < 8 (checked), so 2 j + 2 <= POWERS.
-        unsafe { absorb(k, s, d, 2 * j) };
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// After the 8 data steps: their reduction, the length block times H,
-    /// the last reduction and T = E(K, J0) ^ S (SP 800-38D 7.1 step 6).
-    #[inline]
-    fn finish16(k: &Key, p: &Pending, s: Wide) -> [u8; 16] {
-        let d = _mm256_zextsi128_si256(_mm_xor_si128(p.len_blk, wide_finish(s)));
-        let mut s = wide_zero();
-        wide_mul_add(
-            &mut s,
-            d,
-            _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
-            _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
-        );
-        make_tag(wide_finish(s), p.ek_j0)
     }
 ));
 
 vaes_avx2_features!(enable!(
     /// The AES rounds 1..=R of a 16-block record's counter blocks `x`, with
-    /// `steps` (GHASH steps 0..8 of some record) riding one per round.
+    /// the 9 GHASH steps of some record riding one per round.
     #[inline]
     fn rounds16<const R: usize>(k: &Key, x: &mut [__m256i; MAX_NV], mut steps: impl FnMut(usize)) {
-        const { assert!(R > 8, "8 GHASH steps ride the AES rounds") };
+        const { assert!(R > 9, "9 GHASH steps ride the AES rounds") };
         for rnd in 1..R {
             let rk = bcast(&k.round_keys[rnd]);
             for v in x.iter_mut() {
                 *v = _mm256_aesenc_epi128(*v, rk);
             }
-            if rnd <= 8 {
+            if rnd <= 9 {
                 steps(rnd - 1);
             }
         }
@@ -856,8 +845,8 @@ vaes_avx2_features!(enable!(
     /// register per round, read from a record's buffer).
     ///
     /// ```text
-    ///   seal, step i:  AES(record i)  ‖  GHASH of record i-1's ciphertext
-    ///                  tag of record i-1 (reduce, x length block x H, reduce)
+    ///   seal, step i:  AES(record i)  ‖  GHASH of record i-1 (9 multiplies)
+    ///                  tag of record i-1 (one reduction)
     ///                  CTR of record i (its ciphertext hashed in step i+1)
     ///   open, step i:  AES(record i)  ‖  GHASH of record i's ciphertext
     ///                  CTR of record i, its expected tag
@@ -874,7 +863,7 @@ vaes_avx2_features!(enable!(
                     ek_j0: _mm256_castsi256_si128(x[8]),
                     ..p
                 };
-                *r.tag = finish16(r.key, &p, s);
+                *r.tag = make_tag(wide_finish(s), p.ek_j0);
             }
             return;
         }
@@ -890,17 +879,17 @@ vaes_avx2_features!(enable!(
             let mut x = counters::<MAX_NV>(&cur);
             let mut s = wide_zero();
             rounds16::<R>(cur.key, &mut x, |j| step16(pk, ct, &pending, &mut s, j));
-            *prev.tag = finish16(pk, &pending, s);
+            *prev.tag = make_tag(wide_finish(s), pending.ek_j0);
             let last = ctr16!(cur.buf, &x);
             pending = pending16!(&cur, last, _mm256_castsi256_si128(x[8]));
             prev = cur;
         }
         // The last record's GHASH alone.
         let mut s = wide_zero();
-        for j in 0..8 {
+        for j in 0..9 {
             step16(prev.key, prev.buf, &pending, &mut s, j);
         }
-        *prev.tag = finish16(prev.key, &pending, s);
+        *prev.tag = make_tag(wide_finish(s), pending.ek_j0);
     }
 ));
 

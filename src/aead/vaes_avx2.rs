@@ -91,6 +91,11 @@ pub struct Key {
     /// For Karatsuba: the two 64-bit halves of `h_powers[i]` XORed, stored
     /// in both halves of entry i.
     pub(crate) h_karatsuba: [[u8; 16]; POWERS],
+    /// H^18 and H^17 (times x^-1, as `h_powers`), and their Karatsuba
+    /// halves: a 16-block record with a one-block AAD and the length block
+    /// (18 GHASH blocks) under a single reduction in the batch kernel.
+    pub(crate) h_high: [[u8; 16]; 2],
+    pub(crate) hk_high: [[u8; 16]; 2],
     #[zeroize(skip)]
     _cpu: cpu::VaesAvx2,
 }
@@ -104,7 +109,7 @@ impl core::fmt::Debug for Key {
 }
 
 impl Key {
-    /// Expands `key` (16, 24 or 32 bytes) and precomputes H^1..H^16.
+    /// Expands `key` (16, 24 or 32 bytes) and precomputes H^1..H^18.
     pub(crate) fn new(key: &[u8], cpu: cpu::VaesAvx2) -> Result<Key, Error> {
         super::check_key(key)?;
         let mut k = Key {
@@ -112,6 +117,8 @@ impl Key {
             rounds: key.len() / 4 + 6,
             h_powers: [[0; 16]; POWERS],
             h_karatsuba: [[0; 16]; POWERS],
+            h_high: [[0; 16]; 2],
+            hk_high: [[0; 16]; 2],
             _cpu: cpu,
         };
         // SAFETY: the `cpu` token proves every feature of the list.
@@ -399,7 +406,7 @@ vaes_avx2_features!(enable!(
 // The kernels.
 
 vaes_avx2_features!(enable!(
-    /// Key expansion (FIPS 197 5.2) and the hash key powers.
+    /// Key expansion (FIPS 197 5.2) and the hash key powers H^1..H^18.
     fn setup(k: &mut Key, key: &[u8]) {
         let nk = key.len() / 4;
         let total = 4 * (k.rounds + 1);
@@ -454,6 +461,16 @@ vaes_avx2_features!(enable!(
             let halves = _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e));
             // SAFETY: as above.
             unsafe { _mm_storeu_si128(k.h_karatsuba[i].as_mut_ptr().cast(), halves) };
+            p = gf_mul(p, h1);
+        }
+        // p is H^17 now.
+        for i in (0..2).rev() {
+            let halves = _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e));
+            // SAFETY: each entry is 16 writable bytes.
+            unsafe {
+                _mm_storeu_si128(k.h_high[i].as_mut_ptr().cast(), p);
+                _mm_storeu_si128(k.hk_high[i].as_mut_ptr().cast(), halves);
+            }
             p = gf_mul(p, h1);
         }
     }
