@@ -170,18 +170,28 @@ fn replay(
     depth
 }
 
-/// Deframer input: configuration, then a stream of mostly valid records.
+/// Deframer input: configuration, then a stream of mostly valid records,
+/// many of them one byte either side of a length limit.
 fn deframer_input(r: &mut ChaCha8Rng) -> Vec<u8> {
-    let mut v = vec![r.gen()];
-    let limits = [0u16, 1, 255, 0x4000, 0x4100, 0x4800, 0x4801, 0xffff];
-    for _ in 0..2 {
-        let l = if r.gen() {
-            limits[r.gen_range(0..8)]
+    let mode: u8 = r.gen();
+    let mut v = vec![mode];
+    let choices = [0u16, 1, 255, 0x4000, 0x4100, 0x4800, 0x4801, 0xffff];
+    let mut lens = [0u16; 2];
+    for l in &mut lens {
+        *l = if r.gen() {
+            choices[r.gen_range(0..8)]
         } else {
-            r.gen()
+            r.gen_range(0..2000)
         };
         v.extend_from_slice(&l.to_be_bytes());
     }
+    // The limits in force before and after the switch (see the body).
+    let first = match mode % 4 {
+        0 => 0x4800,
+        1 => 0x4100,
+        _ => lens[0].min(0x4800),
+    };
+    let limits = [usize::from(first), usize::from(lens[1].min(0x4800))];
     v.push(r.gen());
     v.extend_from_slice(&random_bytes(r, 8));
     for _ in 0..r.gen_range(0..10) {
@@ -196,7 +206,11 @@ fn deframer_input(r: &mut ChaCha8Rng) -> Vec<u8> {
             2 => 0x0302,
             _ => 0x0303,
         };
-        let len = length(r, 0x4810);
+        let len = if r.gen_range(0..3) == 0 {
+            (limits[r.gen_range(0..2)] + r.gen_range(0..3)).saturating_sub(1)
+        } else {
+            length(r, 0x4810)
+        };
         v.push(typ);
         v.extend_from_slice(&ver.to_be_bytes());
         v.extend_from_slice(&(len as u16).to_be_bytes());
