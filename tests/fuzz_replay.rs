@@ -23,10 +23,10 @@ use sealwire::record::CipherSuite;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-/// Debug builds (`cargo test`) run a quarter of the release iterations.
+/// Debug builds (`cargo test`) run half the release iterations.
 fn scaled(n: usize) -> usize {
     if cfg!(debug_assertions) {
-        n / 4
+        n / 2
     } else {
         n
     }
