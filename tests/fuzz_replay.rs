@@ -10,16 +10,18 @@
 #[path = "../fuzz/src/lib.rs"]
 mod bodies;
 
+use bytes::BytesMut;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sealwire::handshake::codec::Writer;
+use sealwire::handshake::kx::KeyExchange;
 use sealwire::handshake::messages::{
     build, encode_finished, encode_key_update, ext, hs_type, version, Certificate12, Certificate13,
     ClientHello, DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry,
     ServerHello,
 };
 use sealwire::handshake::tls12::messages as m12;
-use sealwire::record::CipherSuite;
+use sealwire::record::{frame_plaintext, CipherSuite, ContentType};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
@@ -387,6 +389,113 @@ fn handshake_input(r: &mut ChaCha8Rng) -> Vec<u8> {
     v
 }
 
+/// Handshake peer input: for our server (mode even) a ClientHello for
+/// TLS 1.3 or 1.2, maybe a ClientKeyExchange; for our client (mode odd) a
+/// ServerHello for TLS 1.3 or 1.2, maybe with the rest of a TLS 1.2 server
+/// flight. Then sometimes a ChangeCipherSpec and a random record.
+fn peer_input(r: &mut ChaCha8Rng) -> Vec<u8> {
+    let server = r.gen_bool(0.5);
+    let tls13 = r.gen_bool(0.5);
+    let mode: u8 = (r.gen::<u8>() & !1) | u8::from(!server);
+    let mut v = vec![mode];
+    v.extend_from_slice(&random_bytes(r, 8));
+    let mut msgs: Vec<HandshakeMessage> = Vec::new();
+    let mut exts = vec![
+        m12::renegotiation_info_ext(),
+        m12::extended_master_secret_ext(),
+        m12::ec_point_formats_ext(),
+    ];
+    let group: u16 = if r.gen() { 0x1d } else { 0x17 };
+    let share = KeyShareEntry {
+        group,
+        key_exchange: KeyExchange::generate(group)
+            .expect("supported group")
+            .public_key()
+            .to_vec(),
+    };
+    if server {
+        exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &[0x1d, 0x17]));
+        exts.push(build::u16_list(
+            ext::SIGNATURE_ALGORITHMS,
+            &[0x0807, 0x0403, 0x0804],
+        ));
+        if tls13 {
+            exts.push(build::supported_versions_client(&[
+                version::TLS13,
+                version::TLS12,
+            ]));
+            exts.push(build::key_share_client(&[share]));
+        }
+        if r.gen() {
+            exts.push(build::server_name("fuzz.test"));
+        }
+        msgs.push(
+            ClientHello {
+                legacy_version: version::TLS12,
+                random: r.gen(),
+                session_id: some_bytes(r, 0..33),
+                cipher_suites: vec![0x1301, 0x1302, 0xc02b, 0xc02c, 0xc02f, 0xc030],
+                compression_methods: vec![0],
+                extensions: exts,
+            }
+            .encode(),
+        );
+        if !tls13 && r.gen() {
+            msgs.push(m12::encode_client_key_exchange(&random_bytes(r, 32)));
+        }
+    } else {
+        if tls13 {
+            exts = vec![
+                build::supported_versions_server(version::TLS13),
+                build::key_share_server(&share),
+            ];
+        }
+        msgs.push(
+            ServerHello {
+                legacy_version: version::TLS12,
+                random: r.gen(),
+                session_id: some_bytes(r, 0..33),
+                cipher_suite: if tls13 { 0x1301 } else { 0xc02b },
+                compression_method: 0,
+                extensions: exts,
+            }
+            .encode(),
+        );
+        if !tls13 && r.gen() {
+            msgs.push(
+                Certificate12 {
+                    chain: vec![some_bytes(r, 1..64)],
+                }
+                .encode(),
+            );
+            msgs.push(
+                m12::ServerKeyExchange {
+                    params: m12::EcdhParams {
+                        group,
+                        public: share.key_exchange.clone(),
+                    },
+                    signed: DigitallySigned {
+                        scheme: 0x0403,
+                        signature: some_bytes(r, 1..72),
+                    },
+                }
+                .encode(),
+            );
+            msgs.push(m12::encode_server_hello_done());
+        }
+    }
+    let flight: Vec<u8> = msgs.iter().flat_map(|m| m.raw.iter().copied()).collect();
+    let mut out = BytesMut::new();
+    frame_plaintext(ContentType::Handshake, 0x0303, &flight, &mut out);
+    if r.gen() {
+        frame_plaintext(ContentType::ChangeCipherSpec, 0x0303, &[1], &mut out);
+        let body = some_bytes(r, 1..64);
+        frame_plaintext(ContentType::Handshake, 0x0303, &body, &mut out);
+    }
+    v.extend_from_slice(&out);
+    v
+}
+
 /// AEAD input in the body's layout, at lengths around block and kernel
 /// stride boundaries.
 fn aead_input(r: &mut ChaCha8Rng) -> Vec<u8> {
@@ -453,6 +562,19 @@ fn handshake_messages() {
         handshake_input,
     );
     assert!(accepted >= 2 * n, "only {accepted} messages decoded");
+}
+
+#[test]
+fn handshake_peer() {
+    let n = scaled(300);
+    let answered = replay(
+        "handshake_peer",
+        0x9ee4,
+        n,
+        bodies::handshake_peer::run,
+        peer_input,
+    );
+    assert!(answered >= n / 4, "only {answered} flights were answered");
 }
 
 #[test]

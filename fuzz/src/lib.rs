@@ -12,5 +12,6 @@
 pub mod aead_open;
 pub mod deframer;
 pub mod handshake_messages;
+pub mod handshake_peer;
 pub mod input;
 pub mod record_open;
