@@ -53,9 +53,9 @@
 
 use super::batch::{OpenJob, SealJob};
 use super::vaes_avx2::{
-    bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load128, load16, load32,
-    load_partial, make_tag, seal_chain, store16, store32, store_partial, wide_finish, wide_mul_add,
-    wide_zero, ChainRec, Key, Wide, POWERS,
+    aad_block, bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load128, load16,
+    load32, load_partial, make_tag, seal_chain, store16, store32, store_partial, wide_finish,
+    wide_mul_add, wide_zero, ChainRec, Key, Wide, POWERS,
 };
 use super::{wipe, Error, Kernel, KeyImpl, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::arch::x86_64::*;
@@ -676,27 +676,6 @@ vaes_avx2_features!(enable!(
             *v = _mm256_xor_si256(*v, d);
         }
         x
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// The 1..=16 bytes of `aad` zero-padded to a block (SP 800-38D 7.1
-    /// step 5), in block byte order, read without passing the slice's end:
-    /// the TLS AAD lengths (5: a TLS 1.3 record header, RFC 8446 5.2; 13:
-    /// the TLS 1.2 AAD, RFC 5246 6.2.3.3) with two plain loads each,
-    /// others through [`load_partial`].
-    #[inline]
-    fn aad_block(aad: &[u8]) -> __m128i {
-        let word = |at: usize| u32::from_le_bytes([aad[at], aad[at + 1], aad[at + 2], aad[at + 3]]);
-        match aad.len() {
-            5 => _mm_cvtsi64_si128((u64::from(word(0)) | u64::from(aad[4]) << 32) as i64),
-            13 => {
-                let lo = u64::from(word(0)) | u64::from(word(4)) << 32;
-                let hi = u64::from(word(8)) | u64::from(aad[12]) << 32;
-                _mm_set_epi64x(hi as i64, lo as i64)
-            }
-            _ => load_partial(aad),
-        }
     }
 ));
 

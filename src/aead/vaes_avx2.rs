@@ -1032,17 +1032,51 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     /// GHASH of the AAD zero-padded to whole blocks (SP 800-38D 7.1 step 5).
-    /// (Kept out of line, so the short-record path it branches around stays
-    /// small enough for LLVM to inline.)
+    /// The last (or only) partial block is read into a register and
+    /// multiplied there: staged through a 16-byte array it was written by
+    /// narrow stores and read back by one wide load, which cannot be
+    /// store-forwarded. (Kept out of line, so the short-record path it
+    /// branches around stays small enough for LLVM to inline.)
     #[inline(never)]
     pub(crate) fn ghash_aad(k: &Key, aad: &[u8]) -> __m128i {
         let whole = aad.len() & !15;
-        let mut a = ghash_chunks(k, _mm_setzero_si128(), &aad[..whole]);
+        let mut a = _mm_setzero_si128();
+        if whole > 0 {
+            a = ghash_chunks(k, a, &aad[..whole]);
+        }
         if whole < aad.len() {
-            let b = read_partial(&aad[whole..]).to_le_bytes();
-            a = ghash_upto16(k, a, &b);
+            let d = _mm_xor_si128(bswap128(aad_block(&aad[whole..])), a);
+            let mut s = wide_zero();
+            wide_mul_add(
+                &mut s,
+                _mm256_zextsi128_si256(d),
+                _mm256_zextsi128_si256(load128(&k.h_powers[POWERS - 1])),
+                _mm256_zextsi128_si256(load128(&k.h_karatsuba[POWERS - 1])),
+            );
+            a = wide_finish(s);
         }
         a
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// The 1..=16 bytes of `aad` zero-padded to a block (SP 800-38D 7.1
+    /// step 5), in block byte order, read without passing the slice's end:
+    /// the TLS AAD lengths (5: a TLS 1.3 record header, RFC 8446 5.2; 13:
+    /// the TLS 1.2 AAD, RFC 5246 6.2.3.3) with two plain loads each,
+    /// others through [`load_partial`].
+    #[inline]
+    pub(crate) fn aad_block(aad: &[u8]) -> __m128i {
+        let word = |at: usize| u32::from_le_bytes([aad[at], aad[at + 1], aad[at + 2], aad[at + 3]]);
+        match aad.len() {
+            5 => _mm_cvtsi64_si128((u64::from(word(0)) | u64::from(aad[4]) << 32) as i64),
+            13 => {
+                let lo = u64::from(word(0)) | u64::from(word(4)) << 32;
+                let hi = u64::from(word(8)) | u64::from(aad[12]) << 32;
+                _mm_set_epi64x(hi as i64, lo as i64)
+            }
+            _ => load_partial(aad),
+        }
     }
 ));
 
