@@ -48,8 +48,8 @@
 //! and the buffer of a record that fails is zeroed before the call returns,
 //! so no unauthenticated plaintext is released. Longer records run the
 //! whole-message kernel, at its bulk rate there, sealed as a chain whose
-//! seams overlap (measurements: asm-notes/vaes-avx2.md, "Batch kernel"
-//! and "Seal chain").
+//! seams overlap (measurements: asm-notes/vaes-avx2.md, "Batch kernel",
+//! its "Third round" for the pipeline and the chain).
 
 use super::batch::{OpenJob, SealJob};
 use super::vaes_avx2::{
