@@ -224,9 +224,14 @@ enum KeyImpl {
 /// An AES-GCM key (AES-128, -192 or -256) bound to one backend.
 ///
 /// Key material is zeroized on drop and never printed by `Debug`.
+// `repr(C)` with the length first: it then shares a cache line with the
+// backend's tag, so the batch path's grouping (backend, length) reads one
+// line per key, the one dispatch reads anyway; left to the compiler, the
+// length sat after the expanded key, a line no kernel touches.
+#[repr(C)]
 pub struct AesGcm {
-    imp: KeyImpl,
     key_len: usize,
+    imp: KeyImpl,
 }
 
 impl fmt::Debug for AesGcm {

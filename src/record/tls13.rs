@@ -66,10 +66,17 @@ pub(super) fn frame(
     }
     let inner = padded + 1;
     let body = inner + TAG_LEN;
-    // One resize appends the type byte's slot, the zero padding and the tag
-    // room (zeros until sealed); then the real content type goes in.
-    buf.resize(HEADER_ROOM + body, 0);
-    buf[HEADER_ROOM + content] = typ.to_u8();
+    // Append the content type, the zero padding and the tag room (zeros
+    // until sealed). Without padding, one fixed 17-byte copy instead of the
+    // general resize (a memset call) and a byte store.
+    if pad == 0 {
+        let mut tail = [0u8; 1 + TAG_LEN];
+        tail[0] = typ.to_u8();
+        buf.extend_from_slice(&tail);
+    } else {
+        buf.resize(HEADER_ROOM + body, 0);
+        buf[HEADER_ROOM + content] = typ.to_u8();
+    }
 
     let [v0, v1] = TLS12_VERSION.to_be_bytes();
     let [l0, l1] = (body as u16).to_be_bytes();
