@@ -251,6 +251,33 @@ pub(crate) fn check_key(key: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// The AES key schedule (FIPS 197 5.2) of a 16-, 24- or 32-byte `key` as
+/// `4 * (rounds + 1)` words, each the little-endian image of its four bytes
+/// (so RotWord is a rotation right by 8 and Rcon goes into the low byte),
+/// with the backend's SubWord (its AES instruction on a broadcast word).
+/// Returns the words (the caller wipes them) and the number of rounds.
+pub(crate) fn key_words(key: &[u8], sub_word: impl Fn(u32) -> u32) -> ([u32; 60], usize) {
+    let nk = key.len() / 4;
+    let rounds = nk + 6;
+    let mut w = [0u32; 60];
+    for (word, bytes) in w.iter_mut().zip(key.chunks_exact(4)) {
+        *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    let mut rcon = 1u32;
+    for i in nk..4 * (rounds + 1) {
+        let mut temp = w[i - 1];
+        if i % nk == 0 {
+            temp = sub_word(temp.rotate_right(8)) ^ rcon;
+            // xtime in GF(2^8): the next Rcon.
+            rcon = (rcon << 1) ^ (0x11b & 0u32.wrapping_sub(rcon >> 7));
+        } else if nk > 6 && i % nk == 4 {
+            temp = sub_word(temp);
+        }
+        w[i] = w[i - nk] ^ temp;
+    }
+    (w, rounds)
+}
+
 impl AesGcm {
     /// A key on the best backend for this CPU, or on the one named by the
     /// `SEALWIRE_BACKEND` environment variable (an unknown or unavailable

@@ -419,25 +419,7 @@ neon_features!(enable!(
 neon_features!(enable!(
     /// Key expansion (FIPS 197 5.2), H = E(K, 0^128) and its powers.
     fn setup(k: &mut Key, key: &[u8]) {
-        let nk = key.len() / 4;
-        let total = 4 * (k.rounds + 1);
-        // Words as little-endian u32: byte 0 of the word is the low byte, so
-        // RotWord is a rotation right by 8 and Rcon goes into the low byte.
-        let mut w = [0u32; 60];
-        for (word, bytes) in w.iter_mut().zip(key.chunks_exact(4)) {
-            *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        }
-        let mut rcon = 1u32;
-        for i in nk..total {
-            let mut temp = w[i - 1];
-            if i % nk == 0 {
-                temp = sub_word(temp.rotate_right(8)) ^ rcon;
-                rcon = (rcon << 1) ^ (0x11b & 0u32.wrapping_sub(rcon >> 7));
-            } else if nk > 6 && i % nk == 4 {
-                temp = sub_word(temp);
-            }
-            w[i] = w[i - nk] ^ temp;
-        }
+        let (mut w, _) = crate::aead::key_words(key, |x| sub_word(x));
         for (r, rk) in k.round_keys.iter_mut().enumerate().take(k.rounds + 1) {
             for (c, bytes) in rk.chunks_exact_mut(4).enumerate() {
                 bytes.copy_from_slice(&w[4 * r + c].to_le_bytes());

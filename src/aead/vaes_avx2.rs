@@ -408,34 +408,12 @@ vaes_avx2_features!(enable!(
 vaes_avx2_features!(enable!(
     /// Key expansion (FIPS 197 5.2) and the hash key powers H^1..H^18.
     fn setup(k: &mut Key, key: &[u8]) {
-        let nk = key.len() / 4;
-        let total = 4 * (k.rounds + 1);
-        let mut w = [0u32; 60];
-        for (i, word) in key.chunks_exact(4).enumerate() {
-            w[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-        }
         // SubWord through AESENCLAST with a zero round key: with the word in
         // all four columns, ShiftRows only moves equal bytes, leaving SubBytes.
-        let sub_word = |x: u32| -> u32 {
+        let (mut w, _) = super::key_words(key, |x| {
             let v = _mm_aesenclast_si128(_mm_set1_epi32(x as i32), _mm_setzero_si128());
             _mm_cvtsi128_si32(v) as u32
-        };
-        let mut rcon = 1u32;
-        for i in nk..total {
-            let mut t = w[i - 1];
-            if i % nk == 0 {
-                // RotWord on the little-endian image: byte 0 moves to byte 3.
-                t = sub_word(t.rotate_right(8)) ^ rcon;
-                rcon = if rcon & 0x80 != 0 {
-                    ((rcon << 1) ^ 0x1b) & 0xff
-                } else {
-                    rcon << 1
-                };
-            } else if nk > 6 && i % nk == 4 {
-                t = sub_word(t);
-            }
-            w[i] = w[i - nk] ^ t;
-        }
+        });
         for (r, rk) in k.round_keys.iter_mut().enumerate().take(k.rounds + 1) {
             for c in 0..4 {
                 rk[4 * c..4 * c + 4].copy_from_slice(&w[4 * r + c].to_le_bytes());

@@ -17,26 +17,7 @@ instance_features!(enable!(
     /// AESENCLAST on a broadcast word (ShiftRows permutes equal columns, so it
     /// is the identity there), then H = E(K, 0^128) and its powers.
     pub(super) fn expand(key: &[u8], isa: super::Isa) -> Key {
-        let nk = key.len() / 4;
-        let rounds = nk + 6;
-        let total = 4 * (rounds + 1);
-        let mut w = [0u32; 60];
-        for (i, word) in key.chunks_exact(4).enumerate() {
-            w[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        let mut rcon = 1u32;
-        for i in nk..total {
-            let mut temp = w[i - 1];
-            if i % nk == 0 {
-                // RotWord on little-endian bytes [a0 a1 a2 a3] -> [a1 a2 a3 a0].
-                temp = sub_word(temp.rotate_right(8)) ^ rcon;
-                // xtime in GF(2^8): the next Rcon.
-                rcon = (rcon << 1) ^ (0x11b & 0u32.wrapping_sub(rcon >> 7));
-            } else if nk > 6 && i % nk == 4 {
-                temp = sub_word(temp);
-            }
-            w[i] = w[i - nk] ^ temp;
-        }
+        let (mut w, rounds) = crate::aead::key_words(key, |x| sub_word(x));
         let mut round_keys = [_mm_setzero_si128(); 15];
         for (r, rk) in round_keys.iter_mut().enumerate().take(rounds + 1) {
             *rk = _mm_set_epi32(
