@@ -21,7 +21,7 @@
 //!  other backends (aesni-clmul included): single-stream, job by job
 //!      (aesni-clmul's 128-bit multi-lane kernel was removed once its
 //!      whole-message path made one by one 7-16% faster than the lanes)
-//!  *_parallel: jobs ──chunks of ≈ 16 KiB──▶ one queue, drained by the caller and the other pool threads ──▶ the above per chunk
+//!  *_parallel: jobs ──chunks, big first, shrinking──▶ taken by the caller (front) and the other pool threads (back) ──▶ the above per chunk
 //! ```
 
 use super::{AesGcm, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
@@ -198,31 +198,33 @@ fn cost(aad: usize, len: usize) -> usize {
 /// Below this many bytes a batch stays on one thread: handing work to rayon
 /// costs more than it saves.
 const PARALLEL_MIN_BYTES: usize = 64 * 1024;
-/// About how many bytes a chunk holds: small enough that a thread which
-/// starts late (a pool thread woken from sleep) still finds work left, big
-/// enough that taking a chunk costs nothing next to sealing it.
-const CHUNK_BYTES: usize = 16 * 1024;
+/// The smallest chunk a thread takes (cost bytes): taking one is a lock and
+/// a kernel restart, a few tens of nanoseconds next to ~2 us of sealing.
+const MIN_CHUNK_BYTES: usize = 4 * 1024;
 
-/// The bytes a chunk should hold for a batch of `total` cost bytes: about
-/// [`CHUNK_BYTES`], and at least two chunks per thread. None when the batch
-/// should stay on this thread.
-fn chunk_target(total: usize) -> Option<usize> {
+/// How many threads should share a batch of `total` cost bytes; None when
+/// it should stay on this thread.
+fn parallel_threads(total: usize) -> Option<usize> {
     let threads = rayon::current_num_threads();
-    if threads < 2 || total < PARALLEL_MIN_BYTES {
-        return None;
-    }
-    let parts = (total / CHUNK_BYTES).max(2 * threads);
-    Some(total.div_ceil(parts))
+    (threads >= 2 && total >= PARALLEL_MIN_BYTES).then_some(threads)
+}
+
+/// The cost bytes the next chunk should hold when `left` are not yet taken
+/// by any of `threads`: a `1/(2 threads)` share of what is left (guided
+/// self-scheduling), so chunks start big and shrink towards the end, where
+/// the threads must finish together.
+fn chunk_target(left: usize, threads: usize) -> usize {
+    (left / (2 * threads)).max(MIN_CHUNK_BYTES)
 }
 
 /// Takes a chunk off the front (or back) of `rest`: the fewest items whose
-/// cost reaches `target`, or all that is left.
+/// cost reaches `target`, or all that is left. Returns it with its cost.
 fn take_chunk<'s, T>(
     rest: &mut &'s mut [T],
     target: usize,
     cost: impl Fn(&T) -> usize,
     from_back: bool,
-) -> &'s mut [T] {
+) -> (&'s mut [T], usize) {
     let s = core::mem::take(rest);
     let mut acc = 0;
     let n = if from_back {
@@ -237,7 +239,7 @@ fn take_chunk<'s, T>(
         })
     }
     .map_or(s.len(), |i| i + 1);
-    if from_back {
+    let chunk = if from_back {
         let (a, b) = s.split_at_mut(s.len() - n);
         *rest = a;
         b
@@ -245,18 +247,18 @@ fn take_chunk<'s, T>(
         let (a, b) = s.split_at_mut(n);
         *rest = b;
         a
-    }
+    };
+    (chunk, acc)
 }
 
-/// Runs `f` on chunks of `items` of about `target` cost bytes each, on the
-/// calling thread and on one task per other pool thread, until none is
+/// Runs `f` on chunks of `items` (whose costs sum to `total`) on the
+/// calling thread and on one task per other of the `threads`, until none is
 /// left. The caller takes chunks from the front, the pool threads from the
-/// back; a chunk is cut when it is taken (no list of chunks is built first:
-/// that cost ~3 us of a 1024-record batch, before any thread started).
+/// back; a chunk is cut when it is taken, sized by [`chunk_target`].
 ///
 /// ```text
-///   caller:      [c0][c1][c2][c3] ...          (starts at once)
-///   pool thread:   ~wake-up~ ... [c9][c10][c11] (starts when woken)
+///   caller:      [ c0      ][ c2   ][c4 ][c6]...        (starts at once)
+///   pool thread:  ~wake-up~ ...[c7][c5 ][ c3   ][ c1      ]  (starts when woken)
 /// ```
 ///
 /// On the 2-core VM a round trip to a sleeping pool thread (spawn, wake,
@@ -267,19 +269,29 @@ fn take_chunk<'s, T>(
 /// sealed last time are still in its cache), where handing out chunks in
 /// turn moved them between the cores' caches: 1024 records of 1420 B,
 /// parallel over serial, went from 1.34-1.47x to 1.65-1.76x, and with the
-/// caller's spin below to 1.80-1.98x.
+/// caller's spin below to 1.80-1.98x. Guided chunk sizes (from fixed 16 KiB
+/// chunks, ~90 per call, to ~20) took the per-call median from 88.6 to
+/// 85.2 us (traced; serial 166 us).
 fn run_split<T: Send>(
     items: &mut [T],
-    target: usize,
+    total: usize,
+    threads: usize,
     cost: impl Fn(&T) -> usize + Sync,
     f: impl Fn(&mut [T]) + Sync,
 ) {
-    let rest = std::sync::Mutex::new(items);
+    // What is not yet taken, and its cost.
+    let rest = std::sync::Mutex::new((items, total));
     let drain = |from_back: bool| loop {
         // A poisoned lock means `f` panicked on another thread; that panic
         // resurfaces when the scope ends, so this thread just stops.
         let chunk = match rest.lock() {
-            Ok(mut r) if !r.is_empty() => take_chunk(&mut r, target, &cost, from_back),
+            Ok(mut r) if !r.0.is_empty() => {
+                let (items, left) = &mut *r;
+                let (chunk, taken) =
+                    take_chunk(items, chunk_target(*left, threads), &cost, from_back);
+                *left = left.saturating_sub(taken);
+                chunk
+            }
             _ => break,
         };
         f(chunk);
@@ -288,7 +300,7 @@ fn run_split<T: Send>(
     // Pool tasks that have started, and finished, draining.
     let (started, finished) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
     rayon::in_place_scope(|s| {
-        for _ in 1..rayon::current_num_threads() {
+        for _ in 1..threads {
             s.spawn(move |_| {
                 started.fetch_add(1, Ordering::AcqRel);
                 drain(true);
@@ -315,8 +327,7 @@ fn run_split<T: Send>(
 /// their last chunks (about ten chunks' worth) before it sleeps.
 const MAX_SPIN: Duration = Duration::from_micros(50);
 
-/// Seals every job, spreading contiguous chunks of about equal bytes over
-/// rayon's threads; each chunk is a [`seal_batch`]. Small batches stay on
+/// Seals every job, spreading contiguous chunks over rayon's threads; each chunk is a [`seal_batch`]. Small batches stay on
 /// the calling thread.
 ///
 /// # Panics
@@ -324,8 +335,9 @@ const MAX_SPIN: Duration = Duration::from_micros(50);
 /// As [`seal_batch`].
 pub fn seal_batch_parallel(jobs: &mut [SealJob<'_>]) {
     let job_cost = |j: &SealJob<'_>| cost(j.aad.len(), j.buf.len());
-    match chunk_target(jobs.iter().map(job_cost).sum()) {
-        Some(target) => run_split(jobs, target, job_cost, |c| seal_batch(c)),
+    let total = jobs.iter().map(job_cost).sum();
+    match parallel_threads(total) {
+        Some(threads) => run_split(jobs, total, threads, job_cost, |c| seal_batch(c)),
         None => seal_batch(jobs),
     }
 }
@@ -335,12 +347,12 @@ pub fn seal_batch_parallel(jobs: &mut [SealJob<'_>]) {
 pub fn open_batch_parallel(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
     let mut results = vec![Ok(()); jobs.len()];
     let total = jobs.iter().map(|j| cost(j.aad.len(), j.buf.len())).sum();
-    match chunk_target(total) {
-        Some(target) => {
+    match parallel_threads(total) {
+        Some(threads) => {
             let mut pairs: Vec<OpenPair<'_, '_>> =
                 jobs.iter_mut().zip(results.iter_mut()).collect();
             let pair_cost = |(j, _): &OpenPair<'_, '_>| cost(j.aad.len(), j.buf.len());
-            run_split(&mut pairs, target, pair_cost, open_pairs);
+            run_split(&mut pairs, total, threads, pair_cost, open_pairs);
         }
         None => open_into(jobs, &mut results),
     }
@@ -728,23 +740,26 @@ mod tests {
 
     #[test]
     fn chunks_are_balanced_by_bytes() {
-        // One big job and many small ones, taken from both ends in turn:
-        // every chunk stays within one job of the target, and together they
-        // are the whole list, in order.
+        // One big job and many small ones, taken from both ends in turn as
+        // `run_split` takes them: every chunk stays within one job of its
+        // target, the targets shrink to the floor, the reported costs are
+        // the chunks' costs, and together the chunks are the whole list, in
+        // order.
         let mut costs = vec![cost(13, 16384 * 4)];
         costs.extend(std::iter::repeat_n(cost(13, 100), 1000));
         let total: usize = costs.iter().sum();
-        let Some(target) = chunk_target(total) else {
-            assert!(rayon::current_num_threads() < 2);
-            return;
-        };
+        let threads = 2;
         let mut items: Vec<(usize, usize)> = costs.iter().copied().enumerate().collect();
         let mut rest: &mut [(usize, usize)] = &mut items;
-        let (mut front, mut back) = (Vec::new(), Vec::new());
-        let mut from_back = false;
+        let (mut front, mut back, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut from_back, mut left) = (false, total);
         while !rest.is_empty() {
-            let chunk = take_chunk(&mut rest, target, |t| t.1, from_back);
+            let target = chunk_target(left, threads);
+            targets.push(target);
+            let (chunk, taken) = take_chunk(&mut rest, target, |t| t.1, from_back);
             let c: usize = chunk.iter().map(|t| t.1).sum();
+            assert_eq!(c, taken);
+            left -= taken;
             let largest = chunk.iter().map(|t| t.1).max().unwrap();
             assert!(c < target + largest || rest.is_empty(), "chunk of {c}");
             let ids: Vec<usize> = chunk.iter().map(|t| t.0).collect();
@@ -755,11 +770,14 @@ mod tests {
             }
             from_back = !from_back;
         }
+        assert_eq!(left, 0);
+        assert_eq!(targets[0], total / 4);
+        assert!(targets.windows(2).all(|w| w[1] <= w[0]));
+        assert_eq!(*targets.last().unwrap(), MIN_CHUNK_BYTES);
+        assert!(targets.len() < 40, "{} chunks", targets.len());
         back.reverse();
         let order: Vec<usize> = front.into_iter().chain(back).flatten().collect();
         assert_eq!(order, (0..costs.len()).collect::<Vec<_>>());
-        let parts = (total / CHUNK_BYTES).max(2 * rayon::current_num_threads());
-        assert_eq!(target, total.div_ceil(parts));
-        assert!(chunk_target(cost(0, 100) * 10).is_none());
+        assert!(parallel_threads(cost(0, 100) * 10).is_none());
     }
 }
