@@ -75,23 +75,29 @@ fn record_vs_bare(size: usize) {
     sealer.start(&mut rec);
     rec.resize(sealer.header_room() + size, 0x5a);
     let plain_len = rec.len();
-    let reps = 2000;
-    let (mut ratios, mut tb, mut tr) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..15 {
-        // The bare AEAD as a TLS stack would drive it: a fresh nonce per
-        // record (the IV XOR a counter, RFC 8446 5.3) and the record header
-        // as AAD; a constant nonce would be a misuse of AES-GCM.
+    // Short rounds, many of them, in ABBA order: the host's slow spells
+    // (tens of ms) then spoil a few rounds instead of tilting a few long
+    // ones, and neither side always runs first.
+    let reps = 400;
+    let mut seq = 0u64;
+    let mut bare_round = || {
         let t = Instant::now();
-        for seq in 0..reps as u64 {
+        for _ in 0..reps {
+            // The bare AEAD as a TLS stack would drive it: a fresh nonce per
+            // record (the IV XOR a counter, RFC 8446 5.3) and the record
+            // header as AAD; a constant nonce would be a misuse of AES-GCM.
             let mut nonce = [0x22u8; 12];
             for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
                 *n ^= s;
             }
+            seq += 1;
             let len = size + 17;
             let aad = [23, 3, 3, (len >> 8) as u8, len as u8];
             black_box(aead.seal_in_place_detached(&nonce, &aad, buf)).unwrap();
         }
-        let bare = t.elapsed().as_secs_f64() / reps as f64;
+        t.elapsed().as_secs_f64() / reps as f64
+    };
+    let mut record_round = || {
         let t = Instant::now();
         for _ in 0..reps {
             if sealer.records_left() == 0 {
@@ -101,7 +107,17 @@ fn record_vs_bare(size: usize) {
             sealer.seal(ContentType::ApplicationData, &mut rec).unwrap();
             black_box(rec.len());
         }
-        let record = t.elapsed().as_secs_f64() / reps as f64;
+        t.elapsed().as_secs_f64() / reps as f64
+    };
+    let (mut ratios, mut tb, mut tr) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..101 {
+        let (bare, record) = if round % 2 == 0 {
+            let b = bare_round();
+            (b, record_round())
+        } else {
+            let r = record_round();
+            (bare_round(), r)
+        };
         ratios.push(record / bare);
         tb.push(bare);
         tr.push(record);
