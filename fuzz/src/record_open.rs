@@ -92,12 +92,21 @@ impl Reference {
         if len < min {
             return Err(Error::Decode("short"));
         }
-        if self.suite.version() == TlsVersion::Tls12 && len - min > MAX_PLAINTEXT_LEN {
-            // RFC 5246 6.2.3: at most 2^14 bytes of plaintext.
+        // RFC 5246 6.2.3: at most 2^14 bytes of plaintext; RFC 8446 5.4:
+        // at most 2^14 + 1 bytes of TLSInnerPlaintext.
+        let most = match self.suite.version() {
+            TlsVersion::Tls12 => MAX_PLAINTEXT_LEN,
+            TlsVersion::Tls13 => MAX_PLAINTEXT_LEN + 1,
+        };
+        if len - min > most {
             return Err(Error::RecordOverflow {
                 len: len - min,
-                max: MAX_PLAINTEXT_LEN,
+                max: most,
             });
+        }
+        // RFC 5246 6.2.1: no empty Handshake or Alert fragments.
+        if self.suite.version() == TlsVersion::Tls12 && len == min && typ != 23 {
+            return Err(Error::EmptyContent(inner_type(typ)?));
         }
         Ok(())
     }
@@ -118,13 +127,11 @@ impl Reference {
         let Some(at) = text.iter().rposition(|&b| b != 0) else {
             return Err(Error::MissingContentType);
         };
-        if at > MAX_PLAINTEXT_LEN {
-            return Err(Error::RecordOverflow {
-                len: at,
-                max: MAX_PLAINTEXT_LEN,
-            });
-        }
         let t = inner_type(text[at])?;
+        if at == 0 && t != ContentType::ApplicationData {
+            // RFC 8446 5.4: unexpected_message.
+            return Err(Error::EmptyContent(t));
+        }
         text.truncate(at);
         Ok((t, text))
     }
@@ -269,7 +276,11 @@ fn seal_round_trip(
     let payload = inp.bytes(len);
     let tls13 = suite.version() == TlsVersion::Tls13;
 
-    let expect_err = if how == 3 || typ == ContentType::ChangeCipherSpec || (!tls13 && pad != 0) {
+    let expect_err = if how == 3
+        || typ == ContentType::ChangeCipherSpec
+        || (!tls13 && pad != 0)
+        || (len == 0 && typ != ContentType::ApplicationData)
+    {
         Some(Error::Misuse("refused"))
     } else if len + pad > MAX_PLAINTEXT_LEN {
         Some(Error::PayloadTooLong {

@@ -17,7 +17,9 @@
 //!                   AES rounds interleaved, J0 to tag in one pass
 //!      209..=240 B: one record per kernel call, J0 to tag in one pass
 //!      241..=256 B: pipeline, AES of one record with the GHASH of the previous
-//!      longer:      the key's whole-message kernel, record by record
+//!      longer:      seal: a chain (vaes_avx2::seal_chain), each record's last
+//!                   GHASH and tag riding the next record's first AES group;
+//!                   open: the key's whole-message kernel, record by record
 //!  other backends (aesni-clmul included): single-stream, job by job
 //!      (aesni-clmul's 128-bit multi-lane kernel was removed once its
 //!      whole-message path made one by one 7-16% faster than the lanes)
@@ -25,6 +27,7 @@
 //! ```
 
 use super::{AesGcm, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use core::borrow::BorrowMut;
 use core::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -109,12 +112,7 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
         );
     }
     if one_group(jobs.iter().map(|j| j.key)) {
-        #[cfg(target_arch = "x86_64")]
-        if super::batch_vaes::handles(jobs.first().map(|j| j.key)) {
-            return super::batch_vaes::seal_group(jobs);
-        }
-        let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
-        return seal_group(&mut order);
+        return seal_group(jobs);
     }
     let mut order: Vec<&mut SealJob<'_>> = jobs.iter_mut().collect();
     order.sort_by_key(|j| group_of(j.key));
@@ -123,15 +121,16 @@ pub fn seal_batch(jobs: &mut [SealJob<'_>]) {
     }
 }
 
-/// Seals one group (same backend, same key size): through the multi-lane
-/// kernel when the backend has one, else job by job.
-fn seal_group(group: &mut [&mut SealJob<'_>]) {
+/// Seals one group (same backend, same key size), given as the jobs or as
+/// references to them: through the multi-lane kernel when the backend has
+/// one, else job by job.
+fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
     #[cfg(target_arch = "x86_64")]
-    if super::batch_vaes::handles(group.first().map(|j| j.key)) {
+    if super::batch_vaes::handles(group.first().map(|j| j.borrow().key)) {
         return super::batch_vaes::seal_group(group);
     }
     for j in group.iter_mut() {
-        seal_one(j);
+        seal_one(j.borrow_mut());
     }
 }
 

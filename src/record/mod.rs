@@ -1,12 +1,15 @@
+#![forbid(unsafe_code)]
 //! The TLS record layer: TLS 1.3 (RFC 8446 section 5) and TLS 1.2 AES-GCM
 //! (RFC 5246 6.2, RFC 5288) record protection on top of [`crate::aead`].
 //!
 //! The handshake hands over one [`TrafficKeys`] per direction; a [`Sealer`]
 //! turns payloads into protected records and an [`Opener`] turns protected
 //! records back into payloads. Both own their sequence number: a nonce can
-//! only be made from (iv, seq), and running out of either sequence numbers or
-//! the AES-GCM usage limit (RFC 8446 5.5) is an error asking for a key update,
-//! never a wrap. A [`Deframer`] cuts an incoming byte stream into records.
+//! only be made from (iv, seq), and running out of sequence numbers is an
+//! error asking for a key update, never a wrap. A sealer also stops at the
+//! AES-GCM usage limit (RFC 8446 5.5: [`AES_GCM_RECORD_LIMIT`] records per
+//! key); an opener takes what its peer sends up to the sequence limit. A
+//! [`Deframer`] cuts an incoming byte stream into records.
 //!
 //! ```text
 //!  TLS 1.3 (RFC 8446 5.2, 5.3)
@@ -26,36 +29,36 @@
 //! in place too and hands back the plaintext as a slice or a [`Bytes`] that
 //! shares the record's memory.
 //!
-//! # Embedding the record layer
+//! # Example
+//!
+//! The README shows a TLS 1.3 connection with a [`Deframer`] and
+//! [`Opener::open`] (plaintext as [`Bytes`]). A TLS 1.2 direction, opened in
+//! place as a slice:
 //!
 //! ```
 //! use bytes::BytesMut;
-//! use sealwire::record::{CipherSuite, ContentType, Deframer, Opener, Sealer, TrafficKeys};
+//! use sealwire::record::{CipherSuite, ContentType, Opener, Sealer, TrafficKeys};
 //!
-//! // The handshake derives one key and IV per direction (RFC 8446 7.3).
-//! let keys = TrafficKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &[0x42; 16], &[0x24; 12])?;
+//! // RFC 5246 6.3: a 16-byte write key and a 4-byte salt per direction.
+//! let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+//! let keys = TrafficKeys::new(suite, &[7; 16], &[1, 2, 3, 4])?;
 //! let mut sealer = Sealer::new(keys.clone())?;
 //! let mut opener = Opener::new(keys)?;
 //!
-//! // Sending: reserve header room, write the payload in place, seal.
-//! let mut out = BytesMut::new();
-//! sealer.start(&mut out);
-//! out.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
-//! sealer.seal(ContentType::ApplicationData, &mut out)?;
+//! let mut record = BytesMut::new();
+//! sealer.seal_payload(ContentType::Handshake, b"\x14\x00\x00\x0c finished...", &mut record)?;
+//! // type, version, length, then the explicit nonce: the sequence number.
+//! assert_eq!(&record[..3], &[22, 3, 3]);
+//! assert_eq!(&record[5..13], &0u64.to_be_bytes());
 //!
-//! // Receiving: bytes arrive in any chunking; the deframer yields whole records.
-//! let mut deframer = Deframer::new();
-//! let mut received = Vec::new();
-//! for chunk in out.chunks(7) {
-//!     let taken = deframer.push(chunk);
-//!     assert_eq!(taken, chunk.len());
-//!     while let Some(record) = deframer.next_record()? {
-//!         let (typ, plaintext) = opener.open(record.into_bytes())?;
-//!         assert_eq!(typ, ContentType::ApplicationData);
-//!         received.extend_from_slice(&plaintext);
-//!     }
-//! }
-//! assert_eq!(received, b"GET / HTTP/1.1\r\n\r\n");
+//! let (typ, plaintext) = opener.open_in_place(&mut record)?;
+//! assert_eq!((typ, &plaintext[..4]), (ContentType::Handshake, &b"\x14\x00\x00\x0c"[..]));
+//! // A replayed record is out of sequence: it fails to authenticate.
+//! sealer.seal_payload(ContentType::ApplicationData, b"ping", &mut record)?;
+//! let copy = record.clone();
+//! opener.open_in_place(&mut record)?;
+//! let mut replay = copy.to_vec();
+//! assert!(opener.open_in_place(&mut replay).is_err());
 //! # Ok::<(), sealwire::record::Error>(())
 //! ```
 
@@ -74,6 +77,7 @@ pub use deframer::{Deframer, Record};
 use crate::aead::{self, AesGcm, Backend};
 use bytes::{Buf, Bytes, BytesMut};
 use core::fmt;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 /// Length of a record header: type(1) || legacy_record_version(2) || length(2).
@@ -287,6 +291,11 @@ impl fmt::Display for CipherSuite {
 /// `*_write_IV`, the 4-byte GCM salt).
 ///
 /// Zeroized on drop; `Debug` shows the suite only.
+///
+/// `Clone` is there to hand the same keys to a sealer of one side and the
+/// opener of the other (tests, loopback). Two *sealers* made from one
+/// `TrafficKeys` would each start at sequence number 0 and so reuse nonces:
+/// make exactly one sealer per direction.
 #[derive(Clone)]
 pub struct TrafficKeys {
     suite: CipherSuite,
@@ -355,6 +364,9 @@ pub enum Error {
     /// A TLS 1.3 inner plaintext with no non-zero content type byte
     /// (RFC 8446 5.4: unexpected_message).
     MissingContentType,
+    /// A protected Handshake or Alert record with no content (RFC 8446 5.4:
+    /// unexpected_message; RFC 5246 6.2.1 forbids sending one too).
+    EmptyContent(ContentType),
     /// A record version that is not TLS 1.x, or not the negotiated one.
     BadVersion(u16),
     /// A record or plaintext longer than its limit (record_overflow).
@@ -401,9 +413,9 @@ impl Error {
     /// The alert this error calls for (RFC 8446 6.2).
     pub fn alert(&self) -> AlertDescription {
         match self {
-            Error::UnexpectedContentType(_) | Error::MissingContentType => {
-                AlertDescription::UnexpectedMessage
-            }
+            Error::UnexpectedContentType(_)
+            | Error::MissingContentType
+            | Error::EmptyContent(_) => AlertDescription::UnexpectedMessage,
             Error::BadVersion(_) => AlertDescription::ProtocolVersion,
             Error::RecordOverflow { .. } => AlertDescription::RecordOverflow,
             Error::Decode(_) => AlertDescription::DecodeError,
@@ -417,7 +429,9 @@ impl Error {
         }
     }
 
-    /// True when new traffic keys would let the connection go on.
+    /// True when this direction's keys are used up: in TLS 1.3 new traffic
+    /// keys (a KeyUpdate) let the connection go on, in TLS 1.2 (which has no
+    /// key update) only a new connection does.
     pub fn needs_key_update(&self) -> bool {
         matches!(self, Error::SeqExhausted | Error::KeyUsageLimit)
     }
@@ -428,6 +442,7 @@ impl fmt::Display for Error {
         match self {
             Error::UnexpectedContentType(t) => write!(f, "unexpected record content type {t}"),
             Error::MissingContentType => write!(f, "inner plaintext has no content type"),
+            Error::EmptyContent(t) => write!(f, "{t:?} record with no content"),
             Error::BadVersion(v) => write!(f, "bad record version {v:#06x}"),
             Error::RecordOverflow { len, max } => {
                 write!(f, "record length {len} exceeds the limit of {max}")
@@ -509,7 +524,10 @@ impl Direction {
     }
 
     /// Installs the next traffic keys (RFC 8446 4.6.3): same suite, TLS 1.3
-    /// only, sequence number back to zero (RFC 8446 5.3).
+    /// only, sequence number back to zero (RFC 8446 5.3). The key must
+    /// change: the same key with the sequence number restarted would repeat
+    /// nonces (with the same IV exactly, with another IV wherever the two
+    /// IVs differ by the XOR of two sequence numbers).
     fn update(&mut self, next: &TrafficKeys) -> Result<(), Error> {
         if self.suite.version() != TlsVersion::Tls13 {
             return Err(Error::Misuse("key update exists only in TLS 1.3"));
@@ -517,11 +535,23 @@ impl Direction {
         if next.suite != self.suite {
             return Err(Error::Misuse("key update must keep the cipher suite"));
         }
-        self.aead = AesGcm::with_backend(next.key(), self.aead.backend())?;
+        let aead = AesGcm::with_backend(next.key(), self.aead.backend())?;
+        if bool::from(key_check(&aead)?.ct_eq(&key_check(&self.aead)?)) {
+            return Err(Error::Misuse("key update must change the key"));
+        }
+        self.aead = aead;
         self.iv = next.iv;
         self.seq = 0;
         Ok(())
     }
+}
+
+/// A check value of an AES-GCM key: the tag of the empty message under the
+/// zero nonce, E(K, 0^96 || 1) (SP 800-38D 7.1: with no AAD and no text the
+/// GHASH is zero). Two keys give the same value only if they are the same
+/// key, except with probability 2^-128; the value does not reveal the key.
+fn key_check(aead: &AesGcm) -> Result<[u8; 16], Error> {
+    Ok(aead.seal_in_place_detached(&[0; 12], &[], &mut [])?)
 }
 
 impl Drop for Direction {
@@ -625,7 +655,7 @@ impl Sealer {
     /// padding (header, explicit nonce or inner type and padding, tag).
     pub fn overhead(&self, pad: usize) -> usize {
         match self.dir.suite.version() {
-            TlsVersion::Tls13 => tls13::HEADER_ROOM + 1 + pad + TAG_LEN,
+            TlsVersion::Tls13 => (tls13::HEADER_ROOM + 1 + TAG_LEN).saturating_add(pad),
             TlsVersion::Tls12 => tls12::HEADER_ROOM + TAG_LEN,
         }
     }
@@ -698,6 +728,8 @@ impl Sealer {
         pad: usize,
     ) -> Result<Prepared, Error> {
         let seq = self.dir.seq;
+        // The usage limit below stops a sealer long before this; kept so
+        // that the no-wrap rule does not rest on that constant alone.
         if seq == u64::MAX {
             return Err(Error::SeqExhausted);
         }

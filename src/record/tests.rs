@@ -204,22 +204,56 @@ fn round_trip(suite: CipherSuite, backend: Backend, len: usize, pad: usize) {
     let mut opener = Opener::with_backend(keys(suite, 1), backend).unwrap();
     let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
     for typ in [ContentType::ApplicationData, ContentType::Handshake] {
+        if len == 0 && typ == ContentType::Handshake {
+            // RFC 8446 5.4, RFC 5246 6.2.1: never an empty handshake record.
+            let mut buf = BytesMut::new();
+            sealer.start(&mut buf);
+            let e = sealer.seal_padded(typ, &mut buf, pad).unwrap_err();
+            assert!(matches!(e, Error::Misuse(_)), "{e:?}");
+            continue;
+        }
         let rec = seal_vec(&mut sealer, typ, &payload, pad);
         assert_eq!(rec.len(), len + sealer.overhead(pad), "{suite} {len}");
         let (t, pt) = opener.open(rec).unwrap();
         assert_eq!(t, typ);
         assert_eq!(&pt[..], &payload[..], "{suite} {backend} {len} {pad}");
     }
-    assert_eq!(sealer.seq(), 2);
-    assert_eq!(opener.seq(), 2);
+    let sealed = if len == 0 { 1 } else { 2 };
+    assert_eq!(sealer.seq(), sealed);
+    assert_eq!(opener.seq(), sealed);
 }
 
 #[test]
 fn round_trips_at_boundary_lengths() {
+    // Block and stride edges of every kernel (16, 256 = one VAES group,
+    // 8 KiB), the 2^14 limit, and in TLS 1.3 padding that fills the inner
+    // plaintext to exactly 2^14 + 1 bytes.
+    const M: usize = MAX_PLAINTEXT_LEN;
+    let lens = [
+        0,
+        1,
+        15,
+        16,
+        17,
+        255,
+        256,
+        257,
+        1420,
+        8191,
+        8192,
+        8193,
+        M - 1,
+        M,
+    ];
     for backend in Backend::available() {
         for suite in CipherSuite::ALL {
-            for len in [0, 1, 15, 16, 17, MAX_PLAINTEXT_LEN - 1, MAX_PLAINTEXT_LEN] {
+            for len in lens {
                 round_trip(suite, backend, len, 0);
+            }
+            if suite.version() == TlsVersion::Tls13 {
+                for (len, pad) in [(0, M), (1, M - 1), (1000, M - 1000), (M - 17, 17), (5, 250)] {
+                    round_trip(suite, backend, len, pad);
+                }
             }
         }
     }
@@ -243,6 +277,12 @@ fn overlong_payload_is_refused() {
             }
         );
         assert_eq!(sealer.seq(), 0, "a refused record takes no sequence number");
+        // Any padding a caller asks about gives an answer, not an overflow.
+        let most = match suite.version() {
+            TlsVersion::Tls13 => usize::MAX,
+            TlsVersion::Tls12 => sealer.overhead(0),
+        };
+        assert_eq!(sealer.overhead(usize::MAX), most);
     }
 }
 
@@ -317,10 +357,13 @@ fn bad_inner_plaintexts() {
                 v
             },
             Error::RecordOverflow {
-                len: MAX_PLAINTEXT_LEN + 1,
-                max: MAX_PLAINTEXT_LEN,
+                len: MAX_PLAINTEXT_LEN + 2,
+                max: MAX_PLAINTEXT_LEN + 1,
             },
         ),
+        // RFC 8446 5.4: no empty Handshake or Alert content, padded or not.
+        (vec![22], Error::EmptyContent(ContentType::Handshake)),
+        (vec![21, 0, 0], Error::EmptyContent(ContentType::Alert)),
     ];
     for backend in Backend::available() {
         for (inner, want) in &cases {
@@ -335,14 +378,30 @@ fn bad_inner_plaintexts() {
         Error::MissingContentType.alert(),
         AlertDescription::UnexpectedMessage
     );
-    // A full 2^14 content plus padding up to 2^14 + 256 bytes of ciphertext opens.
+    // RFC 8446 5.4: the whole TLSInnerPlaintext is at most 2^14 + 1 bytes.
+    // A full 2^14 content and its type opens; one byte of padding more,
+    // or padding out to 2^14 + 256 bytes of ciphertext, does not.
     let mut inner = vec![0x41; MAX_PLAINTEXT_LEN];
     inner.push(22);
-    inner.resize(MAX_CIPHERTEXT_LEN_TLS13 - TAG_LEN, 0);
-    let mut rec = hand_sealed_13(&k, 0, &inner, 23);
     let mut opener = Opener::new(k.clone()).unwrap();
+    let mut rec = hand_sealed_13(&k, 0, &inner, 23);
     let (t, pt) = opener.open_in_place(&mut rec).unwrap();
     assert_eq!((t, pt.len()), (ContentType::Handshake, MAX_PLAINTEXT_LEN));
+    let mut short = vec![0x41; 10];
+    short.push(23);
+    for total in [MAX_PLAINTEXT_LEN + 2, MAX_CIPHERTEXT_LEN_TLS13 - TAG_LEN] {
+        let mut padded = short.clone();
+        padded.resize(total, 0);
+        let mut rec = hand_sealed_13(&k, 1, &padded, 23);
+        assert_eq!(
+            opener.open_in_place(&mut rec),
+            Err(Error::RecordOverflow {
+                len: total,
+                max: MAX_PLAINTEXT_LEN + 1
+            })
+        );
+    }
+    assert_eq!(opener.seq(), 1);
 }
 
 #[test]
@@ -389,7 +448,9 @@ fn tampering_is_detected_and_zeroes() {
                 let err = opener.open_in_place(&mut bad).unwrap_err();
                 assert_ne!(err, Error::MissingContentType, "{suite} pos {pos}");
                 if err == Error::BadRecordMac {
-                    assert!(bad[13..bad.len() - 16].iter().all(|&b| b != 0x5a));
+                    // Every byte of the would-be plaintext is wiped.
+                    let text = &bad[sealer.header_room()..bad.len() - 16];
+                    assert!(text.iter().all(|&b| b == 0), "{suite} pos {pos}");
                 }
                 assert_eq!(opener.seq(), 0);
                 // The untouched record still opens.
@@ -490,6 +551,27 @@ fn key_update_rules() {
         sealer.update_keys(keys(CipherSuite::TLS13_AES_256_GCM_SHA384, 1)),
         Err(Error::Misuse(_))
     ));
+    // The same key again would restart the sequence under that key and
+    // repeat nonces: refused on both sides, the direction left as it was.
+    let seq = sealer.seq();
+    assert!(matches!(
+        sealer.update_keys(keys(suite, 11)),
+        Err(Error::Misuse(_))
+    ));
+    assert!(matches!(
+        opener.update_keys(keys(suite, 11)),
+        Err(Error::Misuse(_))
+    ));
+    // Also with another IV: nonces would still collide wherever the two
+    // IVs differ by the XOR of two sequence numbers.
+    let other_iv = TrafficKeys::new(suite, keys(suite, 11).key(), &[0xee; 12]).unwrap();
+    assert!(matches!(
+        sealer.update_keys(other_iv),
+        Err(Error::Misuse(_))
+    ));
+    assert_eq!(sealer.seq(), seq);
+    let rec = seal_vec(&mut sealer, ContentType::ApplicationData, b"z", 0);
+    assert_eq!(&opener.open(rec).unwrap().1[..], b"z");
 }
 
 #[test]
@@ -575,6 +657,16 @@ fn tls12_bad_records() {
             max: MAX_PLAINTEXT_LEN
         })
     );
+    // RFC 5246 6.2.1: an empty Handshake or Alert fragment, refused before
+    // decryption (its length says so); an empty application_data record
+    // is allowed.
+    for typ in [22u8, 21] {
+        let mut empty = vec![typ, 3, 3, 0, 24];
+        empty.resize(5 + 24, 0);
+        let e = opener.open_in_place(&mut empty).unwrap_err();
+        assert_eq!(e.alert(), AlertDescription::UnexpectedMessage);
+        assert!(matches!(e, Error::EmptyContent(_)), "{e:?}");
+    }
     let (t, pt) = opener.open(rec).unwrap();
     assert_eq!((t, &pt[..]), (ContentType::Handshake, &[9u8; 40][..]));
     // Sealed records carry the sequence number as explicit nonce.

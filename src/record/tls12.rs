@@ -69,6 +69,12 @@ pub(super) fn frame(
             max: MAX_PLAINTEXT_LEN,
         });
     }
+    if content == 0 && typ != ContentType::ApplicationData {
+        // RFC 5246 6.2.1: no zero-length Handshake or Alert fragments.
+        return Err(Error::Misuse(
+            "handshake and alert records must not be empty",
+        ));
+    }
     let body = EXPLICIT_NONCE_LEN + content + TAG_LEN;
     buf.resize(HEADER_LEN + body, 0);
     let explicit = seq.to_be_bytes();
@@ -117,6 +123,11 @@ pub(super) fn open(
             len: content,
             max: MAX_PLAINTEXT_LEN,
         });
+    }
+    // RFC 5246 6.2.1: no zero-length Handshake or Alert fragments (the
+    // content length is known before decryption here).
+    if content == 0 && typ != ContentType::ApplicationData {
+        return Err(Error::EmptyContent(typ));
     }
     let body = &mut record[HEADER_LEN..];
     let (explicit, rest) = body.split_at_mut(EXPLICIT_NONCE_LEN);

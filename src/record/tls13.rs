@@ -56,6 +56,12 @@ pub(super) fn frame(
         ));
     }
     let content = buf.len() - HEADER_ROOM;
+    if content == 0 && typ != ContentType::ApplicationData {
+        // RFC 8446 5.4: Handshake and Alert records are never empty.
+        return Err(Error::Misuse(
+            "handshake and alert records must not be empty",
+        ));
+    }
     // RFC 8446 5.4: the TLSInnerPlaintext is at most 2^14 + 1 bytes.
     let padded = content.saturating_add(pad);
     if padded > MAX_PLAINTEXT_LEN {
@@ -116,6 +122,15 @@ pub(super) fn open(
     if len < TAG_LEN {
         return Err(Error::Decode("ciphertext shorter than the tag"));
     }
+    // RFC 8446 5.4: the full TLSInnerPlaintext (content, type, padding) is
+    // at most 2^14 + 1 bytes; 5.2's 2^14 + 256 allows for AEAD expansion,
+    // which is exactly the tag here.
+    if len - TAG_LEN > MAX_PLAINTEXT_LEN + 1 {
+        return Err(Error::RecordOverflow {
+            len: len - TAG_LEN,
+            max: MAX_PLAINTEXT_LEN + 1,
+        });
+    }
     let (header, body) = record.split_at_mut(HEADER_LEN);
     let (text, tag) = body.split_at_mut(len - TAG_LEN);
     aead.open_in_place_detached(&nonce(iv, seq), header, text, tag)
@@ -126,13 +141,12 @@ pub(super) fn open(
     let Some(type_at) = text.iter().rposition(|&b| b != 0) else {
         return Err(Error::MissingContentType);
     };
-    if type_at > MAX_PLAINTEXT_LEN {
-        return Err(Error::RecordOverflow {
-            len: type_at,
-            max: MAX_PLAINTEXT_LEN,
-        });
-    }
     match ContentType::from_u8(text[type_at]) {
+        Some(t @ (ContentType::Handshake | ContentType::Alert)) if type_at == 0 => {
+            // RFC 8446 5.4: a Handshake or Alert record with no content
+            // calls for unexpected_message.
+            Err(Error::EmptyContent(t))
+        }
         Some(t @ (ContentType::Handshake | ContentType::Alert | ContentType::ApplicationData)) => {
             Ok((t, HEADER_LEN, type_at))
         }
