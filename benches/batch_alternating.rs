@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 #[path = "common/conns.rs"]
 mod conns;
 
-/// Time per call of `f`, over enough calls to fill about 20 ms.
+/// Time per call of `f`, over `reps` calls.
 fn time(c: &mut Conns, reps: usize, f: &dyn Fn(&mut Conns)) -> f64 {
     let t = Instant::now();
     for _ in 0..reps {
@@ -32,13 +32,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn compare(label: &str, c: &mut Conns, names: [&str; 2], fs: [&dyn Fn(&mut Conns); 2]) {
     let probe = time(c, 3, fs[0]).max(1e-7);
-    let reps = ((Duration::from_millis(20).as_secs_f64() / probe) as usize).max(1);
+    // Rounds of about 2 ms, 101 of them in ABBA order: a slow spell of the
+    // host (tens of ms, often on one vCPU only) spoils a few rounds, which
+    // the median drops, instead of tilting a few long ones.
+    let reps = ((Duration::from_millis(2).as_secs_f64() / probe) as usize).max(1);
     let mut ratios = Vec::new();
     let mut t0 = Vec::new();
     let mut t1 = Vec::new();
-    for _ in 0..15 {
-        let a = time(c, reps, fs[0]);
-        let b = time(c, reps, fs[1]);
+    for round in 0..101 {
+        let (a, b) = if round % 2 == 0 {
+            let a = time(c, reps, fs[0]);
+            (a, time(c, reps, fs[1]))
+        } else {
+            let b = time(c, reps, fs[1]);
+            (time(c, reps, fs[0]), b)
+        };
         ratios.push(a / b);
         t0.push(a);
         t1.push(b);
