@@ -182,6 +182,22 @@ fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
     }
 }
 
+/// Whether opening a `len`-byte message in a batch runs a multi-record
+/// kernel (a `vaes-avx2` key and a short message); other jobs are opened
+/// one by one inside the batch anyway, so a caller with its own per-job
+/// work may as well open them alone.
+pub(crate) fn batch_open_gains(key: &AesGcm, len: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        len <= super::batch_vaes::SHORT_MAX && super::batch_vaes::handles(Some(key))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (key, len);
+        false
+    }
+}
+
 /// The single-stream path: the key's own backend kernel (which zeroes the
 /// buffer on a bad tag).
 pub(crate) fn open_one(j: &mut OpenJob<'_>) -> Result<(), Error> {

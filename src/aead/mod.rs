@@ -21,6 +21,7 @@
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;
+pub(crate) use batch::batch_open_gains;
 #[cfg(target_arch = "x86_64")]
 mod batch_vaes;
 pub mod check;

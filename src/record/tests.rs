@@ -323,7 +323,7 @@ fn padding_is_stripped_and_bounded() {
 
 /// Builds a TLS 1.3 record around an arbitrary inner plaintext, computing
 /// nonce and AAD here from RFC 8446 5.2/5.3 rather than through the sealer.
-fn hand_sealed_13(k: &TrafficKeys, seq: u64, inner: &[u8], outer_type: u8) -> Vec<u8> {
+pub(crate) fn hand_sealed_13(k: &TrafficKeys, seq: u64, inner: &[u8], outer_type: u8) -> Vec<u8> {
     let aead = AesGcm::with_backend(k.key(), Backend::Portable).unwrap();
     let mut nonce = [0u8; 12];
     nonce.copy_from_slice(k.iv());

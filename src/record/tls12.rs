@@ -17,7 +17,6 @@ use super::{
     parse_header, ContentType, Error, Prepared, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS12,
     MAX_PLAINTEXT_LEN, TAG_LEN, TLS12_VERSION,
 };
-use crate::aead::AesGcm;
 use bytes::BytesMut;
 
 /// Length of `GenericAEADCipher.nonce_explicit` (RFC 5288 3).
@@ -91,19 +90,25 @@ pub(super) fn frame(
     })
 }
 
-/// Opens one record in place; returns its content type and the content's
-/// (start, length) in `record`.
-pub(super) fn open(
-    aead: &AesGcm,
-    salt: &[u8; 12],
-    seq: u64,
-    record: &mut [u8],
-) -> Result<(ContentType, usize, usize), Error> {
+/// The record types a protected record may carry (RFC 5246 6.2.1; the
+/// ChangeCipherSpec is sent before the keys take effect).
+fn protected_type(type_byte: u8) -> Result<ContentType, Error> {
+    match ContentType::from_u8(type_byte) {
+        Some(t @ (ContentType::Handshake | ContentType::Alert | ContentType::ApplicationData)) => {
+            Ok(t)
+        }
+        _ => Err(Error::UnexpectedContentType(type_byte)),
+    }
+}
+
+/// Checks a record before decryption (type, version, RFC 5246 6.2.3
+/// limits) and says where the AEAD runs: the nonce from the record's
+/// explicit part, the AAD for `seq`, and the content at `start..end`, the
+/// tag right after it.
+#[inline(always)]
+pub(super) fn check(salt: &[u8; 12], seq: u64, record: &[u8]) -> Result<Prepared, Error> {
     let (type_byte, version, len) = parse_header(record)?;
-    let typ = match ContentType::from_u8(type_byte) {
-        Some(t @ (ContentType::Handshake | ContentType::Alert | ContentType::ApplicationData)) => t,
-        _ => return Err(Error::UnexpectedContentType(type_byte)),
-    };
+    let typ = protected_type(type_byte)?;
     if version != TLS12_VERSION {
         return Err(Error::BadVersion(version));
     }
@@ -129,17 +134,23 @@ pub(super) fn open(
     if content == 0 && typ != ContentType::ApplicationData {
         return Err(Error::EmptyContent(typ));
     }
-    let body = &mut record[HEADER_LEN..];
-    let (explicit, rest) = body.split_at_mut(EXPLICIT_NONCE_LEN);
-    let (text, tag) = rest.split_at_mut(content);
-    aead.open_in_place_detached(
-        &nonce(salt, explicit),
-        &aad(seq, type_byte, version, content),
-        text,
-        tag,
-    )
-    .map_err(|_| Error::BadRecordMac)?;
-    Ok((typ, HEADER_ROOM, content))
+    Ok(Prepared {
+        nonce: nonce(salt, &record[HEADER_LEN..HEADER_ROOM]),
+        aad: aad(seq, type_byte, version, content),
+        aad_len: 13,
+        start: HEADER_ROOM,
+        end: HEADER_ROOM + content,
+    })
+}
+
+/// After the AEAD authenticated the content of a record that passed
+/// [`check`]: its content type.
+#[inline(always)]
+pub(super) fn finish(record: &[u8]) -> Result<ContentType, Error> {
+    match record.first() {
+        Some(&b) => protected_type(b),
+        None => Err(Error::Decode("record shorter than its header")),
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use super::{
     parse_header, ContentType, Error, Prepared, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS13,
     MAX_PLAINTEXT_LEN, TAG_LEN, TLS12_VERSION,
 };
-use crate::aead::AesGcm;
 use bytes::BytesMut;
 
 /// The payload starts right after the 5-byte header.
@@ -99,14 +98,12 @@ pub(super) fn frame(
     })
 }
 
-/// Opens one TLSCiphertext in place; returns the inner content type and the
-/// content's (start, length) in `record`.
-pub(super) fn open(
-    aead: &AesGcm,
-    iv: &[u8; 12],
-    seq: u64,
-    record: &mut [u8],
-) -> Result<(ContentType, usize, usize), Error> {
+/// Checks a TLSCiphertext before decryption (RFC 8446 5.2 type and
+/// length, 5.4 inner plaintext limit) and says where the AEAD runs: the
+/// nonce for `seq`, the header as AAD, and the encrypted TLSInnerPlaintext
+/// at `start..end`, the tag right after it.
+#[inline(always)]
+pub(super) fn check(iv: &[u8; 12], seq: u64, record: &[u8]) -> Result<Prepared, Error> {
     let (opaque_type, _legacy_version, len) = parse_header(record)?;
     // RFC 8446 5.2: opaque_type is always application_data; the version is
     // ignored apart from its place in the additional data.
@@ -131,11 +128,21 @@ pub(super) fn open(
             max: MAX_PLAINTEXT_LEN + 1,
         });
     }
-    let (header, body) = record.split_at_mut(HEADER_LEN);
-    let (text, tag) = body.split_at_mut(len - TAG_LEN);
-    aead.open_in_place_detached(&nonce(iv, seq), header, text, tag)
-        .map_err(|_| Error::BadRecordMac)?;
+    let mut aad = [0u8; 13];
+    aad[..HEADER_LEN].copy_from_slice(&record[..HEADER_LEN]);
+    Ok(Prepared {
+        nonce: nonce(iv, seq),
+        aad,
+        aad_len: HEADER_LEN,
+        start: HEADER_LEN,
+        end: HEADER_LEN + len - TAG_LEN,
+    })
+}
 
+/// After the AEAD authenticated and decrypted the TLSInnerPlaintext
+/// `text`: its content type and the content's length.
+#[inline(always)]
+pub(super) fn finish(text: &[u8]) -> Result<(ContentType, usize), Error> {
     // RFC 8446 5.4: the content type is the last non-zero byte; everything
     // after it is padding.
     let Some(type_at) = text.iter().rposition(|&b| b != 0) else {
@@ -148,7 +155,7 @@ pub(super) fn open(
             Err(Error::EmptyContent(t))
         }
         Some(t @ (ContentType::Handshake | ContentType::Alert | ContentType::ApplicationData)) => {
-            Ok((t, HEADER_LEN, type_at))
+            Ok((t, type_at))
         }
         _ => Err(Error::UnexpectedContentType(text[type_at])),
     }
