@@ -214,7 +214,7 @@ fn cost(aad: usize, len: usize) -> usize {
 /// costs more than it saves.
 const PARALLEL_MIN_BYTES: usize = 64 * 1024;
 /// The smallest chunk a thread takes (cost bytes): taking one is a lock and
-/// a kernel restart, a few tens of nanoseconds next to ~2 us of sealing.
+/// a kernel restart, a few tens of nanoseconds next to ~0.5 us of sealing.
 const MIN_CHUNK_BYTES: usize = 4 * 1024;
 
 /// How many threads should share a batch of `total` cost bytes; None when
@@ -339,11 +339,11 @@ fn run_split<T: Send>(
 }
 
 /// Longest the caller of a parallel batch spins for pool tasks to finish
-/// their last chunks (about ten chunks' worth) before it sleeps.
+/// their last chunks before it sleeps.
 const MAX_SPIN: Duration = Duration::from_micros(50);
 
-/// Seals every job, spreading contiguous chunks over rayon's threads; each chunk is a [`seal_batch`]. Small batches stay on
-/// the calling thread.
+/// Seals every job, spreading contiguous chunks over rayon's threads; each
+/// chunk is a [`seal_batch`]. Small batches stay on the calling thread.
 ///
 /// # Panics
 ///

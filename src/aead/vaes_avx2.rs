@@ -1182,7 +1182,7 @@ vaes_avx2_features!(enable!(
                 // CTR over the 1..=7 whole blocks after the bulk first:
                 // their AES depends on nothing, so it overlaps the bulk
                 // kernel instead of delaying the last GHASH (measured: 1424
-                // and 1440 B 9% faster, 272 and 288 B 15-19%). Their
+                // and 1440 B 7-9% faster, 272 and 288 B 15-19%). Their
                 // counters follow the bulk's `done / 16` blocks.
                 let n = (done / 16) as i32;
                 let mut lcv = _mm256_add_epi32(cv, _mm256_set_epi32(0, 0, 0, n, 0, 0, 0, n));

@@ -1,4 +1,3 @@
-#![forbid(unsafe_code)]
 //! The TLS record layer: TLS 1.3 (RFC 8446 section 5) and TLS 1.2 AES-GCM
 //! (RFC 5246 6.2, RFC 5288) record protection on top of [`crate::aead`].
 //!
@@ -62,6 +61,8 @@
 //! # Ok::<(), sealwire::record::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod alert;
 pub mod batch;
 mod deframer;
@@ -78,7 +79,7 @@ use crate::aead::{self, AesGcm, Backend};
 use bytes::{Buf, Bytes, BytesMut};
 use core::fmt;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Length of a record header: type(1) || legacy_record_version(2) || length(2).
 pub const HEADER_LEN: usize = 5;
@@ -536,7 +537,8 @@ impl Direction {
             return Err(Error::Misuse("key update must keep the cipher suite"));
         }
         let aead = AesGcm::with_backend(next.key(), self.aead.backend())?;
-        if bool::from(key_check(&aead)?.ct_eq(&key_check(&self.aead)?)) {
+        let (new, old) = (key_check(&aead)?, key_check(&self.aead)?);
+        if bool::from(new.ct_eq(&*old)) {
             return Err(Error::Misuse("key update must change the key"));
         }
         self.aead = aead;
@@ -549,9 +551,14 @@ impl Direction {
 /// A check value of an AES-GCM key: the tag of the empty message under the
 /// zero nonce, E(K, 0^96 || 1) (SP 800-38D 7.1: with no AAD and no text the
 /// GHASH is zero). Two keys give the same value only if they are the same
-/// key, except with probability 2^-128; the value does not reveal the key.
-fn key_check(aead: &AesGcm) -> Result<[u8; 16], Error> {
-    Ok(aead.seal_in_place_detached(&[0; 12], &[], &mut [])?)
+/// key, except with probability 2^-128; the value does not reveal the key,
+/// but it is the tag mask of the zero nonce, so it is wiped after use.
+fn key_check(aead: &AesGcm) -> Result<Zeroizing<[u8; 16]>, Error> {
+    Ok(Zeroizing::new(aead.seal_in_place_detached(
+        &[0; 12],
+        &[],
+        &mut [],
+    )?))
 }
 
 impl Drop for Direction {
@@ -713,7 +720,11 @@ impl Sealer {
     }
 
     /// Installs the next traffic keys after a KeyUpdate (RFC 8446 4.6.3);
-    /// the sequence number restarts at zero.
+    /// the sequence number restarts at zero. TLS 1.3 only, same suite, and
+    /// a key other than the current one ([`Error::Misuse`] otherwise: the
+    /// current key with the sequence restarted would repeat nonces). Only
+    /// the current key is compared: keys must not come back later either,
+    /// which keys derived as RFC 8446 7.2 says never do.
     pub fn update_keys(&mut self, next: TrafficKeys) -> Result<(), Error> {
         self.dir.update(&next)
     }
@@ -735,6 +746,13 @@ impl Sealer {
         }
         if seq >= AES_GCM_RECORD_LIMIT {
             return Err(Error::KeyUsageLimit);
+        }
+        if typ != ContentType::ApplicationData && buf.len() == self.header_room() {
+            // RFC 8446 5.4, RFC 5246 6.2.1: no empty Handshake or Alert
+            // records (nor ChangeCipherSpec, which is never protected).
+            return Err(Error::Misuse(
+                "handshake and alert records must not be empty",
+            ));
         }
         let p = match self.dir.suite.version() {
             TlsVersion::Tls13 => tls13::frame(&self.dir.iv, seq, typ, buf, pad)?,
@@ -763,8 +781,10 @@ pub struct Opener {
 impl Opener {
     /// Opens one whole record (header included) in place and returns its
     /// content type and plaintext, a sub-slice of `record`. On any error the
-    /// sequence number does not move and no plaintext is released (a failed
-    /// tag check zeroes the ciphertext).
+    /// sequence number does not move and no unauthenticated plaintext is
+    /// left: a failed tag check zeroes the decrypted text. (A TLS 1.3 record
+    /// that authenticates but has a bad inner content type, e.g. none or an
+    /// empty Handshake, leaves its authentic plaintext in `record`.)
     pub fn open_in_place<'a>(
         &mut self,
         record: &'a mut [u8],
@@ -783,7 +803,11 @@ impl Opener {
     }
 
     /// Installs the next traffic keys after a KeyUpdate (RFC 8446 4.6.3);
-    /// the sequence number restarts at zero.
+    /// the sequence number restarts at zero. TLS 1.3 only, same suite, and
+    /// a key other than the current one ([`Error::Misuse`] otherwise: the
+    /// current key with the sequence restarted would repeat nonces). Only
+    /// the current key is compared: keys must not come back later either,
+    /// which keys derived as RFC 8446 7.2 says never do.
     pub fn update_keys(&mut self, next: TrafficKeys) -> Result<(), Error> {
         self.dir.update(&next)
     }

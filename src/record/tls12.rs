@@ -68,12 +68,6 @@ pub(super) fn frame(
             max: MAX_PLAINTEXT_LEN,
         });
     }
-    if content == 0 && typ != ContentType::ApplicationData {
-        // RFC 5246 6.2.1: no zero-length Handshake or Alert fragments.
-        return Err(Error::Misuse(
-            "handshake and alert records must not be empty",
-        ));
-    }
     let body = EXPLICIT_NONCE_LEN + content + TAG_LEN;
     buf.resize(HEADER_LEN + body, 0);
     let explicit = seq.to_be_bytes();
@@ -147,10 +141,7 @@ pub(super) fn check(salt: &[u8; 12], seq: u64, record: &[u8]) -> Result<Prepared
 /// [`check`]: its content type.
 #[inline(always)]
 pub(super) fn finish(record: &[u8]) -> Result<ContentType, Error> {
-    match record.first() {
-        Some(&b) => protected_type(b),
-        None => Err(Error::Decode("record shorter than its header")),
-    }
+    protected_type(record[0])
 }
 
 #[cfg(test)]

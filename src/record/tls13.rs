@@ -55,12 +55,6 @@ pub(super) fn frame(
         ));
     }
     let content = buf.len() - HEADER_ROOM;
-    if content == 0 && typ != ContentType::ApplicationData {
-        // RFC 8446 5.4: Handshake and Alert records are never empty.
-        return Err(Error::Misuse(
-            "handshake and alert records must not be empty",
-        ));
-    }
     // RFC 8446 5.4: the TLSInnerPlaintext is at most 2^14 + 1 bytes.
     let padded = content.saturating_add(pad);
     if padded > MAX_PLAINTEXT_LEN {
