@@ -754,6 +754,18 @@ mod tests {
     }
 
     #[test]
+    fn parallel_batches_nest_inside_rayon() {
+        // Called from pool threads (a server sealing per-core groups with
+        // par_iter): the nested scope must neither deadlock nor mix jobs.
+        use rayon::prelude::*;
+        let all = Backend::available();
+        let mixes: Vec<Mix> = (0..4)
+            .map(|i| mix(&mut ChaCha20Rng::seed_from_u64(0x5e5 + i), &all, 120))
+            .collect();
+        mixes.par_iter().for_each(|m| check_mix(m, true));
+    }
+
+    #[test]
     fn chunks_are_balanced_by_bytes() {
         // One big job and many small ones, taken from both ends in turn as
         // `run_split` takes them: every chunk stays within one job of its
