@@ -368,6 +368,9 @@ pub fn run(data: &[u8]) -> usize {
     ));
     let keys = TrafficKeys::new(suite, &key, &iv).expect("keys of the suite's lengths");
     let mut sealer = Sealer::with_backend(keys.clone(), seal_backend).expect("sealer");
+    // The key in use: a key update to it again is refused (it would restart
+    // the sequence under the same key and repeat nonces).
+    let mut current_key = key.clone();
     let mut rx = Receiver {
         in_place: Opener::with_backend(keys.clone(), open_backend).expect("opener"),
         owned: Opener::with_backend(keys.clone(), open_backend).expect("opener"),
@@ -427,13 +430,16 @@ pub fn run(data: &[u8]) -> usize {
                     &inp.bytes(next_suite.iv_len()),
                 )
                 .expect("keys of the suite's lengths");
-                let ok = suite.version() == TlsVersion::Tls13 && next_suite == suite;
+                let ok = suite.version() == TlsVersion::Tls13
+                    && next_suite == suite
+                    && next.key() != &current_key[..];
                 let s = sealer.update_keys(next.clone());
                 let r = rx.update(&next);
                 if ok {
                     assert_eq!(s, Ok(()));
                     assert_eq!(r, Ok(()));
                     assert_eq!(sealer.seq(), 0);
+                    current_key = next.key().to_vec();
                 } else {
                     assert!(matches!(s, Err(Error::Misuse(_))), "update: {s:?}");
                     assert!(matches!(r, Err(Error::Misuse(_))), "update: {r:?}");
