@@ -52,8 +52,9 @@
 //!
 //! Records with a 96-bit IV take one call from J0 to the tag
 //! ([`Kernel::seal_whole`] / [`Kernel::open_whole`]); other IV lengths go
-//! through the shared driver with the bulk kernel.
+//! through the generic GCM framing with the bulk kernel.
 
+use super::gcm::Frame;
 use super::{Error, Kernel};
 use crate::cpu::{AesClmul, AesClmulAvx};
 use core::arch::x86_64::*;
@@ -204,49 +205,6 @@ impl Key {
     }
 }
 
-/// The `n = part.len() <= 16` bytes of `part` zero-padded to a block, as
-/// its two little-endian 64-bit halves, read without touching a byte past
-/// the slice and without building the block in memory (a 16-byte load of
-/// a block assembled by narrower stores would stall on store forwarding):
-/// whole 8-byte words where they fit, the last word read so that it ends
-/// at the slice's end and shifted into place.
-#[inline(always)]
-fn read_partial(part: &[u8]) -> [u64; 2] {
-    let n = part.len();
-    debug_assert!(n <= 16);
-    let word = |at: usize| u64::from_le_bytes(part[at..at + 8].try_into().expect("8 bytes"));
-    if n >= 8 {
-        // Bytes n-8..n, of which 8..n are wanted (none when n = 8).
-        let hi = word(n - 8).checked_shr(8 * (16 - n) as u32).unwrap_or(0);
-        [word(0), hi]
-    } else {
-        let mut lo = 0u64;
-        for (i, &b) in part.iter().enumerate() {
-            lo |= u64::from(b) << (8 * i);
-        }
-        [lo, 0]
-    }
-}
-
-/// Writes the first `n = part.len() <= 16` bytes of the block whose
-/// little-endian halves are `v` into `part`, and nothing past it.
-#[inline(always)]
-fn write_partial(part: &mut [u8], v: [u64; 2]) {
-    let n = part.len();
-    debug_assert!(n <= 16);
-    if n >= 8 {
-        // The 8 bytes ending at byte n, then the first 8 (they overlap when
-        // n < 16, with the same values).
-        let end = (u128::from(v[1]) << 64 | u128::from(v[0])) >> (8 * (n - 8));
-        part[n - 8..].copy_from_slice(&(end as u64).to_le_bytes());
-        part[..8].copy_from_slice(&v[0].to_le_bytes());
-    } else {
-        for (i, b) in part.iter_mut().enumerate() {
-            *b = (v[0] >> (8 * i)) as u8;
-        }
-    }
-}
-
 impl Kernel for Key {
     /// The GHASH value, byte-reflected.
     type Acc = __m128i;
@@ -287,12 +245,12 @@ impl Kernel for Key {
         instance!(self, bulk::<false>(self, ctr, acc, buf))
     }
 
-    fn seal_whole(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
-        Some(instance!(self, whole_any::<true>(self, nonce, aad, buf)))
+    fn seal_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<true>(self, f, aad, buf)))
     }
 
-    fn open_whole(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
-        Some(instance!(self, whole_any::<false>(self, nonce, aad, buf)))
+    fn open_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<false>(self, f, aad, buf)))
     }
 }
 
@@ -304,7 +262,7 @@ mod tests {
     //! Kernel operations around the 32-bit counter wrap, and nonces whose
     //! J0 makes the counter wrap inside a message.
 
-    use super::super::{check, driver, portable, AesGcm, Backend, Error, Kernel};
+    use super::super::{check, gcm, portable, AesGcm, Backend, Error, Kernel};
     use super::*;
     use crate::cavp::{self, Direction, FILES};
     use rand::{Rng, RngCore, SeedableRng};
@@ -313,7 +271,9 @@ mod tests {
     /// One key per kernel instance this CPU runs (none without AES-NI).
     fn keys(key: &[u8]) -> Vec<Key> {
         let Some(cpu) = AesClmul::get() else {
-            eprintln!("aesni-clmul not available on this CPU: test skipped");
+            eprintln!(
+                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
+            );
             return Vec::new();
         };
         let mut out = vec![Key::new_sse(key, cpu).unwrap()];
@@ -352,8 +312,8 @@ mod tests {
         let mut a = vec![0u8; len + offset + 16];
         a[offset..offset + len].copy_from_slice(&pt);
         let mut b = pt.clone();
-        let tag_a = driver::seal(ours, &nonce, &aad, &mut a[offset..offset + len]).unwrap();
-        let tag_b = driver::seal(reference, &nonce, &aad, &mut b).unwrap();
+        let tag_a = gcm::seal(ours, &nonce, &aad, &mut a[offset..offset + len]).unwrap();
+        let tag_b = gcm::seal(reference, &nonce, &aad, &mut b).unwrap();
         assert_eq!(&a[offset..offset + len], &b[..], "ciphertext, {what}");
         assert_eq!(tag_a, tag_b, "tag, {what}");
         assert!(a[..offset].iter().all(|&x| x == 0), "wrote before, {what}");
@@ -362,7 +322,7 @@ mod tests {
             "wrote past, {what}"
         );
 
-        driver::open(ours, &nonce, &aad, &mut a[offset..offset + len], &tag_a).unwrap();
+        gcm::open(ours, &nonce, &aad, &mut a[offset..offset + len], &tag_a).unwrap();
         assert_eq!(&a[offset..offset + len], &pt[..], "open, {what}");
         assert!(
             a[offset + len..].iter().all(|&x| x == 0),
@@ -374,7 +334,7 @@ mod tests {
         bad[rng.gen_range(0..16)] ^= 1 << rng.gen_range(0..8);
         let mut ct = b.clone();
         assert_eq!(
-            driver::open(ours, &nonce, &aad, &mut ct, &bad),
+            gcm::open(ours, &nonce, &aad, &mut ct, &bad),
             Err(Error::Authentication),
             "bad tag accepted, {what}"
         );
@@ -383,7 +343,7 @@ mod tests {
             let mut ct = b.clone();
             ct[rng.gen_range(0..len)] ^= 1 << rng.gen_range(0..8);
             assert_eq!(
-                driver::open(ours, &nonce, &aad, &mut ct, &tag_a),
+                gcm::open(ours, &nonce, &aad, &mut ct, &tag_a),
                 Err(Error::Authentication),
                 "bad ciphertext accepted, {what}"
             );
@@ -394,7 +354,7 @@ mod tests {
             aad[rng.gen_range(0..aad_len)] ^= 1 << rng.gen_range(0..8);
             let mut ct = b.clone();
             assert_eq!(
-                driver::open(ours, &nonce, &aad, &mut ct, &tag_a),
+                gcm::open(ours, &nonce, &aad, &mut ct, &tag_a),
                 Err(Error::Authentication),
                 "bad AAD accepted, {what}"
             );
@@ -413,7 +373,12 @@ mod tests {
     /// On a CPU with AVX the backend runs the AVX instance.
     #[test]
     fn avx_instance_is_chosen_when_available() {
-        let Some(cpu) = AesClmul::get() else { return };
+        let Some(cpu) = AesClmul::get() else {
+            eprintln!(
+                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
+            );
+            return;
+        };
         let k = Key::new(&[1u8; 16], cpu).unwrap();
         let want = if AesClmulAvx::get().is_some() {
             Isa::Avx
@@ -423,10 +388,8 @@ mod tests {
         assert_eq!(k.isa, want);
         if Backend::AesniClmul.is_available() {
             let g = AesGcm::with_backend(&[1u8; 16], Backend::AesniClmul).unwrap();
-            match &g.imp {
-                super::super::KeyImpl::AesniClmul(k) => assert_eq!(k.isa, want),
-                _ => panic!("not an aesni-clmul key"),
-            }
+            let k = g.aesni_clmul().expect("an aesni-clmul key");
+            assert_eq!(k.isa, want);
         }
     }
 
@@ -434,6 +397,9 @@ mod tests {
     #[test]
     fn every_cavp_vector_on_both_instances() {
         if AesClmul::get().is_none() {
+            eprintln!(
+                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
+            );
             return;
         }
         let dir = cavp::default_dir();
@@ -448,15 +414,15 @@ mod tests {
                     match file.direction {
                         Direction::Encrypt => {
                             let mut buf = case.pt.clone();
-                            let tag = driver::seal(&k, &case.iv, &case.aad, &mut buf).unwrap();
+                            let tag = gcm::seal(&k, &case.iv, &case.aad, &mut buf).unwrap();
                             assert_eq!(buf, case.ct, "ciphertext, {what}");
                             assert_eq!(tag[..t], case.tag[..], "tag, {what}");
-                            driver::open(&k, &case.iv, &case.aad, &mut buf, &case.tag).unwrap();
+                            gcm::open(&k, &case.iv, &case.aad, &mut buf, &case.tag).unwrap();
                             assert_eq!(buf, case.pt, "round trip, {what}");
                         }
                         Direction::Decrypt => {
                             let mut buf = case.ct.clone();
-                            let res = driver::open(&k, &case.iv, &case.aad, &mut buf, &case.tag);
+                            let res = gcm::open(&k, &case.iv, &case.aad, &mut buf, &case.tag);
                             if case.fail {
                                 assert_eq!(res, Err(Error::Authentication), "{what}");
                                 assert!(buf.iter().all(|&x| x == 0), "not zeroed, {what}");
@@ -647,16 +613,16 @@ mod tests {
                     rng.fill_bytes(&mut j0[..12]);
                     j0[12..].copy_from_slice(&(u32::MAX - back).to_be_bytes());
                     let nonce = check::nonce_for_j0(&reference, j0).unwrap();
-                    assert_eq!(driver::j0(&ours, &nonce), j0, "J0 on {:?}", ours.isa);
+                    assert_eq!(gcm::j0(&ours, &nonce), j0, "J0 on {:?}", ours.isa);
                     for len in [100, 255, 256, 300, 1000] {
                         let mut pa = vec![0u8; len];
                         rng.fill_bytes(&mut pa);
                         let pt = pa.clone();
                         let mut pb = pa.clone();
-                        let ta = driver::seal(&ours, &nonce, b"hdr", &mut pa).unwrap();
-                        let tb = driver::seal(&reference, &nonce, b"hdr", &mut pb).unwrap();
+                        let ta = gcm::seal(&ours, &nonce, b"hdr", &mut pa).unwrap();
+                        let tb = gcm::seal(&reference, &nonce, b"hdr", &mut pb).unwrap();
                         assert_eq!((&pa, ta), (&pb, tb), "back {back} len {len}");
-                        driver::open(&ours, &nonce, b"hdr", &mut pa, &ta).unwrap();
+                        gcm::open(&ours, &nonce, b"hdr", &mut pa, &ta).unwrap();
                         assert_eq!(pa, pt);
                     }
                 }
@@ -679,24 +645,6 @@ mod tests {
             // SAFETY: SSE2 is part of x86_64.
             let kar = unsafe { _mm_xor_si128(h[3], _mm_shuffle_epi32::<0x4e>(h[3])) };
             assert_eq!(k.acc_bytes(kar), k.acc_bytes(hk[3]));
-        }
-    }
-
-    /// The partial-block helpers against byte copies, every length.
-    #[test]
-    fn partial_block_read_and_write() {
-        let src: Vec<u8> = (1..=16).collect();
-        for n in 0..=16 {
-            let mut want = [0u8; 16];
-            want[..n].copy_from_slice(&src[..n]);
-            let [lo, hi] = read_partial(&src[..n]);
-            let got = (u128::from(hi) << 64 | u128::from(lo)).to_le_bytes();
-            assert_eq!(got, want, "read {n}");
-            let mut out = [0xeeu8; 17];
-            let v = u128::from_le_bytes(src[..16].try_into().unwrap());
-            write_partial(&mut out[..n], [v as u64, (v >> 64) as u64]);
-            assert_eq!(&out[..n], &src[..n], "write {n}");
-            assert!(out[n..].iter().all(|&x| x == 0xee), "wrote past {n}");
         }
     }
 }

@@ -10,7 +10,7 @@
 //! - [`counter_wrap`]: messages whose 32-bit counter wraps (inc32,
 //!   SP 800-38D 6.2), compared with a CTR computed block by block here.
 
-use super::{driver, portable, AesGcm, Backend, Error, Kernel};
+use super::{gcm, portable, AesGcm, Backend, Error, Kernel};
 
 /// SplitMix64: a small deterministic generator, so every run checks the same
 /// cases and a failure reproduces from its seed.
@@ -218,7 +218,7 @@ fn gf_inv(x: u128) -> u128 {
 ///   N  = (J0 + L*H) * (H^2)^-1
 /// ```
 ///
-/// The result is checked with the driver's own J0 computation. (The
+/// The result is checked with the framing's own J0 computation. (The
 /// backends' unit tests build their counter-wrap nonces here too.)
 pub(crate) fn nonce_for_j0(k: &portable::Key, j0: [u8; 16]) -> Result<[u8; 16], String> {
     let mut h = [0u8; 16];
@@ -229,7 +229,7 @@ pub(crate) fn nonce_for_j0(k: &portable::Key, j0: [u8; 16]) -> Result<[u8; 16], 
         gf_inv(gf_mul(h, h)),
     );
     let nonce = n.to_be_bytes();
-    if driver::j0(k, &nonce) != j0 {
+    if gcm::j0(k, &nonce) != j0 {
         return Err("solved nonce does not give the chosen J0".into());
     }
     Ok(nonce)
@@ -322,7 +322,7 @@ mod tests {
         let mut j0 = [0x42u8; 16];
         j0[12..].copy_from_slice(&0xffff_fffeu32.to_be_bytes());
         let nonce = nonce_for_j0(&k, j0).unwrap();
-        assert_eq!(driver::j0(&k, &nonce), j0);
+        assert_eq!(gcm::j0(&k, &nonce), j0);
     }
 
     #[test]

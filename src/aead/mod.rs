@@ -1,31 +1,36 @@
 //! AES-GCM (NIST SP 800-38D) with run-time dispatched backends.
 //!
 //! [`AesGcm`] holds an expanded key for one backend, chosen when the key is
-//! built ([`Backend::best`], the `SEALWIRE_BACKEND` environment variable, or
-//! [`AesGcm::with_backend`]). Every seal and open is one `match` on that
-//! choice, followed by the shared GCM driver in `driver`, generic over the
+//! built ([`Backend::best`], the `SEALWIRE_BACKEND` environment variable, read
+//! once, or [`AesGcm::with_backend`]). Every seal and open is one `match` on
+//! that choice, followed by the GCM framing in `gcm`, generic over the
 //! backend's `Kernel`.
 //!
 //! What is shared (SP 800-38D section 7.1/7.2), and what a backend supplies:
 //!
 //! ```text
-//!   J0      = IV || 0^31 || 1                  (12-byte IV)      shared
-//!           = GHASH(IV || 0^s || [len(IV)]_64)  (any other)      shared
+//!   J0      = IV || 0^31 || 1                  (12-byte IV)      gcm
+//!           = GHASH(IV || 0^s || [len(IV)]_64)  (any other)      gcm
 //!   S       = GHASH(A || 0^v || C || 0^u || [len(A)]_64 || [len(C)]_64)
+//!               whole blocks: Kernel::ghash                      backend
+//!               padding, length block                            gcm
 //!   C       = GCTR(inc32(J0), P)
 //!               whole blocks: Kernel::seal_blocks / open_blocks  backend
-//!               partial last block                               shared
-//!   T       = MSB_t(GCTR(J0, S))                                 shared
+//!               partial last block                               gcm
+//!   T       = MSB_t(GCTR(J0, S))                                 gcm
 //! ```
+//!
+//! A backend may also take a whole message with a 96-bit IV
+//! (`Kernel::seal_whole` / `open_whole`), fed the `gcm::Frame` (J0, counters,
+//! lengths) and building its partial block, length block and tag with the
+//! `gcm` helpers: one kernel file and one `KeyImpl` arm per backend.
 
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;
 pub(crate) use batch::batch_open_gains;
-#[cfg(target_arch = "x86_64")]
-mod batch_vaes;
 pub mod check;
-mod driver;
+mod gcm;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod portable;
@@ -38,6 +43,7 @@ pub use batch::{
 };
 
 use core::fmt;
+use std::sync::OnceLock;
 use zeroize::Zeroize;
 
 /// Largest plaintext SP 800-38D allows: 2^39 - 256 bits = 2^36 - 32 bytes.
@@ -152,6 +158,21 @@ impl Backend {
     pub fn from_name(name: &str) -> Option<Backend> {
         Self::ALL.into_iter().find(|b| b.name() == name)
     }
+
+    /// The backend [`AesGcm::new`] uses: the one `SEALWIRE_BACKEND` names
+    /// (an unknown name is [`Error::UnknownBackend`]), else [`Backend::best`].
+    /// The environment is read once, on the first call.
+    pub fn chosen() -> Result<Backend, Error> {
+        static CHOSEN: OnceLock<Result<Backend, Error>> = OnceLock::new();
+        CHOSEN
+            .get_or_init(|| match std::env::var("SEALWIRE_BACKEND") {
+                Ok(name) if !name.is_empty() => {
+                    Backend::from_name(&name).ok_or(Error::UnknownBackend(name))
+                }
+                _ => Ok(Backend::best()),
+            })
+            .clone()
+    }
 }
 
 impl fmt::Display for Backend {
@@ -160,7 +181,7 @@ impl fmt::Display for Backend {
     }
 }
 
-/// What a backend supplies to the shared GCM driver: the block cipher, GHASH
+/// What a backend supplies to the GCM framing (`gcm`): the block cipher, GHASH
 /// of whole blocks, and the bulk CTR(+GHASH) loop over whole blocks.
 pub(crate) trait Kernel {
     /// The running GHASH value in whatever form the backend prefers.
@@ -192,18 +213,19 @@ pub(crate) trait Kernel {
     }
 
     /// Optional whole-message path for a 96-bit IV (J0 = IV || 0^31 || 1,
-    /// SP 800-38D 7.1 step 2): encrypts `buf` (lengths already checked by the
-    /// driver) and returns the full 16-byte tag, or `None`, without touching
-    /// `buf`, when the backend leaves the work to the shared driver.
-    fn seal_whole(&self, _nonce: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+    /// SP 800-38D 7.1 step 2) with its [`gcm::Frame`]: encrypts `buf`
+    /// (lengths already checked by the framing) and returns the full 16-byte
+    /// tag, or `None`, without touching `buf`, when the backend leaves the
+    /// work to the generic framing.
+    fn seal_whole(&self, _frame: &gcm::Frame, _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
         None
     }
 
     /// Optional whole-message path for a 96-bit IV, the counterpart of
     /// [`Kernel::seal_whole`] (SP 800-38D 7.2): decrypts `buf` and returns the
-    /// full expected tag, or `None`, without touching `buf`. The driver
+    /// full expected tag, or `None`, without touching `buf`. The framing
     /// compares the tag and zeroes `buf` on a mismatch.
-    fn open_whole(&self, _nonce: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn open_whole(&self, _frame: &gcm::Frame, _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
         None
     }
 }
@@ -281,16 +303,10 @@ pub(crate) fn key_words(key: &[u8], sub_word: impl Fn(u32) -> u32) -> ([u32; 60]
 
 impl AesGcm {
     /// A key on the best backend for this CPU, or on the one named by the
-    /// `SEALWIRE_BACKEND` environment variable (an unknown or unavailable
-    /// name is an error, never a silent fallback).
+    /// `SEALWIRE_BACKEND` environment variable (read once per process; an
+    /// unknown or unavailable name is an error, never a silent fallback).
     pub fn new(key: &[u8]) -> Result<AesGcm, Error> {
-        let backend = match std::env::var("SEALWIRE_BACKEND") {
-            Ok(name) if !name.is_empty() => {
-                Backend::from_name(&name).ok_or(Error::UnknownBackend(name))?
-            }
-            _ => Backend::best(),
-        };
-        Self::with_backend(key, backend)
+        Self::with_backend(key, Backend::chosen()?)
     }
 
     /// A key on the given backend; an error when this CPU cannot run it.
@@ -341,6 +357,25 @@ impl AesGcm {
         self.key_len
     }
 
+    /// The `vaes-avx2` expanded key, when this key runs on that backend (for
+    /// the multi-record kernels of the batch path).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn vaes_avx2(&self) -> Option<&vaes_avx2::Key> {
+        match &self.imp {
+            KeyImpl::VaesAvx2(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The `aesni-clmul` expanded key, when this key runs on that backend.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    pub(crate) fn aesni_clmul(&self) -> Option<&aesni_clmul::Key> {
+        match &self.imp {
+            KeyImpl::AesniClmul(k) => Some(k),
+            _ => None,
+        }
+    }
+
     /// Encrypts `buf` in place and returns the 16-byte tag.
     pub fn seal_in_place_detached(
         &self,
@@ -350,13 +385,13 @@ impl AesGcm {
     ) -> Result<[u8; 16], Error> {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
-            KeyImpl::AesniClmul(k) => driver::seal(k, nonce, aad, buf),
+            KeyImpl::AesniClmul(k) => gcm::seal(k, nonce, aad, buf),
             #[cfg(target_arch = "x86_64")]
-            KeyImpl::VaesAvx2(k) => driver::seal(k, nonce, aad, buf),
+            KeyImpl::VaesAvx2(k) => gcm::seal(k, nonce, aad, buf),
             #[cfg(target_arch = "aarch64")]
-            KeyImpl::Neon(k) => driver::seal(k, nonce, aad, buf),
-            KeyImpl::RustCrypto(k) => driver::seal(k, nonce, aad, buf),
-            KeyImpl::Portable(k) => driver::seal(k, nonce, aad, buf),
+            KeyImpl::Neon(k) => gcm::seal(k, nonce, aad, buf),
+            KeyImpl::RustCrypto(k) => gcm::seal(k, nonce, aad, buf),
+            KeyImpl::Portable(k) => gcm::seal(k, nonce, aad, buf),
         }
     }
 
@@ -372,13 +407,13 @@ impl AesGcm {
     ) -> Result<(), Error> {
         match &self.imp {
             #[cfg(target_arch = "x86_64")]
-            KeyImpl::AesniClmul(k) => driver::open(k, nonce, aad, buf, tag),
+            KeyImpl::AesniClmul(k) => gcm::open(k, nonce, aad, buf, tag),
             #[cfg(target_arch = "x86_64")]
-            KeyImpl::VaesAvx2(k) => driver::open(k, nonce, aad, buf, tag),
+            KeyImpl::VaesAvx2(k) => gcm::open(k, nonce, aad, buf, tag),
             #[cfg(target_arch = "aarch64")]
-            KeyImpl::Neon(k) => driver::open(k, nonce, aad, buf, tag),
-            KeyImpl::RustCrypto(k) => driver::open(k, nonce, aad, buf, tag),
-            KeyImpl::Portable(k) => driver::open(k, nonce, aad, buf, tag),
+            KeyImpl::Neon(k) => gcm::open(k, nonce, aad, buf, tag),
+            KeyImpl::RustCrypto(k) => gcm::open(k, nonce, aad, buf, tag),
+            KeyImpl::Portable(k) => gcm::open(k, nonce, aad, buf, tag),
         }
     }
 }

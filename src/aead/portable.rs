@@ -13,7 +13,7 @@
 //! It is slow by design and serves as the reference the kernels are compared
 //! with; it runs on every CPU.
 
-use super::driver::inc32;
+use super::gcm::inc32;
 use super::{Error, Kernel};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -1,9 +1,9 @@
 //! The stock-crates baseline: RustCrypto's `aes` block cipher run in CTR mode
-//! and its `ghash` universal hash, composed by the shared GCM driver. This is
+//! and its `ghash` universal hash, composed by the GCM framing. This is
 //! what the ordinary crates give; the hand-written kernels are measured
 //! against it.
 
-use super::driver::inc32;
+use super::gcm::inc32;
 use super::{Error, Kernel};
 use aes::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};
 use ghash::universal_hash::UniversalHash;

@@ -51,6 +51,7 @@
 //! half; `vpaddd` adds in that lane only and wraps modulo 2^32 without a
 //! carry into the nonce bits, exactly as inc32 does, wherever the wrap falls.
 
+use super::gcm::{self, Frame};
 use super::{Error, Kernel};
 use crate::cpu;
 use core::arch::x86_64::*;
@@ -488,7 +489,7 @@ vaes_avx2_features!(enable!(
     fn ctr32_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], buf: &mut [u8]) {
         let mut cv = counter_pair(ctr);
         ctr_blocks::<R>(k, &mut cv, buf);
-        advance(ctr, buf.len() / 16);
+        gcm::add32(ctr, buf.len() / 16);
     }
 ));
 
@@ -619,7 +620,7 @@ vaes_avx2_features!(enable!(
         let (a, from) = seal_rest!(k, R, cv, a, buf);
         let a = ghash_upto16(k, a, &buf[from..]);
         *acc = acc_store(a);
-        advance(ctr, nblocks);
+        gcm::add32(ctr, nblocks);
     }
 ));
 
@@ -776,10 +777,10 @@ vaes_avx2_features!(enable!(
         let mut prev: Option<End<'b>> = None;
         for r in recs {
             let k = r.key;
-            let text_len = r.buf.len();
-            let nblocks = text_len / 16;
+            let f = Frame::new(r.iv, r.aad.len(), r.buf.len());
+            let nblocks = f.blocks;
             assert!(nblocks >= STRIDE, "a record of at least one group");
-            let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, r.iv, nblocks);
+            let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, &f);
             let a = if r.aad.is_empty() {
                 _mm_setzero_si128()
             } else {
@@ -817,10 +818,8 @@ vaes_avx2_features!(enable!(
             let tail_block = if tail.is_empty() {
                 None
             } else {
-                let c = _mm_xor_si128(load_partial(tail), tail_ks);
-                store_partial(tail, c);
-                let mask = load16(&TAIL_MASK, 16 - tail.len());
-                Some(bswap128(_mm_and_si128(c, mask)))
+                let c = gcm::seal_tail(tail, to_u128(tail_ks));
+                Some(bswap128(from_u128(c)))
             };
             let body: &'b [u8] = body;
             prev = Some(End {
@@ -828,7 +827,7 @@ vaes_avx2_features!(enable!(
                 blocks: &body[from..],
                 acc: a,
                 tail: tail_block,
-                len: len_block(r.aad.len(), text_len),
+                len: from_u128(f.len),
                 ek_j0,
                 tag: r.tag,
             });
@@ -873,7 +872,7 @@ vaes_avx2_features!(enable!(
             ctr_blocks::<R>(k, &mut cv, rest);
         }
         *acc = acc_store(a);
-        advance(ctr, nblocks);
+        gcm::add32(ctr, nblocks);
     }
 ));
 
@@ -892,17 +891,6 @@ vaes_avx2_features!(enable!(
 //   T  = E(K, J0) ^ S
 // ```
 
-/// Masks for a partial block: the 16 bytes at `16 - n` keep the first `n`.
-static TAIL_MASK: [u8; 32] = {
-    let mut m = [0u8; 32];
-    let mut i = 0;
-    while i < 16 {
-        m[i] = 0xff;
-        i += 1;
-    }
-    m
-};
-
 vaes_avx2_features!(enable!(
     /// Byte reversal of one block: GCM block order <-> register form.
     #[inline]
@@ -912,85 +900,37 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// J0 = IV || 0^31 || 1 (SP 800-38D 7.1 step 2) in block byte order,
-    /// built without reading past the 12-byte IV.
+    /// A block image from the framing module (the little-endian `u128` of
+    /// its 16 bytes) into a register, without going through memory.
     #[inline]
-    pub(crate) fn j0_block(iv: &[u8; 12]) -> __m128i {
-        let lo = u64::from_le_bytes([iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7]]);
-        let hi = u64::from_le_bytes([iv[8], iv[9], iv[10], iv[11], 0, 0, 0, 1]);
-        _mm_set_epi64x(hi as i64, lo as i64)
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// The counter block with the same upper 96 bits as `j0` and the 32-bit
-    /// counter field `c` (big-endian, SP 800-38D 6.2).
-    #[inline]
-    fn with_counter(j0: __m128i, c: u32) -> __m128i {
-        _mm_insert_epi32::<3>(j0, i32::from_ne_bytes(c.to_be_bytes()))
-    }
-));
-
-/// The `n <= 16` bytes of `part` zero-padded to a block (the 0^v and 0^u
-/// of SP 800-38D 7.1 step 5), as the little-endian `u128` of the block,
-/// without reading past the slice: two overlapping loads of 8, 4 or 1 bytes
-/// (no byte copy through memory, whose narrow stores a 16-byte load could
-/// not forward from).
-#[inline(always)]
-fn read_partial(part: &[u8]) -> u128 {
-    let n = part.len();
-    if n >= 8 {
-        let lo = u64::from_le_bytes(part[..8].try_into().unwrap());
-        let hi = u64::from_le_bytes(part[n - 8..].try_into().unwrap());
-        u128::from(lo) | u128::from(hi) << (8 * (n - 8))
-    } else if n >= 4 {
-        let lo = u32::from_le_bytes(part[..4].try_into().unwrap());
-        let hi = u32::from_le_bytes(part[n - 4..].try_into().unwrap());
-        u128::from(lo) | u128::from(hi) << (8 * (n - 4))
-    } else if n > 0 {
-        u128::from(part[0])
-            | u128::from(part[n / 2]) << (8 * (n / 2))
-            | u128::from(part[n - 1]) << (8 * (n - 1))
-    } else {
-        0
-    }
-}
-
-/// Writes the first `part.len() <= 16` bytes of the little-endian `v` into
-/// `part`, without writing past the slice (overlapping stores, as in
-/// [`read_partial`]).
-#[inline(always)]
-fn write_partial(part: &mut [u8], v: u128) {
-    let n = part.len();
-    if n >= 8 {
-        part[n - 8..].copy_from_slice(&((v >> (8 * (n - 8))) as u64).to_le_bytes());
-        part[..8].copy_from_slice(&(v as u64).to_le_bytes());
-    } else if n >= 4 {
-        part[n - 4..].copy_from_slice(&((v >> (8 * (n - 4))) as u32).to_le_bytes());
-        part[..4].copy_from_slice(&(v as u32).to_le_bytes());
-    } else if n > 0 {
-        part[n - 1] = (v >> (8 * (n - 1))) as u8;
-        part[n / 2] = (v >> (8 * (n / 2))) as u8;
-        part[0] = v as u8;
-    }
-}
-
-vaes_avx2_features!(enable!(
-    /// [`read_partial`] into a register.
-    #[inline]
-    pub(crate) fn load_partial(part: &[u8]) -> __m128i {
-        let v = read_partial(part);
+    pub(crate) fn from_u128(v: u128) -> __m128i {
         _mm_set_epi64x((v >> 64) as i64, v as i64)
     }
 ));
 
 vaes_avx2_features!(enable!(
-    /// [`write_partial`] from a register.
+    /// A register as the little-endian `u128` of its 16 bytes.
     #[inline]
-    pub(crate) fn store_partial(part: &mut [u8], v: __m128i) {
+    pub(crate) fn to_u128(v: __m128i) -> u128 {
         let lo = _mm_cvtsi128_si64(v) as u64;
         let hi = _mm_extract_epi64::<1>(v) as u64;
-        write_partial(part, u128::from(hi) << 64 | u128::from(lo));
+        u128::from(hi) << 64 | u128::from(lo)
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// [`gcm::read_partial`] into a register.
+    #[inline]
+    pub(crate) fn load_partial(part: &[u8]) -> __m128i {
+        from_u128(gcm::read_partial(part))
+    }
+));
+
+vaes_avx2_features!(enable!(
+    /// [`gcm::write_partial`] from a register.
+    #[inline]
+    pub(crate) fn store_partial(part: &mut [u8], v: __m128i) {
+        gcm::write_partial(part, to_u128(v));
     }
 ));
 
@@ -1023,7 +963,7 @@ vaes_avx2_features!(enable!(
             a = ghash_chunks(k, a, &aad[..whole]);
         }
         if whole < aad.len() {
-            let d = _mm_xor_si128(bswap128(aad_block(&aad[whole..])), a);
+            let d = _mm_xor_si128(bswap128(from_u128(gcm::aad_block(&aad[whole..]))), a);
             let mut s = wide_zero();
             wide_mul_add(
                 &mut s,
@@ -1034,27 +974,6 @@ vaes_avx2_features!(enable!(
             a = wide_finish(s);
         }
         a
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// The 1..=16 bytes of `aad` zero-padded to a block (SP 800-38D 7.1
-    /// step 5), in block byte order, read without passing the slice's end:
-    /// the TLS AAD lengths (5: a TLS 1.3 record header, RFC 8446 5.2; 13:
-    /// the TLS 1.2 AAD, RFC 5246 6.2.3.3) with two plain loads each,
-    /// others through [`load_partial`].
-    #[inline]
-    pub(crate) fn aad_block(aad: &[u8]) -> __m128i {
-        let word = |at: usize| u32::from_le_bytes([aad[at], aad[at + 1], aad[at + 2], aad[at + 3]]);
-        match aad.len() {
-            5 => _mm_cvtsi64_si128((u64::from(word(0)) | u64::from(aad[4]) << 32) as i64),
-            13 => {
-                let lo = u64::from(word(0)) | u64::from(word(4)) << 32;
-                let hi = u64::from(word(8)) | u64::from(aad[12]) << 32;
-                _mm_set_epi64x(hi as i64, lo as i64)
-            }
-            _ => load_partial(aad),
-        }
     }
 ));
 
@@ -1077,22 +996,11 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// The length block [len(A)]_64 || [len(C)]_64 (bit lengths, SP 800-38D
-    /// 7.1 step 5) in register form.
-    #[inline]
-    pub(crate) fn len_block(aad_len: usize, text_len: usize) -> __m128i {
-        _mm_set_epi64x((aad_len as u64 * 8) as i64, (text_len as u64 * 8) as i64)
-    }
-));
-
-vaes_avx2_features!(enable!(
-    /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes).
+    /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes) from the
+    /// GHASH `s` in register form ([`gcm::tag`]).
     #[inline]
     pub(crate) fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
-        let mut tag = [0u8; 16];
-        // SAFETY: `tag` is 16 writable bytes.
-        unsafe { _mm_storeu_si128(tag.as_mut_ptr().cast(), _mm_xor_si128(bswap128(s), ek_j0)) };
-        tag
+        gcm::tag(to_u128(ek_j0), to_u128(bswap128(s)))
     }
 ));
 
@@ -1106,19 +1014,14 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// J0 for a 96-bit IV (SP 800-38D 7.1 step 2), E(K, J0) and the
-    /// keystream of the partial block after `nblocks` whole ones (its
-    /// counter is inc32 applied 1 + nblocks times): one AES chain on one
-    /// register pair, independent of the data, so it overlaps everything
-    /// else.
+    /// J0 of the frame (SP 800-38D 7.1 step 2) in a register, E(K, J0) and
+    /// the keystream of the partial block ([`Frame::tail_counter`]): one AES
+    /// chain on one register pair, independent of the data, so it overlaps
+    /// everything else.
     #[inline]
-    fn j0_keystream<const R: usize>(
-        k: &Key,
-        iv: &[u8; 12],
-        nblocks: usize,
-    ) -> (__m128i, __m128i, __m128i) {
-        let j0 = j0_block(iv);
-        let last = with_counter(j0, 2u32.wrapping_add(nblocks as u32));
+    fn j0_keystream<const R: usize>(k: &Key, f: &Frame) -> (__m128i, __m128i, __m128i) {
+        let j0 = from_u128(f.j0);
+        let last = from_u128(f.tail_counter());
         let mut x = [_mm256_xor_si256(
             _mm256_set_m128i(last, j0),
             bcast(&k.round_keys[0]),
@@ -1134,19 +1037,18 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     /// Seal (`SEAL`) or open with a 96-bit IV, start to tag, in place;
-    /// returns the full tag (on open the expected one: the driver compares
+    /// returns the full tag (on open the expected one: the framing compares
     /// it and wipes `buf` on a mismatch). One function, so LLVM sees the
-    /// short-record path whole: the partial block and the last GHASH are
-    /// written out here rather than in helpers it would not inline.
+    /// short-record path whole: the last GHASH is written out here rather
+    /// than in helpers it would not inline.
     fn whole_impl<const R: usize, const SEAL: bool>(
         k: &Key,
-        iv: &[u8; 12],
+        f: &Frame,
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
-        let text_len = buf.len();
-        let nblocks = text_len / 16;
-        let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, iv, nblocks);
+        let nblocks = f.blocks;
+        let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, f);
 
         let (body, tail) = buf.split_at_mut(16 * nblocks);
         // Blocks of the last GHASH after the ones of `body`: the partial
@@ -1158,7 +1060,7 @@ vaes_avx2_features!(enable!(
         let mut acc = _mm_setzero_si128();
         let mut lead = None;
         if !aad.is_empty() && aad.len() <= 16 && nblocks + singles < POWERS {
-            lead = Some(bswap128(load_partial(aad)));
+            lead = Some(bswap128(from_u128(gcm::aad_block(aad))));
         } else {
             acc = ghash_aad(k, aad);
         }
@@ -1189,10 +1091,7 @@ vaes_avx2_features!(enable!(
                 ctr_blocks::<R>(k, &mut lcv, &mut body[done..]);
                 early = true;
             }
-            // inc32(J0) (SP 800-38D 7.1 step 3).
-            let mut ctr = [0u8; 16];
-            ctr[..12].copy_from_slice(iv);
-            ctr[12..].copy_from_slice(&2u32.to_be_bytes());
+            let mut ctr = f.first_counter_bytes();
             let mut a = acc_store(acc);
             if SEAL {
                 seal_impl::<R>(k, &mut ctr, &mut a, &mut body[..done]);
@@ -1208,15 +1107,12 @@ vaes_avx2_features!(enable!(
                 ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
             }
             if !tail.is_empty() {
-                let c = _mm_xor_si128(load_partial(tail), tail_ks);
-                store_partial(tail, c);
-                let mask = load16(&TAIL_MASK, 16 - tail.len());
-                tail_block = Some(bswap128(_mm_and_si128(c, mask)));
+                let c = gcm::seal_tail(tail, to_u128(tail_ks));
+                tail_block = Some(bswap128(from_u128(c)));
             }
         } else if !tail.is_empty() {
-            let c = load_partial(tail);
-            store_partial(tail, _mm_xor_si128(c, tail_ks));
-            tail_block = Some(bswap128(c));
+            let c = gcm::open_tail(tail, to_u128(tail_ks));
+            tail_block = Some(bswap128(from_u128(c)));
         }
 
         // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[done..] ||
@@ -1253,7 +1149,7 @@ vaes_avx2_features!(enable!(
         if at < data.len() {
             odd = Some(bswap128(load16(data, at)));
         }
-        let len = len_block(aad.len(), text_len);
+        let len = from_u128(f.len);
         let mut len_alone = true;
         match (odd, tail_block) {
             (Some(o), Some(t)) => {
@@ -1296,13 +1192,6 @@ fn acc_store(a: __m128i) -> u128 {
     // SAFETY: as in `acc_load`; `out` is 16 writable bytes.
     unsafe { _mm_storeu_si128((&mut out as *mut u128).cast(), a) };
     out
-}
-
-/// `ctr` after `n` applications of inc32 (SP 800-38D 6.2): modulo 2^32.
-#[inline(always)]
-fn advance(ctr: &mut [u8; 16], n: usize) {
-    let c = u32::from_be_bytes([ctr[12], ctr[13], ctr[14], ctr[15]]).wrapping_add(n as u32);
-    ctr[12..].copy_from_slice(&c.to_be_bytes());
 }
 
 impl Kernel for Key {
@@ -1365,24 +1254,24 @@ impl Kernel for Key {
         }
     }
 
-    fn seal_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn seal_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => whole_impl::<10, true>(self, iv, aad, buf),
-                12 => whole_impl::<12, true>(self, iv, aad, buf),
-                _ => whole_impl::<14, true>(self, iv, aad, buf),
+                10 => whole_impl::<10, true>(self, f, aad, buf),
+                12 => whole_impl::<12, true>(self, f, aad, buf),
+                _ => whole_impl::<14, true>(self, f, aad, buf),
             }
         })
     }
 
-    fn open_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn open_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => whole_impl::<10, false>(self, iv, aad, buf),
-                12 => whole_impl::<12, false>(self, iv, aad, buf),
-                _ => whole_impl::<14, false>(self, iv, aad, buf),
+                10 => whole_impl::<10, false>(self, f, aad, buf),
+                12 => whole_impl::<12, false>(self, f, aad, buf),
+                _ => whole_impl::<14, false>(self, f, aad, buf),
             }
         })
     }
@@ -1395,8 +1284,15 @@ mod tests {
     use rand::{Rng, RngCore, SeedableRng};
     use rand_chacha::ChaCha20Rng;
 
+    /// The proof token, or a loud note that this CPU cannot run the tests.
     fn token() -> Option<crate::cpu::VaesAvx2> {
-        crate::cpu::VaesAvx2::get()
+        let t = crate::cpu::VaesAvx2::get();
+        if t.is_none() {
+            eprintln!(
+                "SKIPPED on this CPU: vaes-avx2 not available (needs avx2, vaes, vpclmulqdq)"
+            );
+        }
+        t
     }
 
     /// Seals and opens `len` bytes at alignment offset `offset` on both
@@ -1508,29 +1404,6 @@ mod tests {
                     assert!(buf.iter().all(|&b| b == 0), "wiped, len {len}");
                 }
             }
-        }
-    }
-
-    #[test]
-    fn partial_blocks_read_and_write_exactly_their_bytes() {
-        for n in 0..=16 {
-            let src: Vec<u8> = (1..=n as u8).collect();
-            let mut expect = [0u8; 16];
-            expect[..n].copy_from_slice(&src);
-            assert_eq!(
-                super::read_partial(&src),
-                u128::from_le_bytes(expect),
-                "read {n}"
-            );
-            // Bytes beyond `n` in the value must not be written.
-            let junk = u128::MAX.checked_shl(8 * n as u32).unwrap_or(0);
-            let mut dst = [0xeeu8; 18];
-            super::write_partial(&mut dst[1..1 + n], u128::from_le_bytes(expect) | junk);
-            assert_eq!(&dst[1..1 + n], &src[..], "write {n}");
-            assert!(
-                dst[0] == 0xee && dst[1 + n..].iter().all(|&b| b == 0xee),
-                "write {n} stays inside"
-            );
         }
     }
 
@@ -1651,7 +1524,7 @@ mod tests {
             let reference = portable::Key::new(&key).unwrap();
             for low in 0xffff_fff0u32..=0xffff_ffff {
                 let j0 = (rng.gen::<u128>() & !0xffff_ffff) | u128::from(low);
-                // Checked against the driver's own J0 computation.
+                // Checked against the framing's own J0 computation.
                 let nonce = check::nonce_for_j0(&reference, j0.to_be_bytes()).unwrap();
                 for len in [16 * STRIDE + 7, 16 * 3 * STRIDE + 16, 300] {
                     compare(&mut rng, &key, &nonce, len, 13, 0);
@@ -1669,7 +1542,7 @@ mod tests {
         if has {
             assert_eq!(Backend::best(), Backend::VaesAvx2);
             let k = AesGcm::new(&[0u8; 16]);
-            if std::env::var_os("SEALWIRE_BACKEND").is_none() {
+            if Backend::chosen() == Ok(Backend::best()) {
                 assert_eq!(k.unwrap().backend(), Backend::VaesAvx2);
             }
         }

@@ -6,6 +6,7 @@
 //! the parent module.
 
 use super::{Key, LANES};
+use crate::aead::gcm::{self, Frame};
 use core::arch::x86_64::*;
 use zeroize::Zeroize;
 
@@ -516,7 +517,7 @@ instance_features!(enable!(
 ));
 
 instance_features!(enable!(
-    /// Encrypts one block (E(K, J0), the shared driver's partial blocks).
+    /// Encrypts one block (E(K, J0), the generic framing's partial blocks).
     pub(super) fn encrypt_block(key: &Key, block: &mut [u8; 16]) {
         let e = aes_block(&key.round_keys, key.rounds, load(block));
         store(block, e);
@@ -540,40 +541,28 @@ instance_features!(enable!(
 ));
 
 instance_features!(enable!(
-    /// The first `part.len() <= 16` bytes as a register, zero-padded (the
-    /// 0^v / 0^u padding of SP 800-38D 7.1 step 5), read without touching a
-    /// byte past the slice (see [`super::read_partial`]).
+    /// A block image from the framing module (the little-endian `u128` of
+    /// its 16 bytes) into a register, without going through memory.
     #[inline]
-    fn load_partial(part: &[u8]) -> __m128i {
-        let [lo, hi] = super::read_partial(part);
-        _mm_set_epi64x(hi as i64, lo as i64)
+    fn from_u128(v: u128) -> __m128i {
+        _mm_set_epi64x((v >> 64) as i64, v as i64)
     }
 ));
 
 instance_features!(enable!(
-    /// Writes the first `part.len() <= 16` bytes of `v` into `part`, and
-    /// no byte past it.
+    /// A register as the little-endian `u128` of its 16 bytes.
     #[inline]
-    fn store_partial(part: &mut [u8], v: __m128i) {
+    fn to_u128(v: __m128i) -> u128 {
         let lo = _mm_cvtsi128_si64(v) as u64;
         let hi = _mm_extract_epi64::<1>(v) as u64;
-        super::write_partial(part, [lo, hi]);
-    }
-));
-
-instance_features!(enable!(
-    /// The byte mask keeping the first `n` (< 16) bytes of a block.
-    #[inline]
-    fn first_bytes_mask(n: usize) -> __m128i {
-        let index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        _mm_cmpgt_epi8(_mm_set1_epi8(n as i8), index)
+        u128::from(hi) << 64 | u128::from(lo)
     }
 ));
 
 instance_features!(enable!(
     /// Seal (`SEAL`) or open of a whole message with a 96-bit IV, from J0
     /// to the tag (SP 800-38D 7.1 / 7.2), in place; returns the full tag
-    /// (on open the expected one: the driver compares it in constant time
+    /// (on open the expected one: the framing compares it in constant time
     /// and wipes `buf` on a mismatch).
     ///
     /// ```text
@@ -589,28 +578,24 @@ instance_features!(enable!(
     #[inline]
     fn whole<const NR: usize, const SEAL: bool>(
         key: &Key,
-        iv: &[u8; 12],
+        f: &Frame,
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
         let rk = &key.round_keys;
-        let text_len = buf.len();
-        let nblocks = text_len / 16;
+        let nblocks = f.blocks;
         let (body, tail) = buf.split_at_mut(16 * nblocks);
 
         // J0 in block byte order (SP 800-38D 7.1 step 2), and in counter
         // form; its counter field is 1.
-        let iv_lo = u64::from_le_bytes([iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7]]);
-        let iv_hi = u32::from_le_bytes([iv[8], iv[9], iv[10], iv[11]]);
-        let j0 = _mm_set_epi64x((u64::from(iv_hi) | 1 << 56) as i64, iv_lo as i64);
+        let j0 = from_u128(f.j0);
         let c0 = bswap(j0);
 
-        // E(K, J0) and the keystream of the partial block, whose counter is
-        // inc32 applied 1 + nblocks times (mod 2^32): two AES chains that
-        // depend on nothing else.
+        // E(K, J0) and the keystream of the partial block
+        // (`Frame::tail_counter`): two AES chains that depend on nothing else.
         let mut pair = [
             _mm_xor_si128(j0, rk[0]),
-            ctr_block(c0, (nblocks as u32).wrapping_add(1) as i32, rk[0]),
+            _mm_xor_si128(from_u128(f.tail_counter()), rk[0]),
         ];
         for k in &rk[1..NR] {
             for p in pair.iter_mut() {
@@ -641,7 +626,7 @@ instance_features!(enable!(
         };
         st.push_blocks(key, &aad[..aad_whole]);
         if aad_whole < aad.len() {
-            st.push(key, bswap(load_partial(&aad[aad_whole..])));
+            st.push(key, bswap(from_u128(gcm::aad_block(&aad[aad_whole..]))));
         }
         if !groups.is_empty() {
             acc = st.finish();
@@ -652,39 +637,26 @@ instance_features!(enable!(
             }
         }
 
-        let mut tail_block = _mm_setzero_si128();
         if SEAL {
             ctr_blocks(key, &mut c, rest);
-            st.push_blocks(key, rest);
-            if !tail.is_empty() {
-                let ct = _mm_xor_si128(load_partial(tail), tail_ks);
-                store_partial(tail, ct);
-                tail_block = _mm_and_si128(ct, first_bytes_mask(tail.len()));
-            }
-        } else {
-            st.push_blocks(key, rest);
-            if !tail.is_empty() {
-                let ct = load_partial(tail);
-                store_partial(tail, _mm_xor_si128(ct, tail_ks));
-                tail_block = ct;
-            }
         }
+        st.push_blocks(key, rest);
         if !tail.is_empty() {
-            st.push(key, bswap(tail_block));
+            let ks = to_u128(tail_ks);
+            let block = if SEAL {
+                gcm::seal_tail(tail, ks)
+            } else {
+                gcm::open_tail(tail, ks)
+            };
+            st.push(key, bswap(from_u128(block)));
         }
-        // [len(A)]_64 || [len(C)]_64 in bits (SP 800-38D 7.1 step 5),
-        // byte-reversed: the ciphertext length is the low lane.
-        let lens = _mm_set_epi64x((aad.len() as u64 * 8) as i64, (text_len as u64 * 8) as i64);
-        st.push(key, lens);
+        st.push(key, from_u128(f.len));
         if !SEAL {
             // Decrypt after the stream has read the ciphertext.
             ctr_blocks(key, &mut c, rest);
         }
 
-        // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6), all 16 bytes.
-        let mut tag = [0u8; 16];
-        store(&mut tag, _mm_xor_si128(bswap(st.finish()), ek_j0));
-        tag
+        gcm::tag(to_u128(ek_j0), to_u128(bswap(st.finish())))
     }
 ));
 
@@ -692,14 +664,14 @@ instance_features!(enable!(
     /// [`whole`] for the key's round count.
     pub(super) fn whole_any<const SEAL: bool>(
         key: &Key,
-        iv: &[u8; 12],
+        f: &Frame,
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
         match key.rounds {
-            10 => whole::<10, SEAL>(key, iv, aad, buf),
-            12 => whole::<12, SEAL>(key, iv, aad, buf),
-            _ => whole::<14, SEAL>(key, iv, aad, buf),
+            10 => whole::<10, SEAL>(key, f, aad, buf),
+            12 => whole::<12, SEAL>(key, f, aad, buf),
+            _ => whole::<14, SEAL>(key, f, aad, buf),
         }
     }
 ));

@@ -1,5 +1,5 @@
 //! Multi-record AES-GCM on VAES + VPCLMULQDQ (AVX2, `ymm` only): the batch
-//! path of [`super::batch`] for `vaes-avx2` keys.
+//! path for `vaes-avx2` keys.
 //!
 //! A short record alone is a latency chain: ten to fourteen dependent AES
 //! rounds (4 cycles each), then the GHASH of its ciphertext, a reduction and
@@ -51,16 +51,16 @@
 //! seams overlap (measurements: asm-notes/vaes-avx2.md, "Batch kernel",
 //! its "Third round" for the pipeline and the chain).
 
-use super::batch::{OpenJob, SealJob};
-use super::vaes_avx2::{
-    aad_block, bcast, bswap128, bswap_mask, ghash_aad, j0_block, len_block, load128, load16,
-    load32, load_partial, make_tag, seal_chain, store16, store32, store_partial, wide_finish,
-    wide_mul_add, wide_zero, ChainRec, Key, Wide, POWERS,
+use super::job::{OpenJob, SealJob};
+use crate::aead::gcm::{self, Frame};
+use crate::aead::vaes_avx2::{
+    bcast, bswap128, bswap_mask, from_u128, ghash_aad, load128, load16, load32, load_partial,
+    make_tag, seal_chain, store16, store32, store_partial, wide_finish, wide_mul_add, wide_zero,
+    ChainRec, Key, Wide, POWERS,
 };
-use super::{wipe, Error, Kernel, KeyImpl, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use crate::aead::{Error, Kernel, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::arch::x86_64::*;
 use core::borrow::BorrowMut;
-use subtle::ConstantTimeEq;
 
 /// Longest record of this file's kernels: 16 blocks. Beyond it the
 /// whole-message kernel's stitched 16-block loop takes over (on seal as
@@ -82,18 +82,6 @@ fn shape(len: usize) -> usize {
     (len.div_ceil(16) + 2) / 2
 }
 
-/// 32 bytes of ones then 32 of zeros: the 32 bytes at `32 - r` keep the
-/// first `r` bytes of a register pair.
-static MASK: [u8; 64] = {
-    let mut m = [0u8; 64];
-    let mut i = 0;
-    while i < 32 {
-        m[i] = 0xff;
-        i += 1;
-    }
-    m
-};
-
 /// One record in the kernel: borrowed from a job.
 struct Rec<'r> {
     key: &'r Key,
@@ -104,17 +92,9 @@ struct Rec<'r> {
     tag: &'r mut [u8; 16],
 }
 
-/// The `vaes-avx2` key of a job (the group's backend).
-fn vaes_key(key: &super::AesGcm) -> Option<&Key> {
-    match &key.imp {
-        KeyImpl::VaesAvx2(k) => Some(k),
-        _ => None,
-    }
-}
-
-/// Whether a group with this first key runs here.
-pub(crate) fn handles(key: Option<&super::AesGcm>) -> bool {
-    key.and_then(vaes_key).is_some()
+/// The `vaes-avx2` key of a job of a `vaes-avx2` group.
+fn vaes_key(key: &crate::aead::AesGcm) -> &Key {
+    key.vaes_avx2().expect("a vaes-avx2 group")
 }
 
 /// A sealing job as a kernel record.
@@ -181,7 +161,7 @@ fn set(waiting: [usize; WAYS - 1], i: usize) -> [usize; WAYS] {
 
 /// A sealing job of a `vaes-avx2` group as a kernel record.
 fn seal_job<'r>(j: &'r mut SealJob<'_>) -> Rec<'r> {
-    let key = vaes_key(j.key).expect("a vaes-avx2 group");
+    let key = vaes_key(j.key);
     seal_rec(j, key)
 }
 
@@ -196,14 +176,8 @@ fn seal_alone<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J], i: usize, rounds: 
 /// time; the ones left over run one at a time at the end, the largest
 /// shape through the pipeline. (Jobs or references to jobs: the
 /// batch API hands a single group over as it came.)
-pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
-    let Some(rounds) = group
-        .first()
-        .and_then(|j| vaes_key(j.borrow().key))
-        .map(|k| k.rounds)
-    else {
-        return;
-    };
+/// `rounds` is the group's AES round count.
+pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(rounds: usize, group: &mut [J]) {
     let mut waiting = [Waiting {
         idx: [0; WAYS - 1],
         n: 0,
@@ -264,7 +238,7 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J]) {
             .map(|j| j.borrow_mut())
             .filter(|j| path(j.buf.len()) == Path::Long)
             .map(|j| ChainRec {
-                key: vaes_key(j.key).expect("a vaes-avx2 group"),
+                key: vaes_key(j.key),
                 iv: &j.nonce,
                 aad: j.aad,
                 buf: &mut *j.buf,
@@ -295,7 +269,7 @@ fn open_set<const G: usize>(
     let mut expected = [[0u8; 16]; G];
     {
         let mut it = jobs.iter_mut().zip(expected.iter_mut()).map(|((j, _), e)| {
-            let key = vaes_key(j.key).expect("a vaes-avx2 group");
+            let key = vaes_key(j.key);
             open_rec(j, key, e)
         });
         let mut recs: [Rec<'_>; G] =
@@ -303,21 +277,14 @@ fn open_set<const G: usize>(
         dispatch::<false, G>(rounds, nv, &mut recs);
     }
     for ((j, r), e) in jobs.iter_mut().zip(&expected) {
-        **r = verdict(e, &j.tag, j.buf);
+        **r = gcm::verdict(e, &j.tag, j.buf);
     }
 }
 
 /// Opens a group of `vaes-avx2` jobs (one key size), in the order of
 /// [`seal_group`]: each result is set; a job that fails to authenticate
-/// has its buffer zeroed.
-pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
-    let Some(rounds) = group
-        .first()
-        .and_then(|(j, _)| vaes_key(j.key))
-        .map(|k| k.rounds)
-    else {
-        return;
-    };
+/// has its buffer zeroed. `rounds` is the group's AES round count.
+pub(crate) fn open_group(rounds: usize, group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
     let mut waiting = [Waiting {
         idx: [0; WAYS - 1],
         n: 0,
@@ -327,14 +294,16 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
         match path(group[i].0.buf.len()) {
             Path::Long => {
                 let (j, r) = &mut group[i];
-                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                let key = vaes_key(j.key);
                 // Within the SP 800-38D limits, the key's whole-message
-                // kernel; otherwise the driver (which returns the error).
+                // kernel; otherwise the single-record path (which returns
+                // the error).
                 let within =
                     j.buf.len() as u64 <= MAX_PLAINTEXT_LEN && j.aad.len() as u64 <= MAX_AAD_LEN;
-                **r = match within.then(|| key.open_whole(&j.nonce, j.aad, j.buf)) {
-                    Some(Some(tag)) => verdict(&tag, &j.tag, j.buf),
-                    _ => super::batch::open_one(j),
+                let frame = Frame::new(&j.nonce, j.aad.len(), j.buf.len());
+                **r = match within.then(|| key.open_whole(&frame, j.aad, j.buf)) {
+                    Some(Some(tag)) => gcm::verdict(&tag, &j.tag, j.buf),
+                    _ => j.key.open_in_place_detached(&j.nonce, j.aad, j.buf, &j.tag),
                 };
             }
             Path::Single(nv) => open_set(group, [i], rounds, nv),
@@ -366,29 +335,13 @@ pub(crate) fn open_group(group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)
             .iter_mut()
             .zip(expected.iter_mut())
             .map(|((j, _), e)| {
-                let key = vaes_key(j.key).expect("a vaes-avx2 group");
+                let key = vaes_key(j.key);
                 open_rec(j, key, e)
             });
         run_pipe::<false>(rounds, recs);
         for ((j, r), e) in piped.iter_mut().zip(&expected) {
-            **r = verdict(e, &j.tag, j.buf);
+            **r = gcm::verdict(e, &j.tag, j.buf);
         }
-    }
-}
-
-/// Compares the expected and received tags in constant time (SP 800-38D
-/// 7.2 step 8); on a mismatch zeroes the (already decrypted) buffer.
-fn verdict(expected: &[u8; 16], received: &[u8; 16], buf: &mut [u8]) -> Result<(), Error> {
-    // One 128-bit constant-time comparison rather than sixteen byte ones.
-    let (e, r) = (
-        u128::from_ne_bytes(*expected),
-        u128::from_ne_bytes(*received),
-    );
-    if bool::from(e.ct_eq(&r)) {
-        Ok(())
-    } else {
-        wipe(buf);
-        Err(Error::Authentication)
     }
 }
 
@@ -545,7 +498,10 @@ vaes_avx2_features!(enable!(
             let aad = r.aad;
             let lead_in = !aad.is_empty() && aad.len() <= 16 && nb + 2 <= POWERS;
             let (lead, carry) = if lead_in {
-                (bswap128(aad_block(aad)), _mm_setzero_si128())
+                (
+                    bswap128(from_u128(gcm::aad_block(aad))),
+                    _mm_setzero_si128(),
+                )
             } else if aad.is_empty() {
                 (_mm_setzero_si128(), _mm_setzero_si128())
             } else {
@@ -592,7 +548,7 @@ vaes_avx2_features!(enable!(
                         store_partial(&mut buf[at..], _mm256_castsi256_si128(o));
                     }
                     h[j] = if SEAL {
-                        _mm256_and_si256(o, load32(&MASK, 32 - n))
+                        _mm256_and_si256(o, load32(gcm::keep_mask(n, 32), 0))
                     } else {
                         i
                     };
@@ -606,7 +562,7 @@ vaes_avx2_features!(enable!(
             let t = a + nb + 1;
             let first = POWERS - t;
             let mut s = wide_zero();
-            let mut len_blk = len_block(aad.len(), len);
+            let mut len_blk = from_u128(gcm::len_block(aad.len(), len));
             if nv == 0 {
                 len_blk = _mm_xor_si128(len_blk, carry);
             }
@@ -658,7 +614,7 @@ vaes_avx2_features!(enable!(
         const { assert!(2 * NV + 1 < 256, "counters stay within byte 15") };
         let nb = r.buf.len().div_ceil(16);
         let base = _mm256_broadcastsi128_si256(_mm_xor_si128(
-            j0_block(r.nonce),
+            from_u128(gcm::j0_of(r.nonce)),
             load128(&r.key.round_keys[0]),
         ));
         // Byte 15 of a half is the top byte of its high 64-bit word.
@@ -726,13 +682,16 @@ macro_rules! pending16 {
         let (lead, carry) = if aad.is_empty() {
             (_mm_setzero_si128(), _mm_setzero_si128())
         } else if aad.len() <= 16 {
-            (bswap128(aad_block(aad)), _mm_setzero_si128())
+            (
+                bswap128(from_u128(gcm::aad_block(aad))),
+                _mm_setzero_si128(),
+            )
         } else {
             (_mm_setzero_si128(), ghash_aad(r.key, aad))
         };
         Pending {
-            h7: _mm256_and_si256($last, load32(&MASK, 32 - n)),
-            lead_len: _mm256_set_m128i(len_block(aad.len(), r.buf.len()), lead),
+            h7: _mm256_and_si256($last, load32(gcm::keep_mask(n, 32), 0)),
+            lead_len: _mm256_set_m128i(from_u128(gcm::len_block(aad.len(), r.buf.len())), lead),
             carry,
             ek_j0: $ek,
         }
