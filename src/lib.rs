@@ -10,6 +10,7 @@
 //! - [`cpu`]: feature detection and the proof tokens of the SIMD backends.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_debug_implementations)]
 
 #[macro_use]

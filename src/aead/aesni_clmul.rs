@@ -54,6 +54,9 @@
 //! ([`Kernel::seal_whole`] / [`Kernel::open_whole`]); other IV lengths go
 //! through the generic GCM framing with the bulk kernel.
 
+// A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
+#![allow(unsafe_code)]
+
 use super::gcm::Frame;
 use super::{Error, Kernel};
 use crate::cpu::{AesClmul, AesClmulAvx};

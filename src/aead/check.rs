@@ -10,6 +10,8 @@
 //! - [`counter_wrap`]: messages whose 32-bit counter wraps (inc32,
 //!   SP 800-38D 6.2), compared with a CTR computed block by block here.
 
+#![forbid(unsafe_code)]
+
 use super::{gcm, portable, AesGcm, Backend, Error, Kernel};
 
 /// SplitMix64: a small deterministic generator, so every run checks the same

@@ -27,6 +27,8 @@
 //! staging them in memory: a block assembled by narrow stores and read back
 //! by one wide load cannot be store-forwarded.
 
+#![forbid(unsafe_code)]
+
 use super::{wipe, Error, Kernel, MAX_AAD_LEN, MAX_NONCE_LEN, MAX_PLAINTEXT_LEN};
 use subtle::ConstantTimeEq;
 

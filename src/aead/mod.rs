@@ -25,6 +25,9 @@
 //! lengths) and building its partial block, length block and tag with the
 //! `gcm` helpers: one kernel file and one `KeyImpl` arm per backend.
 
+// No unsafe code here; the kernel files (and only they) allow it.
+#![deny(unsafe_code)]
+
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;

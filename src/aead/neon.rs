@@ -30,6 +30,9 @@
 //!     p2*x^128 = p2*0x87                     fold into p1:p0
 //! ```
 
+// A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
+#![allow(unsafe_code)]
+
 use super::{Error, Kernel};
 use crate::cpu;
 use core::arch::aarch64::*;

@@ -13,6 +13,8 @@
 //! It is slow by design and serves as the reference the kernels are compared
 //! with; it runs on every CPU.
 
+#![forbid(unsafe_code)]
+
 use super::gcm::inc32;
 use super::{Error, Kernel};
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -3,6 +3,8 @@
 //! what the ordinary crates give; the hand-written kernels are measured
 //! against it.
 
+#![forbid(unsafe_code)]
+
 use super::gcm::inc32;
 use super::{Error, Kernel};
 use aes::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};

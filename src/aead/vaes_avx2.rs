@@ -51,6 +51,9 @@
 //! half; `vpaddd` adds in that lane only and wraps modulo 2^32 without a
 //! carry into the nonce bits, exactly as inc32 does, wherever the wrap falls.
 
+// A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
+#![allow(unsafe_code)]
+
 use super::gcm::{self, Frame};
 use super::{Error, Kernel};
 use crate::cpu;

@@ -48,10 +48,12 @@
 //! and the buffer of a record that fails is zeroed before the call returns,
 //! so no unauthenticated plaintext is released. Longer records run the
 //! whole-message kernel, at its bulk rate there, sealed as a chain whose
-//! seams overlap (measurements: asm-notes/vaes-avx2.md, "Batch kernel",
-//! its "Third round" for the pipeline and the chain).
+//! seams overlap (measurements: asm-notes/vaes-avx2.md, the batch kernel).
 
-use super::job::{OpenJob, SealJob};
+// A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
+#![allow(unsafe_code)]
+
+use super::job::{Gather, OpenJob, SealJob};
 use crate::aead::gcm::{self, Frame};
 use crate::aead::vaes_avx2::{
     bcast, bswap128, bswap_mask, from_u128, ghash_aad, load128, load16, load32, load_partial,
@@ -145,20 +147,6 @@ fn path(len: usize) -> Path {
     }
 }
 
-/// Records of one shape waiting for a full set of [`WAYS`].
-#[derive(Clone, Copy)]
-struct Waiting {
-    idx: [usize; WAYS - 1],
-    n: usize,
-}
-
-/// The waiting records' indexes and `i`: a full set.
-fn set(waiting: [usize; WAYS - 1], i: usize) -> [usize; WAYS] {
-    let mut idx = [i; WAYS];
-    idx[..WAYS - 1].copy_from_slice(&waiting);
-    idx
-}
-
 /// A sealing job of a `vaes-avx2` group as a kernel record.
 fn seal_job<'r>(j: &'r mut SealJob<'_>) -> Rec<'r> {
     let key = vaes_key(j.key);
@@ -178,10 +166,7 @@ fn seal_alone<'a, J: BorrowMut<SealJob<'a>>>(group: &mut [J], i: usize, rounds: 
 /// batch API hands a single group over as it came.)
 /// `rounds` is the group's AES round count.
 pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(rounds: usize, group: &mut [J]) {
-    let mut waiting = [Waiting {
-        idx: [0; WAYS - 1],
-        n: 0,
-    }; MULTI_MAX_NV + 1];
+    let mut waiting = [Gather::<WAYS>::EMPTY; MULTI_MAX_NV + 1];
     let (mut piped, mut long) = (false, false);
     let mut i = 0;
     while i < group.len() {
@@ -198,20 +183,13 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(rounds: usize, group: &m
                     .take_while(|j| path(j.borrow().buf.len()) == Path::Multi(nv))
                     .count();
                 let run = run - run % WAYS;
-                if waiting[nv].n == 0 && run > 0 {
+                if waiting[nv].is_empty() && run > 0 {
                     seal_run(&mut group[i..i + run], rounds, nv);
                     i += run;
                     continue;
                 }
-                let w = &mut waiting[nv];
-                if w.n < WAYS - 1 {
-                    w.idx[w.n] = i;
-                    w.n += 1;
-                } else {
-                    w.n = 0;
-                    let jobs = group
-                        .get_disjoint_mut(set(w.idx, i))
-                        .expect("distinct jobs");
+                if let Some(full) = waiting[nv].push(i) {
+                    let jobs = group.get_disjoint_mut(full).expect("distinct jobs");
                     let set = jobs.map(|j| j.borrow_mut());
                     seal_sets(&mut core::iter::once(set), rounds, nv);
                 }
@@ -220,7 +198,7 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(rounds: usize, group: &m
         i += 1;
     }
     for (nv, w) in waiting.iter().enumerate() {
-        for &i in &w.idx[..w.n] {
+        for &i in w.waiting() {
             seal_alone(group, i, rounds, nv);
         }
     }
@@ -285,10 +263,7 @@ fn open_set<const G: usize>(
 /// [`seal_group`]: each result is set; a job that fails to authenticate
 /// has its buffer zeroed. `rounds` is the group's AES round count.
 pub(crate) fn open_group(rounds: usize, group: &mut [(&mut OpenJob<'_>, &mut Result<(), Error>)]) {
-    let mut waiting = [Waiting {
-        idx: [0; WAYS - 1],
-        n: 0,
-    }; MULTI_MAX_NV + 1];
+    let mut waiting = [Gather::<WAYS>::EMPTY; MULTI_MAX_NV + 1];
     let mut piped = false;
     for i in 0..group.len() {
         match path(group[i].0.buf.len()) {
@@ -309,19 +284,14 @@ pub(crate) fn open_group(rounds: usize, group: &mut [(&mut OpenJob<'_>, &mut Res
             Path::Single(nv) => open_set(group, [i], rounds, nv),
             Path::Pipe => piped = true,
             Path::Multi(nv) => {
-                let w = &mut waiting[nv];
-                if w.n < WAYS - 1 {
-                    w.idx[w.n] = i;
-                    w.n += 1;
-                } else {
-                    w.n = 0;
-                    open_set(group, set(w.idx, i), rounds, nv);
+                if let Some(full) = waiting[nv].push(i) {
+                    open_set(group, full, rounds, nv);
                 }
             }
         }
     }
     for (nv, w) in waiting.iter().enumerate() {
-        for &i in &w.idx[..w.n] {
+        for &i in w.waiting() {
             open_set(group, [i], rounds, nv);
         }
     }
@@ -517,13 +487,9 @@ vaes_avx2_features!(enable!(
             // (checked above), so len > 16 (2 NV - 3) > 32 (NV - 2) >=
             // 32 (j + 1) for j < NV - 2.
             for j in 0..NV.saturating_sub(2) {
-                debug_assert!(32 * j + 32 <= len);
-                // SAFETY: bytes 32 j .. 32 j + 32 are in `buf` (above); the
-                // accesses are unaligned.
-                let i = unsafe { _mm256_loadu_si256(buf.as_ptr().add(32 * j).cast()) };
+                let i = load32(buf, 32 * j);
                 let o = _mm256_xor_si256(i, ks[j]);
-                // SAFETY: as for the load.
-                unsafe { _mm256_storeu_si256(buf.as_mut_ptr().add(32 * j).cast(), o) };
+                store32(buf, 32 * j, o);
                 h[j] = if SEAL { o } else { i };
             }
             for j in NV.saturating_sub(2)..NV {
