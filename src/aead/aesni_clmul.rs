@@ -57,7 +57,6 @@
 // A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
 #![allow(unsafe_code)]
 
-use super::gcm::Frame;
 use super::{Error, Kernel};
 use crate::cpu::{AesClmul, AesClmulAvx};
 use core::arch::x86_64::*;
@@ -248,12 +247,12 @@ impl Kernel for Key {
         instance!(self, bulk::<false>(self, ctr, acc, buf))
     }
 
-    fn seal_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
-        Some(instance!(self, whole_any::<true>(self, f, aad, buf)))
+    fn seal_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<true>(self, iv, aad, buf)))
     }
 
-    fn open_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
-        Some(instance!(self, whole_any::<false>(self, f, aad, buf)))
+    fn open_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+        Some(instance!(self, whole_any::<false>(self, iv, aad, buf)))
     }
 }
 

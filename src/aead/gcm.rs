@@ -13,15 +13,15 @@
 //!   C       = GCTR(inc32(J0), P)
 //!               whole blocks                                        the backend's bulk kernel
 //!               partial last block: MSB of the keystream            seal_tail, open_tail
-//!   T       = MSB_t(E(K, J0) ^ S)                                   tag
+//!   T       = MSB_t(E(K, J0) ^ S)                                   tag (or in a register)
 //!   open    = constant-time compare of T, wipe on a mismatch        verdict
 //! ```
 //!
 //! A backend supplies the [`Kernel`] operations on whole blocks (CTR, GHASH,
 //! the stitched bulk loop) and may take a whole message with a 96-bit IV
-//! ([`Kernel::seal_whole`] / [`Kernel::open_whole`]), fed a [`Frame`] that
-//! this module computes; the blocks it builds for GHASH and the tag come from
-//! the helpers here. The 128-bit values cross as `u128`, the little-endian
+//! ([`Kernel::seal_whole`] / [`Kernel::open_whole`]) on the [`Frame`] this
+//! module computes; the blocks it builds for GHASH come from the helpers
+//! here. The 128-bit values cross as `u128`, the little-endian
 //! image of the 16 block bytes (what an unaligned 16-byte load of the block
 //! puts in a register), so a kernel moves them into vector registers without
 //! staging them in memory: a block assembled by narrow stores and read back
@@ -246,7 +246,11 @@ pub(crate) fn aad_block(aad: &[u8]) -> u128 {
     }
 }
 
-/// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, all 16 bytes), from block images.
+/// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, all 16 bytes), from block
+/// images. (A kernel whose E(K, J0) and S are in a vector register XORs them
+/// there and stores the tag with one 16-byte store: a tag written as two
+/// 8-byte halves and read back whole by the caller fails store forwarding,
+/// measured 0.82x on 64-byte seals.)
 #[inline(always)]
 pub(crate) fn tag(ek_j0: u128, s: u128) -> [u8; 16] {
     (ek_j0 ^ s).to_le_bytes()
@@ -308,7 +312,7 @@ pub(crate) fn seal<K: Kernel>(
 ) -> Result<[u8; 16], Error> {
     check_lengths(nonce.len(), aad.len(), buf.len())?;
     if let Ok(iv) = <&[u8; 12]>::try_from(nonce) {
-        if let Some(tag) = k.seal_whole(&Frame::new(iv, aad.len(), buf.len()), aad, buf) {
+        if let Some(tag) = k.seal_whole(iv, aad, buf) {
             return Ok(tag);
         }
     }
@@ -328,7 +332,7 @@ pub(crate) fn open<K: Kernel>(
     check_lengths(nonce.len(), aad.len(), buf.len())?;
     let whole = <&[u8; 12]>::try_from(nonce)
         .ok()
-        .and_then(|iv| k.open_whole(&Frame::new(iv, aad.len(), buf.len()), aad, buf));
+        .and_then(|iv| k.open_whole(iv, aad, buf));
     let expected = match whole {
         Some(expected) => expected,
         None => generic::<K, false>(k, nonce, aad, buf),

@@ -21,9 +21,9 @@
 //! ```
 //!
 //! A backend may also take a whole message with a 96-bit IV
-//! (`Kernel::seal_whole` / `open_whole`), fed the `gcm::Frame` (J0, counters,
-//! lengths) and building its partial block, length block and tag with the
-//! `gcm` helpers: one kernel file and one `KeyImpl` arm per backend.
+//! (`Kernel::seal_whole` / `open_whole`), built on the `gcm::Frame` (J0,
+//! counters, length block) and the `gcm` partial-block helpers: one kernel
+//! file and one `KeyImpl` arm per backend.
 
 // No unsafe code here; the kernel files (and only they) allow it.
 #![deny(unsafe_code)]
@@ -216,11 +216,14 @@ pub(crate) trait Kernel {
     }
 
     /// Optional whole-message path for a 96-bit IV (J0 = IV || 0^31 || 1,
-    /// SP 800-38D 7.1 step 2) with its [`gcm::Frame`]: encrypts `buf`
-    /// (lengths already checked by the framing) and returns the full 16-byte
-    /// tag, or `None`, without touching `buf`, when the backend leaves the
-    /// work to the generic framing.
-    fn seal_whole(&self, _frame: &gcm::Frame, _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+    /// SP 800-38D 7.1 step 2): encrypts `buf` (lengths already checked by
+    /// the framing) and returns the full 16-byte tag, or `None`, without
+    /// touching `buf`, when the backend leaves the work to the generic
+    /// framing. The kernel builds the message's [`gcm::Frame`] itself, inline
+    /// (`Frame::new` is `#[inline(always)]`), so J0 and the length block
+    /// reach its vector registers from general ones rather than through a
+    /// frame in memory, whose halves a 16-byte load would not forward from.
+    fn seal_whole(&self, _iv: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
         None
     }
 
@@ -228,7 +231,7 @@ pub(crate) trait Kernel {
     /// [`Kernel::seal_whole`] (SP 800-38D 7.2): decrypts `buf` and returns the
     /// full expected tag, or `None`, without touching `buf`. The framing
     /// compares the tag and zeroes `buf` on a mismatch.
-    fn open_whole(&self, _frame: &gcm::Frame, _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn open_whole(&self, _iv: &[u8; 12], _aad: &[u8], _buf: &mut [u8]) -> Option<[u8; 16]> {
         None
     }
 }

@@ -1000,10 +1000,14 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     /// T = E(K, J0) ^ S (SP 800-38D 7.1 step 6, full 16 bytes) from the
-    /// GHASH `s` in register form ([`gcm::tag`]).
+    /// GHASH `s` in register form, stored with one 16-byte store (see
+    /// [`gcm::tag`]).
     #[inline]
     pub(crate) fn make_tag(s: __m128i, ek_j0: __m128i) -> [u8; 16] {
-        gcm::tag(to_u128(ek_j0), to_u128(bswap128(s)))
+        let mut tag = [0u8; 16];
+        // SAFETY: `tag` is 16 writable bytes.
+        unsafe { _mm_storeu_si128(tag.as_mut_ptr().cast(), _mm_xor_si128(bswap128(s), ek_j0)) };
+        tag
     }
 ));
 
@@ -1046,10 +1050,11 @@ vaes_avx2_features!(enable!(
     /// than in helpers it would not inline.
     fn whole_impl<const R: usize, const SEAL: bool>(
         k: &Key,
-        f: &Frame,
+        iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
+        let f = &Frame::new(iv, aad.len(), buf.len());
         let nblocks = f.blocks;
         let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, f);
 
@@ -1257,24 +1262,24 @@ impl Kernel for Key {
         }
     }
 
-    fn seal_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn seal_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => whole_impl::<10, true>(self, f, aad, buf),
-                12 => whole_impl::<12, true>(self, f, aad, buf),
-                _ => whole_impl::<14, true>(self, f, aad, buf),
+                10 => whole_impl::<10, true>(self, iv, aad, buf),
+                12 => whole_impl::<12, true>(self, iv, aad, buf),
+                _ => whole_impl::<14, true>(self, iv, aad, buf),
             }
         })
     }
 
-    fn open_whole(&self, f: &Frame, aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+    fn open_whole(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof.
         Some(unsafe {
             match self.rounds {
-                10 => whole_impl::<10, false>(self, f, aad, buf),
-                12 => whole_impl::<12, false>(self, f, aad, buf),
-                _ => whole_impl::<14, false>(self, f, aad, buf),
+                10 => whole_impl::<10, false>(self, iv, aad, buf),
+                12 => whole_impl::<12, false>(self, iv, aad, buf),
+                _ => whole_impl::<14, false>(self, iv, aad, buf),
             }
         })
     }

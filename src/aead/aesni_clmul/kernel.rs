@@ -578,10 +578,11 @@ instance_features!(enable!(
     #[inline]
     fn whole<const NR: usize, const SEAL: bool>(
         key: &Key,
-        f: &Frame,
+        iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
+        let f = &Frame::new(iv, aad.len(), buf.len());
         let rk = &key.round_keys;
         let nblocks = f.blocks;
         let (body, tail) = buf.split_at_mut(16 * nblocks);
@@ -656,7 +657,11 @@ instance_features!(enable!(
             ctr_blocks(key, &mut c, rest);
         }
 
-        gcm::tag(to_u128(ek_j0), to_u128(bswap(st.finish())))
+        // T = E(K, J0) ^ S (SP 800-38D 7.1 step 6), in a register, one
+        // 16-byte store (see `gcm::tag`).
+        let mut tag = [0u8; 16];
+        store(&mut tag, _mm_xor_si128(bswap(st.finish()), ek_j0));
+        tag
     }
 ));
 
@@ -664,14 +669,14 @@ instance_features!(enable!(
     /// [`whole`] for the key's round count.
     pub(super) fn whole_any<const SEAL: bool>(
         key: &Key,
-        f: &Frame,
+        iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; 16] {
         match key.rounds {
-            10 => whole::<10, SEAL>(key, f, aad, buf),
-            12 => whole::<12, SEAL>(key, f, aad, buf),
-            _ => whole::<14, SEAL>(key, f, aad, buf),
+            10 => whole::<10, SEAL>(key, iv, aad, buf),
+            12 => whole::<12, SEAL>(key, iv, aad, buf),
+            _ => whole::<14, SEAL>(key, iv, aad, buf),
         }
     }
 ));

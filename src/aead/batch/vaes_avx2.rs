@@ -54,7 +54,7 @@
 #![allow(unsafe_code)]
 
 use super::job::{Gather, OpenJob, SealJob};
-use crate::aead::gcm::{self, Frame};
+use crate::aead::gcm;
 use crate::aead::vaes_avx2::{
     bcast, bswap128, bswap_mask, from_u128, ghash_aad, load128, load16, load32, load_partial,
     make_tag, seal_chain, store16, store32, store_partial, wide_finish, wide_mul_add, wide_zero,
@@ -275,8 +275,7 @@ pub(crate) fn open_group(rounds: usize, group: &mut [(&mut OpenJob<'_>, &mut Res
                 // the error).
                 let within =
                     j.buf.len() as u64 <= MAX_PLAINTEXT_LEN && j.aad.len() as u64 <= MAX_AAD_LEN;
-                let frame = Frame::new(&j.nonce, j.aad.len(), j.buf.len());
-                **r = match within.then(|| key.open_whole(&frame, j.aad, j.buf)) {
+                **r = match within.then(|| key.open_whole(&j.nonce, j.aad, j.buf)) {
                     Some(Some(tag)) => gcm::verdict(&tag, &j.tag, j.buf),
                     _ => j.key.open_in_place_detached(&j.nonce, j.aad, j.buf, &j.tag),
                 };
