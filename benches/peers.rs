@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --features peers --bench peers -- --warm-up-time 1 --measurement-time 2`
 
-#[path = "../src/speed/peers.rs"]
+#[path = "../src/bin/sealwire/speed/peers.rs"]
 mod peers;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
