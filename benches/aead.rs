@@ -201,7 +201,7 @@ fn ab_mode(args: ab::Args) -> ExitCode {
     names.extend(chosen.iter().map(|p| p.name().to_string()));
     let mut header = format!("{:<18}{:>6}", "case", "size");
     for n in &names {
-        header += &format!("{:>16}{:>7}", format!("{n} ns"), "c/B");
+        header += &format!("{:>16}{:>8}", format!("{n} ns"), "c/B");
     }
     header += &format!("{:>7}", "GB/s");
     for n in &names[1..] {
@@ -266,7 +266,7 @@ fn ab_mode(args: ab::Args) -> ExitCode {
                 let mut row = format!("{:<18}{size:>6}", format!("aes{bits}-gcm-{op}"));
                 for s in &t {
                     let ns = s.median * 1e9;
-                    row += &format!("{ns:>16.1}{:>7.3}", s.median * hz / size as f64);
+                    row += &format!("{ns:>16.1}{:>8.3}", s.median * hz / size as f64);
                 }
                 row += &format!("{:>7.2}", size as f64 / (t[0].median * 1e9));
                 for s in &t[1..] {
