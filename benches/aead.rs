@@ -1,13 +1,45 @@
-//! AES-GCM throughput of every backend this CPU can run: record sizes x
-//! seal/open x AES-128/256, in bytes per second (`Throughput::Bytes`).
+//! AES-GCM, one record per call: every backend this CPU can run and, with
+//! the `peers` feature, the peer libraries (ring, aws-lc-rs, RustCrypto
+//! `aes-gcm`, OpenSSL), in two modes.
 //!
-//! `cargo bench --bench aead -- --warm-up-time 1 --measurement-time 2`
-//! (add a filter such as `aes128gcm/seal` to narrow it; `portable` is slow
-//! at large sizes).
+//! Criterion (the default): record sizes x seal/open x AES-128/256, bytes
+//! per second, every backend and peer in one group per key size and op.
+//!
+//! ```sh
+//! cargo bench --bench aead -- --warm-up-time 1 --measurement-time 2
+//! cargo bench --features peers --bench aead -- aes128gcm/seal   # a filter narrows it
+//! ```
+//!
+//! Alternating A/B (`ab`, needs `peers`): one backend against peers in the
+//! same run, rounds in rotated order (`benches/common/ab.rs`), 12-byte
+//! nonce, 13-byte AAD (a TLS 1.3 header), 64 / 272 / 1420 / 1424 / 16384 B
+//! (272 and 1424 B leave one whole block after the bulk loop). The table
+//! gives median ns per record and cycles per byte of each, and per peer
+//! the median of the per-round ratios peer time / backend time (above 1:
+//! the backend is faster) and the ratio of the fastest rounds.
+//!
+//! ```sh
+//! cargo bench --features peers --bench aead -- ab [BACKEND] [PEER ...] [ROUNDS] [FILTER ...]
+//! cargo bench --features peers --bench aead -- ab vaes-avx2 ring 201 /16384
+//! cargo bench --features peers --bench aead -- ab aesni-clmul aws-lc-rs ring 15 aes128
+//! ```
+//!
+//! BACKEND defaults to the best one here, PEERs to ring and aws-lc-rs,
+//! ROUNDS to 201; a FILTER keeps the cases (`aes128-gcm-open/1420`) that
+//! contain it. `OPENSSL_ia32cap="~0x0:~0x60000010000"` in the environment
+//! clears AVX512F, VAES and VPCLMULQDQ in aws-lc's copy of CPUID leaf 7,
+//! so aws-lc-rs runs its 128-bit AES-NI kernel (its path on e.g. Zen 3).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use sealwire::aead::{AesGcm, Backend};
 use std::hint::black_box;
+use std::process::ExitCode;
+
+#[path = "common/ab.rs"]
+mod ab;
+#[cfg(feature = "peers")]
+#[path = "../src/bin/sealwire/speed/peers.rs"]
+mod peers;
 
 /// The record sizes of `sealwire speed`.
 const SIZES: [usize; 7] = [16, 64, 256, 1024, 1420, 8192, 16384];
@@ -18,7 +50,56 @@ fn aad(size: usize) -> [u8; 5] {
     [0x17, 0x03, 0x03, hi, lo]
 }
 
-fn aead(c: &mut Criterion) {
+/// A sealwire backend or a peer, behind one seal/open interface.
+enum Subject {
+    Ours(Box<AesGcm>),
+    #[cfg(feature = "peers")]
+    Peer(peers::PeerKey),
+}
+
+impl Subject {
+    fn seal(&mut self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+        match self {
+            Subject::Ours(k) => k.seal_in_place_detached(nonce, aad, buf).expect("seals"),
+            #[cfg(feature = "peers")]
+            Subject::Peer(k) => k.seal(nonce, aad, buf).expect("peer seals"),
+        }
+    }
+
+    fn open(&mut self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
+        match self {
+            Subject::Ours(k) => k.open_in_place_detached(nonce, aad, buf, tag).is_ok(),
+            #[cfg(feature = "peers")]
+            Subject::Peer(k) => k.open(nonce, aad, buf, tag),
+        }
+    }
+}
+
+/// Every backend this CPU can run, then (with `peers`) every peer.
+fn all_subjects(key: &[u8]) -> Vec<(String, Subject)> {
+    #[cfg_attr(not(feature = "peers"), allow(unused_mut))]
+    let mut v: Vec<(String, Subject)> = Backend::available()
+        .into_iter()
+        .map(|b| {
+            let k = AesGcm::with_backend(key, b).expect("available backend");
+            (b.name().to_string(), Subject::Ours(Box::new(k)))
+        })
+        .collect();
+    #[cfg(feature = "peers")]
+    for p in peers::Peer::ALL {
+        v.push((
+            p.name().to_string(),
+            Subject::Peer(p.key(key).expect("peer key")),
+        ));
+    }
+    v
+}
+
+fn criterion_benches(c: &mut Criterion) {
+    #[cfg(feature = "peers")]
+    for p in peers::Peer::ALL {
+        eprintln!("peer {}: {}", p.name(), p.version());
+    }
     for key_bits in [128usize, 256] {
         let key_bytes: Vec<u8> = (0..key_bits / 8).map(|i| i as u8).collect();
         for op in ["seal", "open"] {
@@ -26,10 +107,9 @@ fn aead(c: &mut Criterion) {
             for size in SIZES {
                 group.throughput(Throughput::Bytes(size as u64));
                 let aad = aad(size);
-                for backend in Backend::available() {
-                    let key = AesGcm::with_backend(&key_bytes, backend).expect("available");
+                for (name, mut subject) in all_subjects(&key_bytes) {
                     let mut buf = vec![0x5au8; size];
-                    let id = BenchmarkId::new(backend.name(), size);
+                    let id = BenchmarkId::new(name, size);
                     if op == "seal" {
                         let mut seq = 0u64;
                         group.bench_function(id, |b| {
@@ -38,7 +118,7 @@ fn aead(c: &mut Criterion) {
                                 let mut nonce = [0x11u8; 12];
                                 nonce[4..].copy_from_slice(&seq.to_be_bytes());
                                 seq += 1;
-                                black_box(key.seal_in_place_detached(&nonce, &aad, &mut buf))
+                                black_box(subject.seal(&nonce, &aad, &mut buf))
                             })
                         });
                     } else {
@@ -46,20 +126,15 @@ fn aead(c: &mut Criterion) {
                         // to P (tag over P): opening then alternates P -> A -> P,
                         // every open a successful one (SP 800-38D section 7.2).
                         let nonce = [0x22u8; 12];
-                        let t_a = key.seal_in_place_detached(&nonce, &aad, &mut buf).unwrap();
-                        let t_p = key.seal_in_place_detached(&nonce, &aad, &mut buf).unwrap();
+                        let t_a = subject.seal(&nonce, &aad, &mut buf);
+                        let t_p = subject.seal(&nonce, &aad, &mut buf);
                         let tags = [t_p, t_a];
                         let mut phase = 0;
                         group.bench_function(id, |b| {
                             b.iter(|| {
-                                let ok = key.open_in_place_detached(
-                                    &nonce,
-                                    &aad,
-                                    &mut buf,
-                                    &tags[phase],
-                                );
+                                let ok = subject.open(&nonce, &aad, &mut buf, &tags[phase]);
                                 phase ^= 1;
-                                ok.expect("authentic record")
+                                assert!(ok, "authentic record");
                             })
                         });
                     }
@@ -70,5 +145,155 @@ fn aead(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, aead);
-criterion_main!(benches);
+/// The A/B record sizes: the speed tool's 64, 1420 and 16384 B, and 272
+/// and 1424 B, which leave one whole block after the bulk loop.
+#[cfg(feature = "peers")]
+const AB_SIZES: [usize; 5] = [64, 272, 1420, 1424, 16384];
+#[cfg(feature = "peers")]
+const AB_NONCE: [u8; 12] = [0x42; 12];
+#[cfg(feature = "peers")]
+const AB_AAD: [u8; 13] = [0x17, 0x03, 0x03, 0x40, 0x11, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// One subject's timed call in the A/B rounds (no shared context).
+#[cfg(feature = "peers")]
+type Call = Box<dyn FnMut(&mut ())>;
+
+/// `ab`: one backend against peers, alternating (see the file's docs).
+#[cfg(feature = "peers")]
+fn ab_mode(args: ab::Args) -> ExitCode {
+    use peers::Peer;
+    let mut backend = None;
+    let mut chosen: Vec<Peer> = Vec::new();
+    let mut filters = Vec::new();
+    for w in args.words {
+        if let Some(b) = Backend::from_name(&w) {
+            backend = Some(b);
+        } else if let Some(p) = Peer::ALL.into_iter().find(|p| p.name() == w) {
+            chosen.push(p);
+        } else {
+            filters.push(w);
+        }
+    }
+    let backend = backend.unwrap_or_else(Backend::best);
+    if !backend.is_available() {
+        eprintln!(
+            "aead ab: the {} backend is not available on this CPU; nothing compared",
+            backend.name()
+        );
+        return ExitCode::FAILURE;
+    }
+    if chosen.is_empty() {
+        chosen = vec![Peer::Ring, Peer::AwsLc];
+    }
+    let rounds = args.rounds.unwrap_or(201);
+    for p in &chosen {
+        eprintln!("peer {}: {}", p.name(), p.version());
+    }
+    let hz = ab::clock_hz();
+    println!(
+        "core clock (multiply chain): {:.2} GHz; {rounds} rounds; ratio = peer time / {} time \
+         (median of rounds; min: fastest rounds); > 1: {} faster",
+        hz / 1e9,
+        backend.name(),
+        backend.name()
+    );
+    let mut names = vec![backend.name().to_string()];
+    names.extend(chosen.iter().map(|p| p.name().to_string()));
+    let mut header = format!("{:<18}{:>6}", "case", "size");
+    for n in &names {
+        header += &format!("{:>16}{:>8}", format!("{n} ns"), "c/B");
+    }
+    header += &format!("{:>7}", "GB/s");
+    for n in &names[1..] {
+        header += &format!("{:>16}{:>6}", format!("/{n}"), "min");
+    }
+    println!("{header}");
+    for bits in [128usize, 256] {
+        let key = vec![0x5au8; bits / 8];
+        let ours = AesGcm::with_backend(&key, backend).expect("available backend");
+        for op in ["seal", "open"] {
+            for size in AB_SIZES {
+                let case = format!("aes{bits}-gcm-{op}/{size}");
+                if !ab::selected(&case, &filters) {
+                    continue;
+                }
+                // Open alternates between X0 and X1 = X0 ^ keystream, each
+                // with its own tag: every open authenticates, nothing is
+                // copied (CTR decrypts with the keystream it encrypts with).
+                let x0 = vec![0x33u8; size];
+                let mut x1 = x0.clone();
+                let t1 = ours
+                    .seal_in_place_detached(&AB_NONCE, &AB_AAD, &mut x1)
+                    .expect("seals");
+                let mut back = x1.clone();
+                let t0 = ours
+                    .seal_in_place_detached(&AB_NONCE, &AB_AAD, &mut back)
+                    .expect("seals");
+                assert_eq!(back, x0);
+                let tags = [t0, t1];
+                let mut subjects = vec![Subject::Ours(Box::new(
+                    AesGcm::with_backend(&key, backend).expect("available backend"),
+                ))];
+                for p in &chosen {
+                    subjects.push(Subject::Peer(p.key(&key).expect("peer key")));
+                }
+                let mut calls: Vec<Call> = subjects
+                    .into_iter()
+                    .map(|mut s| {
+                        let mut buf = x0.clone();
+                        let mut i = 0usize;
+                        let seal = op == "seal";
+                        Box::new(move |_: &mut ()| {
+                            let nonce = black_box(&AB_NONCE);
+                            if seal {
+                                black_box(s.seal(nonce, &AB_AAD, &mut buf));
+                            } else {
+                                let ok = s.open(nonce, &AB_AAD, &mut buf, &tags[i & 1]);
+                                assert!(ok, "authentic record");
+                                i += 1;
+                            }
+                        }) as Call
+                    })
+                    .collect();
+                let mut refs: Vec<&mut dyn FnMut(&mut ())> =
+                    calls.iter_mut().map(|f| &mut **f as _).collect();
+                let plan = ab::Plan {
+                    reps: (200_000 / (size + 64)).max(4),
+                    rounds,
+                    best_of: 1,
+                };
+                let t = ab::alternate(&mut (), &mut refs, plan);
+                let mut row = format!("{:<18}{size:>6}", format!("aes{bits}-gcm-{op}"));
+                for s in &t {
+                    let ns = s.median * 1e9;
+                    row += &format!("{ns:>16.1}{:>8.3}", s.median * hz / size as f64);
+                }
+                row += &format!("{:>7.2}", size as f64 / (t[0].median * 1e9));
+                for s in &t[1..] {
+                    row += &format!("{:>16.2}{:>6.2}", s.ratio, s.min_ratio);
+                }
+                println!("{row}");
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(not(feature = "peers"))]
+fn ab_mode(_: ab::Args) -> ExitCode {
+    eprintln!(
+        "aead ab: the comparison with the peer libraries needs them built: \
+         cargo bench --features peers --bench aead -- ab ..."
+    );
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    if let Some(args) = ab::args() {
+        return ab_mode(args);
+    }
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c);
+    c.final_summary();
+    ExitCode::SUCCESS
+}

@@ -1,13 +1,15 @@
-//! The `sealwire` command line.
+//! The `sealwire` command line: `backends`, `selftest`, `speed`, `serve`
+//! and `connect`, built on the library's public API only.
+
+#![forbid(unsafe_code)]
 
 mod speed;
+mod tls;
 
 use clap::{Parser, Subcommand};
 use sealwire::aead::Backend;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-mod tls_cli;
 
 #[derive(Parser)]
 #[command(
@@ -43,9 +45,9 @@ enum Command {
     /// Measure AES-GCM throughput of every backend (and, with --peers, other libraries).
     Speed(speed::SpeedArgs),
     /// TLS server: handshake, then echo each connection's data until close_notify.
-    Serve(tls_cli::ServeArgs),
+    Serve(tls::ServeArgs),
     /// TLS client: stdin to the peer, the peer's data to stdout, close_notify at EOF.
-    Connect(tls_cli::ConnectArgs),
+    Connect(tls::ConnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,8 +61,8 @@ fn main() -> ExitCode {
             seed,
         } => selftest(backend.as_deref(), vectors, differential, seed),
         Command::Speed(args) => speed::run(args),
-        Command::Serve(args) => tls_cli::serve(args),
-        Command::Connect(args) => tls_cli::connect(args),
+        Command::Serve(args) => tls::serve(args),
+        Command::Connect(args) => tls::connect(args),
     }
 }
 

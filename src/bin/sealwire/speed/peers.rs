@@ -102,7 +102,7 @@ impl Peer {
 
 /// The version of `krate` in the Cargo.lock this binary was built with.
 fn locked_version(krate: &str) -> Option<&'static str> {
-    const LOCK: &str = include_str!("../../Cargo.lock");
+    const LOCK: &str = include_str!("../../../../Cargo.lock");
     let needle = format!("name = \"{krate}\"\nversion = \"");
     let at = LOCK.find(&needle)? + needle.len();
     LOCK[at..].split('"').next()
