@@ -48,7 +48,7 @@
 //! and the buffer of a record that fails is zeroed before the call returns,
 //! so no unauthenticated plaintext is released. Longer records run the
 //! whole-message kernel, at its bulk rate there, sealed as a chain whose
-//! seams overlap (measurements: asm-notes/vaes-avx2.md, the batch kernel).
+//! seams overlap (measurements: asm-notes/vaes-avx2.md, "Batch kernels").
 
 // A kernel file: SIMD intrinsics, each unsafe block with its SAFETY bound.
 #![allow(unsafe_code)]
