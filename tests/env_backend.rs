@@ -2,13 +2,15 @@
 //! unavailable name is an error, never a silent fallback. One test in its
 //! own binary, so no other thread reads the environment meanwhile.
 
+mod common;
+
 use sealwire::aead::{AesGcm, Backend, Error};
 
 #[test]
 fn sealwire_backend_variable() {
     std::env::remove_var("SEALWIRE_BACKEND");
     assert_eq!(AesGcm::new(&[1; 16]).unwrap().backend(), Backend::best());
-    for b in Backend::available() {
+    for b in common::backends() {
         std::env::set_var("SEALWIRE_BACKEND", b.name());
         assert_eq!(AesGcm::new(&[1; 32]).unwrap().backend(), b);
     }
