@@ -314,14 +314,8 @@ pub fn counter_wrap(backend: Backend, seed: u64) -> Result<usize, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn inverse_is_an_inverse() {
-        let mut rng = Rng(7);
-        for _ in 0..4 {
-            let x = u128::from(rng.next()) << 64 | u128::from(rng.next()) | 1;
-            assert_eq!(gf_mul(x, gf_inv(x)), 1u128 << 127);
-        }
-    }
+    // gf_mul, gf_inv and counter_wrap on every backend are tested from
+    // outside, in tests/counter_wrap.rs (gf_mul against the ghash crate).
 
     #[test]
     fn solved_nonce_gives_chosen_j0() {
@@ -333,10 +327,9 @@ mod tests {
     }
 
     #[test]
-    fn differential_and_wrap_pass_on_every_backend() {
+    fn differential_passes_on_every_backend() {
         for b in Backend::available() {
             assert_eq!(differential(b, 40, 1), Ok(40), "{b}");
-            assert!(counter_wrap(b, 1).unwrap() > 0, "{b}");
         }
     }
 
