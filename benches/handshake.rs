@@ -10,10 +10,11 @@
 //!
 //! Run: `cargo bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
 
-#[path = "../tests/tls_common/mod.rs"]
-mod tls_common;
+#[path = "../tests/common/pki.rs"]
+mod pki;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use pki::{make_pki, KeyKind};
 use sealwire::conn::Connection;
 use sealwire::handshake::keyschedule::EarlySecret;
 use sealwire::handshake::kx::{group, KeyExchange};
@@ -23,7 +24,6 @@ use sealwire::handshake::{ClientConfig, ServerConfig, Versions};
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::sync::Arc;
-use tls_common::{make_pki, KeyKind};
 
 /// A server thread that handshakes each stream sent to it and reports back.
 struct ServerThread {

@@ -18,8 +18,8 @@ block=$(mktemp)
   echo '<!-- speed-results:start -->'
   cpu=$(grep -m1 '^  cpu:' <<<"$out" | sed 's/^  cpu: //; s/, features:.*//')
   clock=$(grep -m1 '^  clock:' <<<"$out" | sed 's/^  clock: //; s/,.*//')
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on the project's development"
-  echo "machine, $cpu at $clock (the clock as the tool measured it), with:"
+  echo "Measured on the project's development machine, $cpu at $clock"
+  echo "(the clock as the tool measured it), with:"
   echo
   echo '```sh'
   echo "$cmd"

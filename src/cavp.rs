@@ -6,6 +6,8 @@
 //! `[IVlen]`, `[PTlen]`, `[AADlen]`, `[Taglen]`, in bits), so a file that
 //! does not say what it holds is an error rather than a silent skip.
 
+#![forbid(unsafe_code)]
+
 use crate::aead::{AesGcm, Backend, Error as AeadError};
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -15,6 +15,8 @@
 //! thread copies peer → stdout); replies the read side must send (KeyUpdate
 //! answers, alerts) take the same lock.
 
+#![forbid(unsafe_code)]
+
 use crate::handshake::error::{Alert, Error};
 use crate::handshake::messages::HandshakeJoiner;
 use crate::handshake::{

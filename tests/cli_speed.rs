@@ -2,6 +2,8 @@
 //! and a failing exit (never a panic); tiny runs produce the tables, JSON
 //! and SVG with every available backend.
 
+mod common;
+
 use sealwire::aead::Backend;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -136,7 +138,7 @@ fn tiny_run_writes_tables_json_and_svg() {
     assert!(json.contains("\"ghz\": ") && json.contains("\"model\": "));
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("record size (bytes, log scale)"));
-    for b in Backend::available() {
+    for b in common::backends() {
         assert!(
             text.contains(b.name()),
             "{} missing from the table",
@@ -152,7 +154,7 @@ fn tiny_run_writes_tables_json_and_svg() {
     }
     assert_eq!(
         json.matches("\"gbps_median\"").count(),
-        Backend::available().len() * 2 * 2
+        common::backends().len() * 2 * 2
     );
 }
 
@@ -205,7 +207,7 @@ fn batch_path_every_backend() {
     );
     assert!(text.contains("5 connections (own keys)"));
     assert!(text.contains("aead::seal_batch/open_batch"));
-    for b in Backend::available() {
+    for b in common::backends() {
         assert_eq!(
             text.matches(b.name()).count(),
             4,

@@ -3,6 +3,8 @@
 //! read once per process, so each value is tried in a child process: this
 //! test binary run again with the variable set and only [`child`] selected.
 
+mod common;
+
 use sealwire::aead::{AesGcm, Backend, Error};
 use std::process::Command;
 
@@ -33,7 +35,7 @@ fn run_child(value: Option<&str>, want: &str) {
 fn sealwire_backend_variable() {
     run_child(None, Backend::best().name());
     run_child(Some(""), Backend::best().name());
-    for b in Backend::available() {
+    for b in common::backends() {
         run_child(Some(b.name()), b.name());
     }
     run_child(

@@ -108,9 +108,10 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
+    // The corpus is part of the repository: a missing folder is a failure,
+    // not a replay of nothing.
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("fuzz corpus {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries.map(|e| e.expect("corpus entry").path()).collect();
     files.sort();
     files

@@ -270,6 +270,16 @@ mod tests {
     use rand::{Rng, RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    /// Says loudly that this CPU cannot run the test (straight to the stderr
+    /// handle: libtest hides `eprintln!` of passing tests).
+    fn skipped() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
+        );
+    }
+
     /// One key per kernel instance this CPU runs (none without AES-NI).
     fn keys(key: &[u8]) -> Vec<Key> {
         let Some(cpu) = AesClmul::get() else {

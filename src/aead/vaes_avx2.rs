@@ -1287,7 +1287,7 @@ impl Kernel for Key {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{check, portable, AesGcm, Backend, Kernel};
+    use super::super::{portable, AesGcm, Backend, Kernel};
     use super::{POWERS, STRIDE};
     use rand::{Rng, RngCore, SeedableRng};
     use rand_chacha::ChaCha20Rng;
@@ -1296,7 +1296,11 @@ mod tests {
     fn token() -> Option<crate::cpu::VaesAvx2> {
         let t = crate::cpu::VaesAvx2::get();
         if t.is_none() {
-            eprintln!(
+            // Straight to the stderr handle: libtest hides `eprintln!` of
+            // passing tests.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED on this CPU: vaes-avx2 not available (needs avx2, vaes, vpclmulqdq)"
             );
         }
@@ -1512,30 +1516,6 @@ mod tests {
                     slow.ctr32(&mut c2, &mut d2);
                     assert_eq!(d1, d2, "ctr32 data");
                     assert_eq!(c1, c2, "ctr32 counter");
-                }
-            }
-        }
-    }
-
-    /// Whole-API check of the wrap: a 16-byte nonce N gives
-    /// J0 = GHASH(N || [0]_64 || [128]_64) = N*H^2 ^ L*H (SP 800-38D 7.1),
-    /// so N = (J0 ^ L*H) * H^-2 for a chosen J0 ending in ff..f0 to ff..ff.
-    #[test]
-    fn solved_nonces_make_the_counter_wrap_mid_message() {
-        if token().is_none() {
-            return;
-        }
-        let mut rng = ChaCha20Rng::seed_from_u64(5);
-        for key_len in [16, 24, 32] {
-            let mut key = vec![0u8; key_len];
-            rng.fill_bytes(&mut key);
-            let reference = portable::Key::new(&key).unwrap();
-            for low in 0xffff_fff0u32..=0xffff_ffff {
-                let j0 = (rng.gen::<u128>() & !0xffff_ffff) | u128::from(low);
-                // Checked against the framing's own J0 computation.
-                let nonce = check::nonce_for_j0(&reference, j0.to_be_bytes()).unwrap();
-                for len in [16 * STRIDE + 7, 16 * 3 * STRIDE + 16, 300] {
-                    compare(&mut rng, &key, &nonce, len, 13, 0);
                 }
             }
         }

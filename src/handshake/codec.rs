@@ -7,6 +7,8 @@
 //! (RFC 8446 section 6.2). [`Writer`] back-patches length prefixes so a
 //! message is written in one pass.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 /// Why bytes could not be decoded. Every variant maps to the `decode_error`

@@ -1,6 +1,8 @@
 //! Handshake errors: a rich, typed enum where each variant names the alert
 //! (RFC 8446 section 6.2, RFC 5246 section 7.2.2) that is sent to the peer.
 
+#![forbid(unsafe_code)]
+
 use super::codec::DecodeError;
 use std::fmt;
 

@@ -1,7 +1,9 @@
 //! The boundary between the TLS 1.3 hello handling (version negotiation)
-//! and the TLS 1.2 state machines of `tls12` (helper `hs12`). The
-//! signatures are the contract; the bodies call into `tls12::client` /
+//! and the TLS 1.2 state machines of `tls12`. These two signatures are all
+//! the TLS 1.3 code knows of TLS 1.2; the bodies call into `tls12::client` /
 //! `tls12::server`.
+
+#![forbid(unsafe_code)]
 
 use super::kx::KeyExchange;
 use super::messages::{ClientHello, HandshakeMessage, ServerHello};

@@ -24,6 +24,8 @@
 //! their KeyUpdate successors (7.2). Every secret is zeroized on drop and
 //! `Debug` never prints it.
 
+#![forbid(unsafe_code)]
+
 use super::error::Error;
 use super::transcript::{HashAlg, Output};
 use hkdf::Hkdf;

@@ -2,6 +2,8 @@
 //! with the encodings of RFC 8446 4.2.8.2 (TLS 1.2 uses the same ones in
 //! ServerKeyExchange/ClientKeyExchange, RFC 8422 5.4).
 
+#![forbid(unsafe_code)]
+
 use super::error::Error;
 use rand_core::OsRng;
 use zeroize::Zeroizing;

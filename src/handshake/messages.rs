@@ -8,6 +8,8 @@
 //! — `extended_master_secret`, `renegotiation_info`, `ec_point_formats` — are
 //! read with [`find_extension`]).
 
+#![forbid(unsafe_code)]
+
 use super::codec::{DecodeError, Reader, Writer};
 use super::error::Error;
 

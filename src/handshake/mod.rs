@@ -1,6 +1,6 @@
-//! The TLS handshake front end (issue 6): TLS 1.3 in `tls13`, TLS 1.2 in
-//! `tls12` (helper `hs12`), both handing session keys to [`crate::record`]
-//! through [`crate::conn::Connection`].
+//! The TLS handshake front end: TLS 1.3 in `tls13`, TLS 1.2 in `tls12`,
+//! both handing session keys to [`crate::record`] through
+//! [`crate::conn::Connection`].
 //!
 //! Shared by both versions: the wire [`codec`], the [`messages`], the
 //! [`transcript`] hash, certificates and signatures in [`verify`], ECDHE in
@@ -25,7 +25,7 @@
 //!
 //! Version negotiation lives in the TLS 1.3 hello handling. The two calls
 //! into TLS 1.2 are the functions of [`handoff`]; their signatures are the
-//! agreed boundary with `tls12` (helper `hs12` fills in their bodies):
+//! whole boundary between the two versions' state machines:
 //!
 //! - client: [`handoff::tls12_client_from_server_hello`] — our ClientHello
 //!   offered TLS 1.2 and the server chose it (no `supported_versions` in
@@ -38,6 +38,9 @@
 //!   not offer TLS 1.3 (or this server is `--tls1.2`). It gets the config,
 //!   the parsed ClientHello and its raw message; it must put the downgrade
 //!   sentinel into ServerHello.random when `config.versions.tls13` is on.
+
+#![forbid(unsafe_code)]
+
 pub mod codec;
 pub mod error;
 pub mod handoff;

@@ -23,6 +23,8 @@
 //! are not supported at all), and the record keys only from a
 //! [`MasterSecret`]. Every secret is zeroized on drop and never printed.
 
+#![forbid(unsafe_code)]
+
 use super::transcript::HashAlg;
 use super::KeyLogSink;
 use hmac::{Hmac, Mac};

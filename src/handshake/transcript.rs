@@ -8,6 +8,8 @@
 //! object for its Finished and extended master secret hashes
 //! (RFC 5246 7.4.9, RFC 7627 section 3).
 
+#![forbid(unsafe_code)]
+
 use super::error::Error;
 use super::messages::hs_type;
 use sha2::{Digest as _, Sha256, Sha384};

@@ -9,6 +9,8 @@
 //! - [`SigningKey`]: the server's key from PEM (ECDSA P-256, Ed25519, RSA)
 //!   and [`SigningKey::sign`].
 
+#![forbid(unsafe_code)]
+
 use super::error::{Alert, Error};
 use pki_types::{
     alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,

@@ -1,6 +1,8 @@
 //! TLS alert codes (RFC 8446 section 6, RFC 5246 section 7.2), shared by the
 //! record layer and the handshake.
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
 
 /// Alert level (RFC 5246 7.2; in TLS 1.3 the level is implicit, RFC 8446 6).

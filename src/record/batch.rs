@@ -36,6 +36,8 @@
 //! # Ok::<(), sealwire::record::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 use super::{ContentType, Error, Opener, Prepared, Sealer, TAG_LEN};
 use crate::aead::{
     self, batch_open_gains, open_batch, open_batch_parallel, seal_batch, seal_batch_parallel,

@@ -7,6 +7,8 @@
 //! taking records out. Headers are checked as soon as their five bytes are
 //! in, before waiting for the body. After an error the deframer stays failed.
 
+#![forbid(unsafe_code)]
+
 use super::{ContentType, Error, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13};
 use bytes::{Bytes, BytesMut};
 use std::io;

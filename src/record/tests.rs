@@ -2,6 +2,8 @@
 //! limits, key update, TLS 1.2 against an independently built record, and
 //! the deframer under random chunkings and corrupted streams.
 
+#![forbid(unsafe_code)]
+
 use super::*;
 use crate::aead::{AesGcm, Backend};
 use rand::{Rng, SeedableRng};

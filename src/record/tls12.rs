@@ -13,6 +13,8 @@
 //! unique per key by construction. The opener takes whatever explicit nonce
 //! the peer sent.
 
+#![forbid(unsafe_code)]
+
 use super::{
     parse_header, ContentType, Error, Prepared, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS12,
     MAX_PLAINTEXT_LEN, TAG_LEN, TLS12_VERSION,

@@ -11,6 +11,8 @@
 //!  nonce (5.3)             = iv XOR (0^32 || seq as 64-bit big-endian)
 //! ```
 
+#![forbid(unsafe_code)]
+
 use super::{
     parse_header, ContentType, Error, Prepared, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS13,
     MAX_PLAINTEXT_LEN, TAG_LEN, TLS12_VERSION,

@@ -8,6 +8,8 @@
 //! The shared codec, Certificate, DigitallySigned and hello messages are in
 //! [`crate::handshake::messages`].
 
+#![forbid(unsafe_code)]
+
 use crate::handshake::codec::{DecodeError, Reader, Writer};
 use crate::handshake::error::Error;
 use crate::handshake::messages::{ext, hs_type, DigitallySigned, Extension, HandshakeMessage};

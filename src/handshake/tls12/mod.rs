@@ -34,6 +34,8 @@
 //!   ServerHello.random; the client side check is done before the hand-off
 //!   in `tls13::client`.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod messages;
 pub mod server;

@@ -7,6 +7,8 @@
 //!   ─▶ send ChangeCipherSpec, Finished ─▶ Connected
 //! ```
 
+#![forbid(unsafe_code)]
+
 use super::messages::{self as m12, EcdhParams, ServerKeyExchange};
 use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,

@@ -8,6 +8,8 @@
 //! A ServerHello choosing TLS 1.2 is handed to `tls12` (see
 //! [`crate::handshake::handoff`]) after the downgrade check of 4.1.3.
 
+#![forbid(unsafe_code)]
+
 use super::{announce, record_keys, suite_params, Connected};
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};

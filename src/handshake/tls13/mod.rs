@@ -1,6 +1,8 @@
 //! TLS 1.3 (RFC 8446): the client and server state machines, and the
 //! connected state that handles post-handshake messages.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod server;
 

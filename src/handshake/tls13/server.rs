@@ -10,6 +10,8 @@
 //! TLS 1.3 in supported_versions (or a `--tls1.2` server) goes to `tls12`
 //! through [`crate::handshake::handoff`].
 
+#![forbid(unsafe_code)]
+
 use super::{announce, record_keys, suite_params, Connected};
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};

@@ -1,10 +1,49 @@
 //! Test PKI made at test time with the `openssl` command line, in a
-//! temporary folder removed on drop.
+//! temporary folder removed on drop, and the check that the command exists.
+//! Self-contained, so that `benches/handshake.rs` includes it by path.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// Whether the `openssl` command line runs. When it does not, says so
+/// loudly for the calling test and returns false, so the test returns early
+/// but never silently (`if !have_openssl() { return; }`); with
+/// `SEALWIRE_REQUIRE_OPENSSL` set (CI sets it) a missing command fails the
+/// test instead.
+pub fn have_openssl() -> bool {
+    static FOUND: OnceLock<Result<String, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| match Command::new("openssl").arg("version").output() {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        Ok(out) => Err(format!("`openssl version` failed: {}", out.status)),
+        Err(e) => Err(format!("no openssl command line ({e})")),
+    });
+    match found {
+        Ok(_) => true,
+        Err(why) => {
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("this test")
+                .to_string();
+            assert!(
+                std::env::var_os("SEALWIRE_REQUIRE_OPENSSL").is_none(),
+                "{test}: {why}, and SEALWIRE_REQUIRE_OPENSSL is set"
+            );
+            // Straight to the stderr handle, past libtest's capture of
+            // `eprintln!` (see `common::loud`).
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "SKIPPED: {test}: {why}; `bash scripts/setup.sh` installs it"
+            );
+            false
+        }
+    }
+}
 
 /// The leaf key type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
