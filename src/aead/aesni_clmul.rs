@@ -283,9 +283,7 @@ mod tests {
     /// One key per kernel instance this CPU runs (none without AES-NI).
     fn keys(key: &[u8]) -> Vec<Key> {
         let Some(cpu) = AesClmul::get() else {
-            eprintln!(
-                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
-            );
+            skipped();
             return Vec::new();
         };
         let mut out = vec![Key::new_sse(key, cpu).unwrap()];
@@ -386,9 +384,7 @@ mod tests {
     #[test]
     fn avx_instance_is_chosen_when_available() {
         let Some(cpu) = AesClmul::get() else {
-            eprintln!(
-                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
-            );
+            skipped();
             return;
         };
         let k = Key::new(&[1u8; 16], cpu).unwrap();
@@ -409,9 +405,7 @@ mod tests {
     #[test]
     fn every_cavp_vector_on_both_instances() {
         if AesClmul::get().is_none() {
-            eprintln!(
-                "SKIPPED on this CPU: aesni-clmul not available (needs aes, pclmulqdq, sse4.1)"
-            );
+            skipped();
             return;
         }
         let dir = cavp::default_dir();
