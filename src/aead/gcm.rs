@@ -92,6 +92,8 @@ pub(crate) fn j0_of(iv: &[u8; 12]) -> u128 {
 ///                    IV || blocks + 2 (the partial block, if any)
 ///   all mod 2^32 in the last 32 bits (inc32), wherever the wrap falls
 /// ```
+// Used by the whole-message and multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Frame {
     /// J0, little-endian image of its bytes.
@@ -103,6 +105,8 @@ pub(crate) struct Frame {
     pub(crate) len: u128,
 }
 
+// Used by the whole-message and multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 impl Frame {
     /// The frame of a message of `text_len` bytes with `aad_len` bytes of AAD.
     #[inline(always)]
@@ -191,6 +195,8 @@ pub(crate) fn keep(n: usize) -> u128 {
 
 /// 32 bytes of ones, then 32 of zeros: the `w <= 32` bytes at `32 - n`
 /// keep the first `n <= w` bytes of a `w`-byte register (see [`keep_mask`]).
+// Used by the whole-message and multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 static KEEP: [u8; 64] = {
     let mut m = [0u8; 64];
     let mut i = 0;
@@ -203,6 +209,8 @@ static KEEP: [u8; 64] = {
 
 /// The byte mask of width `w` (16 or 32) keeping the first `n <= w` bytes,
 /// for a kernel to load into a register.
+// Used by the whole-message and multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn keep_mask(n: usize, w: usize) -> &'static [u8] {
     debug_assert!(n <= w && w <= 32);
@@ -232,6 +240,8 @@ pub(crate) fn open_tail(tail: &mut [u8], ks: u128) -> u128 {
 /// 5), read without passing the slice's end: the TLS AAD lengths (5: a TLS
 /// 1.3 record header, RFC 8446 5.2; 13: the TLS 1.2 AAD, RFC 5246 6.2.3.3)
 /// with two plain loads each, others through [`read_partial`].
+// Used by the whole-message and multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn aad_block(aad: &[u8]) -> u128 {
     let word = |at: usize| u32::from_le_bytes([aad[at], aad[at + 1], aad[at + 2], aad[at + 3]]);

@@ -81,12 +81,16 @@ pub(super) type OpenPair<'r, 'a> = (&'r mut OpenJob<'a>, &'r mut Result<(), Erro
 /// Lane scheduling: the indexes of jobs of one shape gathered until a full
 /// set of `W` can run in one multi-record kernel call (no sort, no
 /// allocation: jobs join their shape's set as they come).
+// Used by the multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Gather<const W: usize> {
     idx: [usize; W],
     n: usize,
 }
 
+// Used by the multi-record kernels (x86_64 today).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 impl<const W: usize> Gather<W> {
     /// No job waiting.
     pub(crate) const EMPTY: Gather<W> = Gather { idx: [0; W], n: 0 };
