@@ -38,10 +38,7 @@ fn offered_schemes(config: &ClientConfig) -> Vec<u16> {
     verify::SUPPORTED_SCHEMES
         .iter()
         .copied()
-        .filter(|s| {
-            config.versions.tls12
-                || !matches!(*s, scheme::RSA_PKCS1_SHA256 | scheme::RSA_PKCS1_SHA384)
-        })
+        .filter(|s| config.versions.tls12 || !scheme::is_pkcs1(*s))
         .collect()
 }
 
@@ -477,6 +474,7 @@ impl ExpectServerHello {
             s_hs,
             cert_request: None,
             chain: Vec::new(),
+            sig_scheme: 0,
         })))
     }
 }
@@ -495,6 +493,8 @@ struct Handshaking {
     s_hs: TrafficSecret,
     cert_request: Option<CertificateRequest13>,
     chain: Vec<Vec<u8>>,
+    /// The scheme of the server's CertificateVerify, once verified.
+    sig_scheme: u16,
     ccs_sent: bool,
 }
 
@@ -604,6 +604,7 @@ impl State for ExpectCertificateVerify {
             )
         });
         res?;
+        h.sig_scheme = cv.scheme;
         h.transcript.add(&msg.raw);
         Ok(Box::new(ExpectFinished(h)))
     }
@@ -664,6 +665,7 @@ impl State for ExpectFinished {
             version: ProtocolVersion::Tls13,
             suite: h.suite,
             group: h.group,
+            signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
             server_name: h.server_name,
         }));
