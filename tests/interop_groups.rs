@@ -78,9 +78,23 @@ fn connect_when_up(port: u16, server: &mut Proc) -> TcpStream {
     }
 }
 
+/// The groups a client offers for group `g` and a `leaf` certificate:
+/// OpenSSL, as RFC 8422 5.1.1 has it for TLS 1.2, wants an ECDSA
+/// certificate's curve among them too (else it finds no usable suite).
+fn client_groups(g: u16, leaf: Key) -> Vec<u16> {
+    let curve = match leaf {
+        Key::P256 => Some(group::SECP256R1),
+        Key::P384 => Some(group::SECP384R1),
+        _ => None,
+    };
+    let mut v = vec![g];
+    v.extend(curve.filter(|c| *c != g));
+    v
+}
+
 /// The sealwire client against `openssl s_server -www`: a GET, the status
 /// page back. Returns what the handshake agreed.
-fn client_vs_s_server(pki: &KeyPki, tls13: bool, g: u16) -> Established {
+fn client_vs_s_server(pki: &KeyPki, leaf: Key, tls13: bool, g: u16) -> Established {
     let port = free_port();
     let mut server = Proc(
         Command::new("openssl")
@@ -109,7 +123,7 @@ fn client_vs_s_server(pki: &KeyPki, tls13: bool, g: u16) -> Established {
     let roots = RootStore::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
     let mut c = ClientConfig::new(ServerVerification::Roots(Arc::new(roots)));
     c.versions = versions(tls13);
-    c.groups = vec![g];
+    c.groups = client_groups(g, leaf);
     c.key_share_groups = vec![g];
     let mut conn = Connection::client(sock, c, Some("localhost")).expect("handshake with s_server");
     conn.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
@@ -128,9 +142,16 @@ fn client_vs_s_server(pki: &KeyPki, tls13: bool, g: u16) -> Established {
     conn.established().unwrap().clone()
 }
 
-/// `openssl s_client` against the sealwire server, which echoes one line
-/// and closes. `sigalgs` restricts what s_client offers.
-fn s_client_vs_server(pki: &KeyPki, tls13: bool, g: u16, sigalgs: Option<&str>) -> Established {
+/// `openssl s_client` against the sealwire server (taking group `g` only),
+/// which echoes one line and closes. `sigalgs` restricts what s_client
+/// offers.
+fn s_client_vs_server(
+    pki: &KeyPki,
+    leaf: Key,
+    tls13: bool,
+    g: u16,
+    sigalgs: Option<&str>,
+) -> Established {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut cfg = ServerConfig::from_pem(
@@ -139,6 +160,7 @@ fn s_client_vs_server(pki: &KeyPki, tls13: bool, g: u16, sigalgs: Option<&str>) 
     )
     .unwrap();
     cfg.versions = versions(tls13);
+    cfg.groups = vec![g];
     let server = std::thread::spawn(move || {
         let (sock, _) = listener.accept().unwrap();
         sock.set_read_timeout(Some(DEADLINE)).unwrap();
@@ -157,7 +179,14 @@ fn s_client_vs_server(pki: &KeyPki, tls13: bool, g: u16, sigalgs: Option<&str>) 
     });
     let mut cmd = Command::new("openssl");
     cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-        .args([version_flag(tls13), "-groups", openssl_group(g)])
+        .args([version_flag(tls13), "-groups"])
+        .arg(
+            client_groups(g, leaf)
+                .into_iter()
+                .map(openssl_group)
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
         .args(["-servername", "localhost", "-verify_return_error", "-quiet"])
         .arg("-CAfile")
         .arg(&pki.ca);
@@ -212,10 +241,10 @@ fn every_curve_both_versions_both_directions() {
     for tls13 in [true, false] {
         for g in [group::X25519, group::SECP256R1, group::SECP384R1] {
             let what = format!("{} tls13={tls13}", group::name(g));
-            let e = client_vs_s_server(&pki, tls13, g);
+            let e = client_vs_s_server(&pki, Key::P256, tls13, g);
             assert_eq!(e.group, g, "client {what}");
             assert_eq!(e.signature_scheme, scheme::ECDSA_SECP256R1_SHA256, "{what}");
-            let e = s_client_vs_server(&pki, tls13, g, None);
+            let e = s_client_vs_server(&pki, Key::P256, tls13, g, None);
             assert_eq!(e.group, g, "server {what}");
             assert_eq!(e.signature_scheme, scheme::ECDSA_SECP256R1_SHA256, "{what}");
         }
@@ -233,9 +262,17 @@ fn every_key_type_both_versions_both_directions() {
         let pki = key_pki::make(Key::P384, key);
         for tls13 in [true, false] {
             let what = format!("{key:?} tls13={tls13}");
-            let e = client_vs_s_server(&pki, tls13, group::X25519);
-            assert_eq!(e.signature_scheme, want, "client {what}");
-            let e = s_client_vs_server(&pki, tls13, group::SECP384R1, None);
+            let e = client_vs_s_server(&pki, key, tls13, group::X25519);
+            // TLS 1.2's ECDSA code points name the hash only (RFC 5246
+            // 7.4.1.4.1): s_server signs with P-384 and SHA-256, the first
+            // ECDSA scheme we offer, and we verify that too.
+            let client_want = if key == Key::P384 && !tls13 {
+                scheme::ECDSA_SECP256R1_SHA256
+            } else {
+                want
+            };
+            assert_eq!(e.signature_scheme, client_want, "client {what}");
+            let e = s_client_vs_server(&pki, key, tls13, group::SECP384R1, None);
             assert_eq!(e.signature_scheme, want, "server {what}");
             assert_eq!(e.group, group::SECP384R1, "{what}");
         }
@@ -253,11 +290,17 @@ fn rsa_schemes_openssl_asks_for() {
         (false, "RSA+SHA384", scheme::RSA_PKCS1_SHA384),
         (false, "RSA+SHA512", scheme::RSA_PKCS1_SHA512),
     ] {
-        let e = s_client_vs_server(&pki, tls13, group::X25519, Some(sigalgs));
+        let e = s_client_vs_server(&pki, Key::Rsa(2048), tls13, group::X25519, Some(sigalgs));
         assert_eq!(e.signature_scheme, want, "{sigalgs} tls13={tls13}");
     }
     // ECDSA SHA-384 in TLS 1.2's signature_algorithms, from a P-384 key.
     let pki = key_pki::make(Key::P256, Key::P384);
-    let e = s_client_vs_server(&pki, false, group::SECP256R1, Some("ECDSA+SHA384"));
+    let e = s_client_vs_server(
+        &pki,
+        Key::P384,
+        false,
+        group::SECP256R1,
+        Some("ECDSA+SHA384"),
+    );
     assert_eq!(e.signature_scheme, scheme::ECDSA_SECP384R1_SHA384);
 }
