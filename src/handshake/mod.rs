@@ -278,7 +278,14 @@ impl ServerConfig {
             .collect();
         let key = verify::SigningKey::from_pem(key_pem)?;
         key.check_matches(&chain[0])?;
-        Ok(ServerConfig {
+        Ok(Self::new(chain, key))
+    }
+
+    /// Defaults around a chain (end-entity first, DER) and its key, as
+    /// given: unlike [`ServerConfig::from_pem`] this does not check that the
+    /// key belongs to the certificate.
+    pub fn new(chain: Vec<Vec<u8>>, key: verify::SigningKey) -> Self {
+        ServerConfig {
             versions: Versions::BOTH,
             suites13: vec![
                 messages::suite::TLS13_AES_128_GCM_SHA256,
@@ -295,7 +302,7 @@ impl ServerConfig {
             key: Arc::new(key),
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
-        })
+        }
     }
 }
 
