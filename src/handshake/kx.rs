@@ -384,7 +384,7 @@ mod tests {
             let good = KeyExchange::generate(g).unwrap().public_key().to_vec();
             illegal(p.agree(&good[..len - 1]));
             let p = KeyExchange::generate(g).unwrap();
-            let mut compressed = good[..(len + 1) / 2].to_vec();
+            let mut compressed = good[..len.div_ceil(2)].to_vec();
             compressed[0] = 2 | (good[len - 1] & 1);
             illegal(p.agree(&compressed));
             assert!(matches!(respond(g, &bad), Err(Error::IllegalParameter(_))));
