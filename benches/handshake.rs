@@ -343,9 +343,9 @@ fn parts(rounds: usize, filter: &str) {
                 black_box(kx::respond(g, &share).unwrap());
             },
         );
-        // The client's agree needs the response to its own share.
+        // Client keygen, server respond, client agree: one whole exchange.
         part(
-            &format!("kx_{n}_client_keygen_and_agree"),
+            &format!("kx_{n}_whole_exchange"),
             filter,
             rounds,
             20,

@@ -542,3 +542,116 @@ fn a_certificate_signed_with_an_algorithm_we_do_not_verify_is_refused() {
         }
     }
 }
+
+// ---------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------
+
+/// Kills a child on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn cli_groups_and_trace_name_the_hybrid_and_the_scheme() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let pki = key_pki::make(Key::P256, Key::Rsa(2048));
+    let bin = env!("CARGO_BIN_EXE_sealwire");
+    let mut server = Child(
+        Command::new(bin)
+            .args(["serve", "--port", "0", "--max-connections", "1", "--tls1.3"])
+            .args(["--groups", "X25519MLKEM768", "--timeout", "30", "--cert"])
+            .arg(&pki.cert)
+            .arg("--key")
+            .arg(&pki.key)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut err = std::io::BufReader::new(server.0.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    // The client shares x25519 first: the server asks for the hybrid.
+    let mut client = Child(
+        Command::new(bin)
+            .args([
+                "connect",
+                &format!("127.0.0.1:{port}"),
+                "--servername",
+                "localhost",
+            ])
+            .args([
+                "--groups",
+                "x25519,X25519MLKEM768",
+                "--trace",
+                "--timeout",
+                "30",
+            ])
+            .arg("--ca")
+            .arg(&pki.ca)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    client
+        .0
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hybrid\n")
+        .unwrap();
+    let start = std::time::Instant::now();
+    while client.0.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "connect hung");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (mut out, mut trace) = (String::new(), String::new());
+    client
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    client
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut trace)
+        .unwrap();
+    assert_eq!(out, "hybrid\n", "{trace}");
+    assert!(trace.contains("HelloRetryRequest: suite"), "{trace}");
+    assert!(
+        trace.contains(
+            "negotiated: TLS 1.3, suite TLS_AES_128_GCM_SHA256, group X25519MLKEM768, \
+             signature rsa_pss_rsae_sha256"
+        ),
+        "{trace}"
+    );
+    assert!(server.0.wait().unwrap().success());
+    // An unknown group name is refused with the list of known ones.
+    let out = Command::new(bin)
+        .args(["connect", "127.0.0.1:1", "--insecure", "--groups", "x448"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("known: X25519MLKEM768, x25519, P-256, P-384"),
+        "{e}"
+    );
+}
