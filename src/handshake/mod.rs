@@ -4,7 +4,8 @@
 //!
 //! Shared by both versions: the wire [`codec`], the [`messages`], the
 //! [`transcript`] hash, certificates and signatures in [`verify`], key
-//! exchange (ECDHE and the X25519MLKEM768 hybrid) in [`kx`], the typed [`error`]s, the configs, traces and key log below.
+//! exchange (ECDHE and the X25519MLKEM768 hybrid) in [`kx`], the typed
+//! [`error`]s, the configs, traces and key log below.
 //! TLS 1.3 alone: the [`keyschedule`] typestates and `tls13`'s states.
 //!
 //! # The state machine contract
