@@ -216,7 +216,10 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     let p = parse_common(&args.common, "server")?;
     let cert = std::fs::read(&args.cert).map_err(|e| format!("{}: {e}", args.cert.display()))?;
-    let key = std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
+    // The key's PEM text is wiped once the config holds the key.
+    let key = zeroize::Zeroizing::new(
+        std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?,
+    );
     let mut config = ServerConfig::from_pem(&cert, &key).map_err(|e| {
         format!(
             "--cert {} --key {}: {e}",

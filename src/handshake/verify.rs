@@ -12,9 +12,8 @@
 //!   [`SigningKey::check_matches`] against the certificate.
 //!
 //! Private keys live inside aws-lc (`EVP_PKEY`), which wipes them when they
-//! are freed; the PEM and DER copies read here are [`Zeroizing`] or owned
-//! by `rustls-pki-types`, which zeroizes private key DER on drop. `Debug`
-//! names the key type only.
+//! are freed; the DER decoded from PEM here is zeroized once aws-lc holds
+//! the key. `Debug` names the key type only.
 
 use super::error::{Alert, Error};
 use aws_lc_rs::rand::SystemRandom;
@@ -385,8 +384,9 @@ impl SigningKey {
     /// EC P-256 or P-384, Ed25519, RSA), SEC 1 (`EC PRIVATE KEY`) or PKCS#1
     /// (`RSA PRIVATE KEY`).
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
+        use zeroize::Zeroize;
         let mut rd = pem;
-        let key = rustls_pemfile::private_key(&mut rd)
+        let mut key = rustls_pemfile::private_key(&mut rd)
             .map_err(|e| Error::Config(format!("PEM: {e}")))?
             .ok_or_else(|| {
                 Error::Config(
@@ -395,7 +395,9 @@ impl SigningKey {
                         .into(),
                 )
             })?;
-        Self::from_der(&key)
+        let loaded = Self::from_der(&key);
+        key.zeroize();
+        loaded
     }
 
     /// Loads a private key from its DER form.
