@@ -1,34 +1,47 @@
-//! Full TLS 1.3 handshakes (X25519, ECDSA P-256 certificate, AES-128-GCM)
-//! with client and server in one process over a Unix socket pair, sealwire
-//! against rustls (its default provider, aws-lc-rs) in the same run, plus
-//! the parts that dominate a handshake, to show where the time goes.
+//! Full handshakes, sealwire against rustls (aws-lc-rs provider) in the
+//! same run, alternating, plus the public-key primitives that dominate a
+//! handshake, so the cost of each part stays visible.
 //!
-//! Both libraries run the same harness: a server thread handshakes each
-//! socket it is handed while the measured thread runs the client, so thread
-//! hand-offs cost both the same. rustls is configured to match sealwire:
-//! X25519 only (no post-quantum hybrid), TLS 1.3 only, no session tickets.
+//! Each case configures both libraries alike: the same group, the same
+//! certificate, one cipher suite (AES-128-GCM), no tickets or session
+//! resumption. Client and server run in one process over a Unix socket
+//! pair: a server thread handshakes each socket it is handed while the
+//! measuring thread runs the client, the same harness for both libraries.
 //!
-//! Run: `cargo bench --bench handshake -- --warm-up-time 1 --measurement-time 3`
+//! Reported per case: the median full handshake time of each library, the
+//! median of the per-round ratios (sealwire / rustls; below 1 is faster),
+//! and server handshakes per second on one core (from the server thread's
+//! CPU time, as rustls's own bench counts server-side time).
+//!
+//! `cargo bench --bench handshake [-- ROUNDS [FILTER]]`: FILTER keeps the
+//! cases (and primitives) whose name contains it.
 
+#[path = "common/ab.rs"]
+mod ab;
+#[path = "../tests/common/key_pki.rs"]
+mod key_pki;
 #[path = "../tests/common/pki.rs"]
 mod pki;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use pki::{make_pki, KeyKind};
+use key_pki::Key;
+use rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
 use sealwire::conn::Connection;
 use sealwire::handshake::keyschedule::EarlySecret;
-use sealwire::handshake::kx::{group, KeyExchange};
+use sealwire::handshake::kx::{self, group, KeyExchange};
+use sealwire::handshake::messages::suite;
 use sealwire::handshake::transcript::HashAlg;
-use sealwire::handshake::verify::{self, RootStore, ServerVerification, SigningKey};
+use sealwire::handshake::verify::{self, scheme, RootStore, ServerVerification, SigningKey};
 use sealwire::handshake::{ClientConfig, ServerConfig, Versions};
+use std::hint::black_box;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
-/// A server thread that handshakes each stream sent to it and reports back.
+/// A server thread that handshakes each stream sent to it and reports the
+/// outcome and the thread CPU time the handshake took.
 struct ServerThread {
     tx: Option<mpsc::Sender<UnixStream>>,
-    done: mpsc::Receiver<bool>,
+    done: mpsc::Receiver<(bool, f64)>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -38,8 +51,10 @@ impl ServerThread {
         let (done_tx, done) = mpsc::channel();
         let handle = std::thread::spawn(move || {
             for s in rx {
+                let t = cpu_time::ThreadTime::now();
                 let ok = serve(s);
-                if done_tx.send(ok).is_err() {
+                let cpu = t.elapsed().as_nanos() as f64;
+                if done_tx.send((ok, cpu)).is_err() {
                     break;
                 }
             }
@@ -51,11 +66,14 @@ impl ServerThread {
         }
     }
 
-    fn handshake(&self, client: impl FnOnce(UnixStream) -> bool) {
+    /// One handshake; returns the server's CPU nanoseconds.
+    fn handshake(&self, client: &mut dyn FnMut(UnixStream) -> bool) -> f64 {
         let (a, b) = UnixStream::pair().unwrap();
         self.tx.as_ref().unwrap().send(b).unwrap();
         assert!(client(a), "client handshake failed");
-        assert!(self.done.recv().unwrap(), "server handshake failed");
+        let (ok, cpu) = self.done.recv().unwrap();
+        assert!(ok, "server handshake failed");
+        cpu
     }
 }
 
@@ -68,139 +86,345 @@ impl Drop for ServerThread {
     }
 }
 
-fn bench_handshakes(c: &mut Criterion) {
-    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let ca_pem = std::fs::read(&pki.ca).unwrap();
-    let cert_pem = std::fs::read(&pki.cert).unwrap();
-    let key_pem = std::fs::read(&pki.key).unwrap();
+/// One library's client and server for a case.
+struct Side {
+    server: ServerThread,
+    client: Box<dyn FnMut(UnixStream) -> bool>,
+}
 
-    // sealwire.
-    let roots = Arc::new(RootStore::from_pem(&ca_pem).unwrap());
-    let mut ccfg = ClientConfig::new(ServerVerification::Roots(roots));
-    ccfg.versions = Versions::TLS13_ONLY;
-    ccfg.groups = vec![group::X25519];
-    ccfg.key_share_groups = vec![group::X25519];
-    ccfg.suites13 = vec![sealwire::handshake::messages::suite::TLS13_AES_128_GCM_SHA256];
-    let mut scfg = ServerConfig::from_pem(&cert_pem, &key_pem).unwrap();
-    scfg.versions = Versions::TLS13_ONLY;
-    let sw_server = ServerThread::new(move |s| Connection::server(s, scfg.clone()).is_ok());
-
-    // rustls, default provider restricted to the same parameters.
-    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
-    provider.kx_groups = vec![rustls::crypto::aws_lc_rs::kx_group::X25519];
-    provider.cipher_suites =
-        vec![rustls::crypto::aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256];
-    let provider = Arc::new(provider);
-    let mut rroots = rustls::RootCertStore::empty();
-    for c in verify::certs_from_pem(&ca_pem).unwrap() {
-        rroots.add(c).unwrap();
+impl Side {
+    /// `n` handshakes: (wall ns per handshake, server CPU ns per handshake).
+    fn run(&mut self, n: usize) -> (f64, f64) {
+        let mut cpu = 0.0;
+        let t = Instant::now();
+        for _ in 0..n {
+            cpu += self.server.handshake(&mut *self.client);
+        }
+        (t.elapsed().as_nanos() as f64 / n as f64, cpu / n as f64)
     }
-    let rclient = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(rroots)
-            .with_no_client_auth(),
-    );
-    let chain = verify::certs_from_pem(&cert_pem).unwrap();
-    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+}
+
+struct Case {
+    name: &'static str,
+    tls13: bool,
+    group: u16,
+    key: Key,
+    /// Handshakes per timed batch.
+    batch: usize,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        name: "tls13_x25519_ecdsa_p256",
+        tls13: true,
+        group: group::X25519,
+        key: Key::P256,
+        batch: 16,
+    },
+    Case {
+        name: "tls13_x25519mlkem768_ecdsa_p256",
+        tls13: true,
+        group: group::X25519MLKEM768,
+        key: Key::P256,
+        batch: 16,
+    },
+    Case {
+        name: "tls13_x25519_rsa2048_pss",
+        tls13: true,
+        group: group::X25519,
+        key: Key::Rsa(2048),
+        batch: 8,
+    },
+    Case {
+        name: "tls12_ecdhe_p256_ecdsa_p256",
+        tls13: false,
+        group: group::SECP256R1,
+        key: Key::P256,
+        batch: 16,
+    },
+];
+
+fn rustls_group(g: u16) -> &'static dyn rustls::crypto::SupportedKxGroup {
+    match g {
+        group::X25519MLKEM768 => kx_group::X25519MLKEM768,
+        group::X25519 => kx_group::X25519,
+        group::SECP256R1 => kx_group::SECP256R1,
+        _ => kx_group::SECP384R1,
+    }
+}
+
+fn sealwire_side(case: &Case, pki: &key_pki::KeyPki) -> Side {
+    let ca = std::fs::read(&pki.ca).unwrap();
+    let roots = Arc::new(RootStore::from_pem(&ca).unwrap());
+    let mut c = ClientConfig::new(ServerVerification::Roots(roots));
+    let mut s = ServerConfig::from_pem(
+        &std::fs::read(&pki.cert).unwrap(),
+        &std::fs::read(&pki.key).unwrap(),
+    )
+    .unwrap();
+    let v = if case.tls13 {
+        Versions::TLS13_ONLY
+    } else {
+        Versions::TLS12_ONLY
+    };
+    c.versions = v;
+    s.versions = v;
+    c.groups = vec![case.group];
+    c.key_share_groups = vec![case.group];
+    s.groups = vec![case.group];
+    c.suites13 = vec![suite::TLS13_AES_128_GCM_SHA256];
+    s.suites13 = c.suites13.clone();
+    let s12 = if matches!(case.key, Key::Rsa(_)) {
+        suite::ECDHE_RSA_AES_128_GCM_SHA256
+    } else {
+        suite::ECDHE_ECDSA_AES_128_GCM_SHA256
+    };
+    c.suites12 = vec![s12];
+    s.suites12 = vec![s12];
+    Side {
+        server: ServerThread::new(move |sock| Connection::server(sock, s.clone()).is_ok()),
+        client: Box::new(move |sock| {
+            Connection::client(sock, c.clone(), Some("localhost")).is_ok()
+        }),
+    }
+}
+
+fn rustls_side(case: &Case, pki: &key_pki::KeyPki) -> Side {
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider.kx_groups = vec![rustls_group(case.group)];
+    provider.cipher_suites = vec![if case.tls13 {
+        cipher_suite::TLS13_AES_128_GCM_SHA256
+    } else if matches!(case.key, Key::Rsa(_)) {
+        cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    } else {
+        cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    }];
+    let provider = Arc::new(provider);
+    let version: &'static rustls::SupportedProtocolVersion = if case.tls13 {
+        &rustls::version::TLS13
+    } else {
+        &rustls::version::TLS12
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in verify::certs_from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap() {
+        roots.add(c).unwrap();
+    }
+    let mut ccfg = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    ccfg.resumption = rustls::client::Resumption::disabled();
+    let ccfg = Arc::new(ccfg);
+    let chain = verify::certs_from_pem(&std::fs::read(&pki.cert).unwrap()).unwrap();
+    let key = rustls_pemfile::private_key(&mut &std::fs::read(&pki.key).unwrap()[..])
         .unwrap()
         .unwrap();
-    let mut rserver_cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
+    let mut scfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .unwrap();
-    rserver_cfg.send_tls13_tickets = 0;
-    let rserver_cfg = Arc::new(rserver_cfg);
-    let rl_server = ServerThread::new(move |mut s| {
-        let mut conn = rustls::ServerConnection::new(Arc::clone(&rserver_cfg)).unwrap();
-        while conn.is_handshaking() {
-            if conn.complete_io(&mut s).is_err() {
-                return false;
-            }
-        }
-        true
-    });
+    scfg.send_tls13_tickets = 0;
+    scfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    let scfg = Arc::new(scfg);
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-
-    let mut g = c.benchmark_group("tls13_handshake_x25519_ecdsa_p256");
-    g.bench_function("sealwire", |b| {
-        b.iter(|| {
-            sw_server.handshake(|s| Connection::client(s, ccfg.clone(), Some("localhost")).is_ok())
-        })
-    });
-    g.bench_function("rustls", |b| {
-        b.iter(|| {
-            rl_server.handshake(|mut s| {
-                let mut conn =
-                    rustls::ClientConnection::new(Arc::clone(&rclient), name.clone()).unwrap();
-                while conn.is_handshaking() {
-                    if conn.complete_io(&mut s).is_err() {
-                        return false;
-                    }
+    Side {
+        server: ServerThread::new(move |mut sock| {
+            let mut conn = rustls::ServerConnection::new(Arc::clone(&scfg)).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut sock).is_err() {
+                    return false;
                 }
-                true
-            })
-        })
-    });
-    g.finish();
-
-    // Where the time goes: the expensive steps of one handshake (both sides).
-    let mut g = c.benchmark_group("handshake_parts");
-    g.bench_function("x25519_keygen_and_agree", |b| {
-        let peer = KeyExchange::generate(group::X25519).unwrap();
-        let peer_pub = peer.public_key().to_vec();
-        b.iter(|| {
-            let k = KeyExchange::generate(group::X25519).unwrap();
-            k.agree(&peer_pub).unwrap()
-        })
-    });
-    let signer = SigningKey::from_pem(&key_pem).unwrap();
-    let ee = verify::certs_from_pem(&cert_pem).unwrap()[0].to_vec();
-    let content = verify::tls13_signed_content(true, &[7u8; 32]);
-    let sig = signer
-        .sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content)
-        .unwrap();
-    g.bench_function("ecdsa_p256_sign", |b| {
-        b.iter(|| {
-            signer
-                .sign(verify::scheme::ECDSA_SECP256R1_SHA256, &content)
-                .unwrap()
-        })
-    });
-    g.bench_function("ecdsa_p256_verify_certificate_verify", |b| {
-        b.iter(|| {
-            verify::verify_signed(
-                &ee,
-                verify::scheme::ECDSA_SECP256R1_SHA256,
-                &content,
-                &sig,
-                true,
-            )
-            .unwrap()
-        })
-    });
-    let roots = RootStore::from_pem(&ca_pem).unwrap();
-    let chain = vec![ee.clone()];
-    g.bench_function("webpki_chain_and_name", |b| {
-        b.iter(|| {
-            verify::verify_server_chain(&chain, &roots, "localhost", pki_types::UnixTime::now())
-                .unwrap()
-        })
-    });
-    g.bench_function("key_schedule_one_side", |b| {
-        b.iter(|| {
-            let hs = EarlySecret::new(HashAlg::Sha256).into_handshake(&[3u8; 32]);
-            let (c, s) = hs.traffic_secrets(&[1u8; 32]);
-            let fin = s.finished(&[2u8; 32]);
-            let app = hs.into_master().application_secrets(&[4u8; 32]);
-            (c.key_iv(16).key, fin, app.client.key_iv(16).key)
-        })
-    });
-    g.finish();
+            }
+            // The server's last flight (TLS 1.2: its Finished) goes out.
+            while conn.wants_write() {
+                if conn.write_tls(&mut sock).is_err() {
+                    return false;
+                }
+            }
+            true
+        }),
+        client: Box::new(move |mut sock| {
+            let mut conn = rustls::ClientConnection::new(Arc::clone(&ccfg), name.clone()).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut sock).is_err() {
+                    return false;
+                }
+            }
+            while conn.wants_write() {
+                if conn.write_tls(&mut sock).is_err() {
+                    return false;
+                }
+            }
+            true
+        }),
+    }
 }
 
-criterion_group!(benches, bench_handshakes);
-criterion_main!(benches);
+fn handshakes(rounds: usize, filter: &str) {
+    println!(
+        "{:<34} {:>12} {:>12} {:>9} {:>13} {:>13}",
+        "handshake", "sealwire", "rustls", "ratio", "sw server/s", "rl server/s"
+    );
+    for case in CASES.iter().filter(|c| c.name.contains(filter)) {
+        let pki = key_pki::make(Key::P256, case.key);
+        let mut sw = sealwire_side(case, &pki);
+        let mut rl = rustls_side(case, &pki);
+        // Warm up both (page faults, lazy statics, CPU frequency).
+        sw.run(case.batch);
+        rl.run(case.batch);
+        let (mut sw_cpu, mut rl_cpu) = (Vec::new(), Vec::new());
+        let run = ab::alternate_pair(
+            rounds,
+            &mut || {
+                let (wall, cpu) = sw.run(case.batch);
+                sw_cpu.push(cpu);
+                wall
+            },
+            &mut || {
+                let (wall, cpu) = rl.run(case.batch);
+                rl_cpu.push(cpu);
+                wall
+            },
+        );
+        let (a, b, ratio) = run.medians();
+        let per_s = |v: &mut Vec<f64>| 1e9 / ab::median(v);
+        println!(
+            "{:<34} {:>9.1} us {:>9.1} us {:>8.3}x {:>13.0} {:>13.0}",
+            case.name,
+            a / 1e3,
+            b / 1e3,
+            ratio,
+            per_s(&mut sw_cpu),
+            per_s(&mut rl_cpu)
+        );
+    }
+}
+
+/// Median microseconds per call of `f` over `rounds` batches of `iters`.
+fn part(name: &str, filter: &str, rounds: usize, iters: usize, f: &mut dyn FnMut()) {
+    if !name.contains(filter) {
+        return;
+    }
+    f();
+    let mut v: Vec<f64> = (0..rounds).map(|_| ab::time_ns(iters, f)).collect();
+    println!("{:<44} {:>9.1} us", name, ab::median(&mut v) / 1e3);
+}
+
+fn parts(rounds: usize, filter: &str) {
+    println!("\nhandshake parts (median per call)");
+    for g in [
+        group::X25519,
+        group::SECP256R1,
+        group::SECP384R1,
+        group::X25519MLKEM768,
+    ] {
+        let peer = KeyExchange::generate(g).unwrap();
+        let share = peer.public_key().to_vec();
+        let response = kx::respond(g, &share).unwrap().public;
+        let n = group::name(g);
+        part(
+            &format!("kx_{n}_client_keygen"),
+            filter,
+            rounds,
+            20,
+            &mut || {
+                black_box(KeyExchange::generate(g).unwrap());
+            },
+        );
+        part(
+            &format!("kx_{n}_server_respond"),
+            filter,
+            rounds,
+            20,
+            &mut || {
+                black_box(kx::respond(g, &share).unwrap());
+            },
+        );
+        // Client keygen, server respond, client agree: one whole exchange.
+        part(
+            &format!("kx_{n}_whole_exchange"),
+            filter,
+            rounds,
+            20,
+            &mut || {
+                let k = KeyExchange::generate(g).unwrap();
+                let r = kx::respond(g, k.public_key()).unwrap();
+                black_box(k.agree(&r.public).unwrap());
+            },
+        );
+        black_box(response);
+    }
+    let content = verify::tls13_signed_content(true, &[7u8; 32]);
+    for (key, s) in [
+        (Key::P256, scheme::ECDSA_SECP256R1_SHA256),
+        (Key::P384, scheme::ECDSA_SECP384R1_SHA384),
+        (Key::Ed25519, scheme::ED25519),
+        (Key::Rsa(2048), scheme::RSA_PSS_RSAE_SHA256),
+    ] {
+        let pki = key_pki::make(Key::P256, key);
+        let signer = SigningKey::from_pem(&std::fs::read(&pki.key).unwrap()).unwrap();
+        let ee = verify::certs_from_pem(&std::fs::read(&pki.cert).unwrap()).unwrap()[0].to_vec();
+        let sig = signer.sign(s, &content).unwrap();
+        let n = scheme::name(s);
+        part(&format!("sign_{n}"), filter, rounds, 10, &mut || {
+            black_box(signer.sign(s, &content).unwrap());
+        });
+        part(
+            &format!("verify_{n}_certificate_verify"),
+            filter,
+            rounds,
+            10,
+            &mut || {
+                verify::verify_signed(&ee, s, &content, &sig, true).unwrap();
+            },
+        );
+        let roots = RootStore::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
+        let chain = vec![ee.clone()];
+        part(
+            &format!("webpki_chain_and_name_{}_leaf", signer.kind_name()),
+            filter,
+            rounds,
+            10,
+            &mut || {
+                verify::verify_server_chain(
+                    &chain,
+                    &roots,
+                    "localhost",
+                    pki_types::UnixTime::now(),
+                )
+                .unwrap();
+            },
+        );
+    }
+    part("key_schedule_one_side", filter, rounds, 50, &mut || {
+        let hs = EarlySecret::new(HashAlg::Sha256).into_handshake(&[3u8; 32]);
+        let (c, s) = hs.traffic_secrets(&[1u8; 32]);
+        let fin = s.finished(&[2u8; 32]);
+        let app = hs.into_master().application_secrets(&[4u8; 32]);
+        black_box((c.key_iv(16).key, fin, app.client.key_iv(16).key));
+    });
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the first number is ROUNDS, the first
+    // other word FILTER.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let rounds = args.iter().find_map(|a| a.parse().ok()).unwrap_or(21usize);
+    let filter = args
+        .iter()
+        .find(|a| a.parse::<usize>().is_err())
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "CPU: {}; {rounds} alternating rounds; times are wall clock per full handshake",
+        ab::cpu_model()
+    );
+    handshakes(rounds, &filter);
+    parts(rounds, &filter);
+}

@@ -323,7 +323,12 @@ impl<S: Read + Write> Connection<S> {
                     }
                     self.read_version = Some(k.version);
                 }
-                Action::Established(e) => self.established = Some(e),
+                Action::Established(e) => {
+                    self.cx
+                        .trace
+                        .step(|| format!("negotiated: {}", e.summary()));
+                    self.established = Some(e)
+                }
             }
         }
         w.flush()

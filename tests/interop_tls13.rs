@@ -653,7 +653,7 @@ fn trace_shows_the_steps_in_order() {
             "ClientHello: client_random=",
             "ClientHello: offered suites",
             "ServerHello: server_random=",
-            "group x25519",
+            "group X25519MLKEM768",
             "derived client_handshake_traffic_secret",
             "Certificate: subject CN=sealwire test server",
             "derived client_application_traffic_secret_0",

@@ -157,3 +157,70 @@ pub fn args() -> Option<Args> {
 pub fn selected(case: &str, filters: &[String]) -> bool {
     filters.iter().all(|f| case.contains(f.as_str()))
 }
+
+/// Per-round results of an A/B run, in nanoseconds per operation.
+#[derive(Debug, Default)]
+pub struct AbRun {
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    /// `a / b` of each round.
+    pub ratio: Vec<f64>,
+}
+
+impl AbRun {
+    /// (median a, median b, median of a/b).
+    pub fn medians(&self) -> (f64, f64, f64) {
+        (
+            median(&mut self.a.clone()),
+            median(&mut self.b.clone()),
+            median(&mut self.ratio.clone()),
+        )
+    }
+}
+
+/// For contenders that time themselves (a handshake over a socket pair,
+/// with its own CPU-time bookkeeping): `rounds` rounds of `a` and `b`, each
+/// call timing one batch and returning nanoseconds per operation; the order
+/// alternates A B, B A, ... (ABBA), as [`alternate`].
+pub fn alternate_pair(
+    rounds: usize,
+    a: &mut dyn FnMut() -> f64,
+    b: &mut dyn FnMut() -> f64,
+) -> AbRun {
+    let mut r = AbRun::default();
+    for i in 0..rounds {
+        let (ta, tb) = if i % 2 == 0 {
+            let ta = a();
+            (ta, b())
+        } else {
+            let tb = b();
+            (a(), tb)
+        };
+        r.a.push(ta);
+        r.b.push(tb);
+        r.ratio.push(ta / tb);
+    }
+    r
+}
+
+/// Nanoseconds per call of `f` over `iters` calls.
+pub fn time_ns(iters: usize, f: &mut dyn FnMut()) -> f64 {
+    let t = std::time::Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    t.elapsed().as_nanos() as f64 / iters as f64
+}
+
+/// The CPU model line of /proc/cpuinfo, for the report.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}

@@ -197,16 +197,27 @@ pub fn run(data: &[u8]) -> usize {
     };
     if mode & 0x0e == 0x0e {
         // A peer's key share (RFC 8446 4.2.8.2, RFC 8422 5.4).
-        let group = [kx::group::X25519, kx::group::SECP256R1, 0x0018][usize::from(mode >> 4) % 3];
+        let group = [
+            kx::group::X25519,
+            kx::group::SECP256R1,
+            kx::group::SECP384R1,
+            kx::group::X25519MLKEM768,
+            0x0019,
+        ][usize::from(mode >> 4) % 5];
         match kx::KeyExchange::generate(group) {
             Ok(k) => match k.agree(bytes) {
                 Ok(secret) => assert!(!secret.is_empty()),
                 Err(e) => refused("key share", &e),
             },
             Err(e) => {
-                assert_eq!(group, 0x0018);
+                assert_eq!(group, 0x0019);
                 refused("key exchange group", &e);
             }
+        }
+        // The server's side of the same share (TLS 1.3).
+        match kx::respond(group, bytes) {
+            Ok(r) => assert!(!r.shared.is_empty() && !r.public.is_empty()),
+            Err(e) => refused("client key share", &e),
         }
     }
     accepted

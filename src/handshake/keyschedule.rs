@@ -409,9 +409,19 @@ mod tests {
         // The shared secret itself, from the two X25519 private keys.
         let client_priv: [u8; 32] = get("client_x25519_private").try_into().unwrap();
         let server_pub: [u8; 32] = get("server_x25519_public").try_into().unwrap();
-        let shared = x25519_dalek::StaticSecret::from(client_priv)
-            .diffie_hellman(&x25519_dalek::PublicKey::from(server_pub));
-        assert_eq!(shared.as_bytes().to_vec(), get("ecdhe_shared"));
+        let client_key = aws_lc_rs::agreement::PrivateKey::from_private_key(
+            &aws_lc_rs::agreement::X25519,
+            &client_priv,
+        )
+        .unwrap();
+        let shared = aws_lc_rs::agreement::agree(
+            &client_key,
+            aws_lc_rs::agreement::UnparsedPublicKey::new(&aws_lc_rs::agreement::X25519, server_pub),
+            (),
+            |s| Ok(s.to_vec()),
+        )
+        .unwrap();
+        assert_eq!(shared, get("ecdhe_shared"));
 
         let early = EarlySecret::new(alg);
         assert_eq!(early.secret.as_bytes(), get("early_secret"));
@@ -426,7 +436,7 @@ mod tests {
         t.add(&get("server_hello"));
         let hello_hash = t.current().unwrap();
 
-        let hs = early.into_handshake(shared.as_bytes());
+        let hs = early.into_handshake(&shared);
         assert_eq!(hs.secret.as_bytes(), get("handshake_secret"));
         let (c_hs, s_hs) = hs.traffic_secrets(hello_hash.as_bytes());
         assert_eq!(

@@ -3,8 +3,9 @@
 //! [`crate::conn::Connection`].
 //!
 //! Shared by both versions: the wire [`codec`], the [`messages`], the
-//! [`transcript`] hash, certificates and signatures in [`verify`], ECDHE in
-//! [`kx`], the typed [`error`]s, the configs, traces and key log below.
+//! [`transcript`] hash, certificates and signatures in [`verify`], key
+//! exchange (ECDHE and the X25519MLKEM768 hybrid) in [`kx`], the typed
+//! [`error`]s, the configs, traces and key log below.
 //! TLS 1.3 alone: the [`keyschedule`] typestates and `tls13`'s states.
 //!
 //! # The state machine contract
@@ -210,8 +211,10 @@ pub struct ClientConfig {
     /// Groups in supported_groups, preferred first.
     pub groups: Vec<u16>,
     /// Groups we send a key share for in the first ClientHello (a subset of
-    /// `groups`; default: the first group only, so a server preferring
-    /// another one answers with HelloRetryRequest).
+    /// `groups`). Default: X25519MLKEM768 and x25519, as rustls and the
+    /// browsers send them, so a server without the hybrid needs no
+    /// HelloRetryRequest; a server that wants another group of `groups`
+    /// asks for it with one.
     pub key_share_groups: Vec<u16>,
     /// How the server certificate is checked.
     pub verification: verify::ServerVerification,
@@ -222,7 +225,8 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults: both versions, all our suites and groups, X25519 key share.
+    /// Defaults: both versions, all our suites and groups (X25519MLKEM768
+    /// first), key shares for X25519MLKEM768 and x25519.
     pub fn new(verification: verify::ServerVerification) -> Self {
         ClientConfig {
             versions: Versions::BOTH,
@@ -237,7 +241,7 @@ impl ClientConfig {
                 messages::suite::ECDHE_RSA_AES_256_GCM_SHA384,
             ],
             groups: kx::SUPPORTED_GROUPS.to_vec(),
-            key_share_groups: vec![kx::SUPPORTED_GROUPS[0]],
+            key_share_groups: vec![kx::group::X25519MLKEM768, kx::group::X25519],
             verification,
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
@@ -268,14 +272,24 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Loads the chain and key from PEM files' contents.
+    /// Loads the chain and key from PEM files' contents. A key that does
+    /// not belong to the end-entity certificate is refused here, with a
+    /// [`Error::Config`] saying so.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
-        let chain = verify::certs_from_pem(cert_pem)?
+        let chain: Vec<Vec<u8>> = verify::certs_from_pem(cert_pem)?
             .into_iter()
             .map(|c| c.to_vec())
             .collect();
         let key = verify::SigningKey::from_pem(key_pem)?;
-        Ok(ServerConfig {
+        key.check_matches(&chain[0])?;
+        Ok(Self::new(chain, key))
+    }
+
+    /// Defaults around a chain (end-entity first, DER) and its key, as
+    /// given: unlike [`ServerConfig::from_pem`] this does not check that the
+    /// key belongs to the certificate.
+    pub fn new(chain: Vec<Vec<u8>>, key: verify::SigningKey) -> Self {
+        ServerConfig {
             versions: Versions::BOTH,
             suites13: vec![
                 messages::suite::TLS13_AES_128_GCM_SHA256,
@@ -292,7 +306,7 @@ impl ServerConfig {
             key: Arc::new(key),
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
-        })
+        }
     }
 }
 
@@ -329,10 +343,30 @@ pub struct Established {
     pub suite: u16,
     /// The key exchange group.
     pub group: u16,
+    /// The signature scheme of the server's handshake signature
+    /// (CertificateVerify in TLS 1.3, ServerKeyExchange in TLS 1.2).
+    pub signature_scheme: u16,
     /// The peer's certificate chain (empty for a server without client auth).
     pub peer_chain: Vec<Vec<u8>>,
     /// The server name the client asked for, if any.
     pub server_name: Option<String>,
+}
+
+impl Established {
+    /// One line naming the version, suite, group and signature scheme
+    /// (for `--trace`).
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, suite {}, group {}, signature {}",
+            match self.version {
+                ProtocolVersion::Tls13 => "TLS 1.3",
+                ProtocolVersion::Tls12 => "TLS 1.2",
+            },
+            messages::suite::name(self.suite),
+            kx::group::name(self.group),
+            verify::scheme::name(self.signature_scheme)
+        )
+    }
 }
 
 /// Work a state asks the driver to do, in order.

@@ -1,23 +1,30 @@
-//! Certificates and handshake signatures, for TLS 1.3 and TLS 1.2 alike.
+//! Certificates and handshake signatures, for TLS 1.3 and TLS 1.2 alike,
+//! all by aws-lc-rs:
 //!
 //! - Chain validation against configured roots plus the server name, by
-//!   `rustls-webpki`, with the signature algorithms below (our adapters over
-//!   the RustCrypto `p256`, `rsa` and `ed25519-dalek` crates).
+//!   `rustls-webpki` with its aws-lc-rs signature algorithms.
 //! - [`verify_signed`]: a `SignatureScheme` signature by the end-entity key
 //!   (TLS 1.3 CertificateVerify, RFC 8446 4.4.3; TLS 1.2 ServerKeyExchange,
 //!   RFC 5246 7.4.3).
-//! - [`SigningKey`]: the server's key from PEM (ECDSA P-256, Ed25519, RSA)
-//!   and [`SigningKey::sign`].
+//! - [`SigningKey`]: the server's key from any PEM form OpenSSL writes
+//!   (ECDSA P-256 or P-384, Ed25519, RSA; PKCS#8 or the traditional SEC 1
+//!   and PKCS#1 forms), [`SigningKey::sign`], and
+//!   [`SigningKey::check_matches`] against the certificate.
+//!
+//! Private keys live inside aws-lc (`EVP_PKEY`), which wipes them when they
+//! are freed; the DER decoded from PEM here is zeroized once aws-lc holds
+//! the key. `Debug` names the key type only.
 
 #![forbid(unsafe_code)]
 
 use super::error::{Alert, Error};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self as lc, KeyPair};
 use pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
-    SignatureVerificationAlgorithm, UnixTime,
+    CertificateDer, ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
-use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::sync::Arc;
+use webpki::aws_lc_rs as algs;
 
 /// `SignatureScheme` code points (RFC 8446 4.2.3).
 pub mod scheme {
@@ -25,8 +32,12 @@ pub mod scheme {
     pub const RSA_PKCS1_SHA256: u16 = 0x0401;
     /// rsa_pkcs1_sha384.
     pub const RSA_PKCS1_SHA384: u16 = 0x0501;
+    /// rsa_pkcs1_sha512.
+    pub const RSA_PKCS1_SHA512: u16 = 0x0601;
     /// ecdsa_secp256r1_sha256.
     pub const ECDSA_SECP256R1_SHA256: u16 = 0x0403;
+    /// ecdsa_secp384r1_sha384.
+    pub const ECDSA_SECP384R1_SHA384: u16 = 0x0503;
     /// rsa_pss_rsae_sha256.
     pub const RSA_PSS_RSAE_SHA256: u16 = 0x0804;
     /// rsa_pss_rsae_sha384.
@@ -41,7 +52,9 @@ pub mod scheme {
         match s {
             RSA_PKCS1_SHA256 => "rsa_pkcs1_sha256".into(),
             RSA_PKCS1_SHA384 => "rsa_pkcs1_sha384".into(),
+            RSA_PKCS1_SHA512 => "rsa_pkcs1_sha512".into(),
             ECDSA_SECP256R1_SHA256 => "ecdsa_secp256r1_sha256".into(),
+            ECDSA_SECP384R1_SHA384 => "ecdsa_secp384r1_sha384".into(),
             RSA_PSS_RSAE_SHA256 => "rsa_pss_rsae_sha256".into(),
             RSA_PSS_RSAE_SHA384 => "rsa_pss_rsae_sha384".into(),
             RSA_PSS_RSAE_SHA512 => "rsa_pss_rsae_sha512".into(),
@@ -49,189 +62,84 @@ pub mod scheme {
             other => format!("scheme 0x{other:04x}"),
         }
     }
+
+    /// Whether the scheme is RSASSA-PKCS1-v1_5, which RFC 8446 4.2.3 keeps
+    /// out of TLS 1.3 handshake signatures.
+    pub fn is_pkcs1(s: u16) -> bool {
+        matches!(s, RSA_PKCS1_SHA256 | RSA_PKCS1_SHA384 | RSA_PKCS1_SHA512)
+    }
 }
 
 /// The schemes we verify, in the order we offer them in
 /// signature_algorithms. `rsa_pkcs1_*` are for TLS 1.2 and for certificate
 /// signatures (RFC 8446 4.2.3 allows them there).
-pub const SUPPORTED_SCHEMES: [u16; 7] = [
+pub const SUPPORTED_SCHEMES: [u16; 9] = [
     scheme::ECDSA_SECP256R1_SHA256,
+    scheme::ECDSA_SECP384R1_SHA384,
     scheme::ED25519,
     scheme::RSA_PSS_RSAE_SHA256,
     scheme::RSA_PSS_RSAE_SHA384,
     scheme::RSA_PSS_RSAE_SHA512,
     scheme::RSA_PKCS1_SHA256,
     scheme::RSA_PKCS1_SHA384,
+    scheme::RSA_PKCS1_SHA512,
 ];
 
-#[derive(Debug, Clone, Copy)]
-enum Hash {
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    EcdsaP256(Hash),
-    RsaPkcs1(Hash),
-    RsaPss(Hash),
-    Ed25519,
-}
-
-/// A `rustls-webpki` signature algorithm implemented with RustCrypto.
-#[derive(Debug)]
-struct Algorithm {
-    public_key: AlgorithmIdentifier,
-    signature: AlgorithmIdentifier,
-    kind: Kind,
-}
-
-fn digest(h: Hash, msg: &[u8]) -> Vec<u8> {
-    match h {
-        Hash::Sha256 => Sha256::digest(msg).to_vec(),
-        Hash::Sha384 => Sha384::digest(msg).to_vec(),
-        Hash::Sha512 => Sha512::digest(msg).to_vec(),
-    }
-}
-
-fn verify_kind(
-    kind: Kind,
-    public_key: &[u8],
-    msg: &[u8],
-    sig: &[u8],
-) -> Result<(), InvalidSignature> {
-    use rsa::pkcs1::DecodeRsaPublicKey;
-    match kind {
-        Kind::EcdsaP256(h) => {
-            use p256::ecdsa::signature::hazmat::PrehashVerifier;
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
-                .map_err(|_| InvalidSignature)?;
-            let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| InvalidSignature)?;
-            key.verify_prehash(&digest(h, msg), &sig)
-                .map_err(|_| InvalidSignature)
-        }
-        Kind::RsaPkcs1(h) => {
-            let key =
-                rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
-            let padding = match h {
-                Hash::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
-                Hash::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
-                Hash::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
-            };
-            key.verify(padding, &digest(h, msg), sig)
-                .map_err(|_| InvalidSignature)
-        }
-        Kind::RsaPss(h) => {
-            let key =
-                rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
-            // RFC 8446 4.2.3: the salt is as long as the digest.
-            let padding = match h {
-                Hash::Sha256 => rsa::Pss::new_with_salt::<Sha256>(32),
-                Hash::Sha384 => rsa::Pss::new_with_salt::<Sha384>(48),
-                Hash::Sha512 => rsa::Pss::new_with_salt::<Sha512>(64),
-            };
-            key.verify(padding, &digest(h, msg), sig)
-                .map_err(|_| InvalidSignature)
-        }
-        Kind::Ed25519 => {
-            use ed25519_dalek::Verifier;
-            let pk: [u8; 32] = public_key.try_into().map_err(|_| InvalidSignature)?;
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&pk).map_err(|_| InvalidSignature)?;
-            let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| InvalidSignature)?;
-            key.verify(msg, &sig).map_err(|_| InvalidSignature)
-        }
-    }
-}
-
-impl SignatureVerificationAlgorithm for Algorithm {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        verify_kind(self.kind, public_key, message, signature)
-    }
-
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        self.public_key
-    }
-
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        self.signature
-    }
-}
-
-static ECDSA_P256_SHA256: Algorithm = Algorithm {
-    public_key: alg_id::ECDSA_P256,
-    signature: alg_id::ECDSA_SHA256,
-    kind: Kind::EcdsaP256(Hash::Sha256),
-};
-static ECDSA_P256_SHA384: Algorithm = Algorithm {
-    public_key: alg_id::ECDSA_P256,
-    signature: alg_id::ECDSA_SHA384,
-    kind: Kind::EcdsaP256(Hash::Sha384),
-};
-static RSA_PKCS1_SHA256: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PKCS1_SHA256,
-    kind: Kind::RsaPkcs1(Hash::Sha256),
-};
-static RSA_PKCS1_SHA384: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PKCS1_SHA384,
-    kind: Kind::RsaPkcs1(Hash::Sha384),
-};
-static RSA_PKCS1_SHA512: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PKCS1_SHA512,
-    kind: Kind::RsaPkcs1(Hash::Sha512),
-};
-static RSA_PSS_SHA256: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PSS_SHA256,
-    kind: Kind::RsaPss(Hash::Sha256),
-};
-static RSA_PSS_SHA384: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PSS_SHA384,
-    kind: Kind::RsaPss(Hash::Sha384),
-};
-static RSA_PSS_SHA512: Algorithm = Algorithm {
-    public_key: alg_id::RSA_ENCRYPTION,
-    signature: alg_id::RSA_PSS_SHA512,
-    kind: Kind::RsaPss(Hash::Sha512),
-};
-static ED25519: Algorithm = Algorithm {
-    public_key: alg_id::ED25519,
-    signature: alg_id::ED25519,
-    kind: Kind::Ed25519,
-};
-
-/// Certificate signature algorithms accepted in chains.
+/// Certificate signature algorithms accepted in chains: ECDSA on P-256 and
+/// P-384 with SHA-256 or SHA-384, Ed25519, RSA (2048 to 8192 bits) with
+/// PKCS#1 v1.5 or PSS and SHA-256/384/512. Anything else (P-521, SHA-1,
+/// Ed448, ...) is an unsupported_certificate.
 static CERT_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
-    &ECDSA_P256_SHA256,
-    &ECDSA_P256_SHA384,
-    &ED25519,
-    &RSA_PKCS1_SHA256,
-    &RSA_PKCS1_SHA384,
-    &RSA_PKCS1_SHA512,
-    &RSA_PSS_SHA256,
-    &RSA_PSS_SHA384,
-    &RSA_PSS_SHA512,
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P384_SHA384,
+    algs::ED25519,
+    algs::RSA_PKCS1_2048_8192_SHA256,
+    algs::RSA_PKCS1_2048_8192_SHA384,
+    algs::RSA_PKCS1_2048_8192_SHA512,
+    algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
-fn tls_algorithm(s: u16, tls13: bool) -> Option<&'static Algorithm> {
+/// The verification algorithms a handshake signature under `s` may use.
+/// TLS 1.3 binds each ECDSA scheme to its curve (RFC 8446 4.2.3); TLS 1.2's
+/// ECDSA code points name the hash only (RFC 5246 7.4.1.4.1), so either
+/// curve is tried there. `None`: unknown, or PKCS#1 in TLS 1.3.
+fn tls_algorithms(
+    s: u16,
+    tls13: bool,
+) -> Option<&'static [&'static dyn SignatureVerificationAlgorithm]> {
+    static P256_SHA256: [&dyn SignatureVerificationAlgorithm; 1] = [algs::ECDSA_P256_SHA256];
+    static P384_SHA384: [&dyn SignatureVerificationAlgorithm; 1] = [algs::ECDSA_P384_SHA384];
+    static ANY_SHA256: [&dyn SignatureVerificationAlgorithm; 2] =
+        [algs::ECDSA_P256_SHA256, algs::ECDSA_P384_SHA256];
+    static ANY_SHA384: [&dyn SignatureVerificationAlgorithm; 2] =
+        [algs::ECDSA_P384_SHA384, algs::ECDSA_P256_SHA384];
+    static ED: [&dyn SignatureVerificationAlgorithm; 1] = [algs::ED25519];
+    static PSS256: [&dyn SignatureVerificationAlgorithm; 1] =
+        [algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
+    static PSS384: [&dyn SignatureVerificationAlgorithm; 1] =
+        [algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
+    static PSS512: [&dyn SignatureVerificationAlgorithm; 1] =
+        [algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+    static PKCS256: [&dyn SignatureVerificationAlgorithm; 1] = [algs::RSA_PKCS1_2048_8192_SHA256];
+    static PKCS384: [&dyn SignatureVerificationAlgorithm; 1] = [algs::RSA_PKCS1_2048_8192_SHA384];
+    static PKCS512: [&dyn SignatureVerificationAlgorithm; 1] = [algs::RSA_PKCS1_2048_8192_SHA512];
     Some(match s {
-        scheme::ECDSA_SECP256R1_SHA256 => &ECDSA_P256_SHA256,
-        scheme::ED25519 => &ED25519,
-        scheme::RSA_PSS_RSAE_SHA256 => &RSA_PSS_SHA256,
-        scheme::RSA_PSS_RSAE_SHA384 => &RSA_PSS_SHA384,
-        scheme::RSA_PSS_RSAE_SHA512 => &RSA_PSS_SHA512,
+        scheme::ECDSA_SECP256R1_SHA256 if tls13 => &P256_SHA256,
+        scheme::ECDSA_SECP384R1_SHA384 if tls13 => &P384_SHA384,
+        scheme::ECDSA_SECP256R1_SHA256 => &ANY_SHA256,
+        scheme::ECDSA_SECP384R1_SHA384 => &ANY_SHA384,
+        scheme::ED25519 => &ED,
+        scheme::RSA_PSS_RSAE_SHA256 => &PSS256,
+        scheme::RSA_PSS_RSAE_SHA384 => &PSS384,
+        scheme::RSA_PSS_RSAE_SHA512 => &PSS512,
         // RFC 8446 4.4.3: RSASSA-PKCS1-v1_5 is not for TLS 1.3 handshakes.
-        scheme::RSA_PKCS1_SHA256 if !tls13 => &RSA_PKCS1_SHA256,
-        scheme::RSA_PKCS1_SHA384 if !tls13 => &RSA_PKCS1_SHA384,
+        scheme::RSA_PKCS1_SHA256 if !tls13 => &PKCS256,
+        scheme::RSA_PKCS1_SHA384 if !tls13 => &PKCS384,
+        scheme::RSA_PKCS1_SHA512 if !tls13 => &PKCS512,
         _ => return None,
     })
 }
@@ -252,9 +160,9 @@ pub fn tls13_signed_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
 }
 
 /// Verifies `signature` over `message` with the end-entity certificate's key
-/// under `scheme`. A scheme that is unknown, not allowed in this version, or
-/// not offered by us is an illegal_parameter; a wrong signature or a key that
-/// does not match the scheme is a decrypt_error (RFC 8446 4.4.3).
+/// under `scheme`. A scheme that is unknown or not allowed in this version
+/// is an illegal_parameter; a wrong signature or a key that does not fit
+/// the scheme is a decrypt_error (RFC 8446 4.4.3).
 pub fn verify_signed(
     end_entity: &[u8],
     scheme: u16,
@@ -262,12 +170,19 @@ pub fn verify_signed(
     signature: &[u8],
     tls13: bool,
 ) -> Result<(), Error> {
-    let alg = tls_algorithm(scheme, tls13)
+    let candidates = tls_algorithms(scheme, tls13)
         .ok_or(Error::IllegalParameter("signature scheme not offered"))?;
     let der = CertificateDer::from(end_entity);
     let ee = webpki::EndEntityCert::try_from(&der).map_err(cert_error)?;
-    ee.verify_signature(alg, message, signature)
-        .map_err(|_| Error::BadSignature)
+    for alg in candidates {
+        match ee.verify_signature(*alg, message, signature) {
+            Ok(()) => return Ok(()),
+            // Another curve of the same TLS 1.2 code point may fit.
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
+            Err(_) => return Err(Error::BadSignature),
+        }
+    }
+    Err(Error::BadSignature)
 }
 
 /// Maps a validation failure to its alert (RFC 8446 6.2).
@@ -287,32 +202,35 @@ fn cert_error(e: webpki::Error) -> Error {
     }
 }
 
-/// Trusted roots.
+/// Trusted roots, parsed into trust anchors once.
 #[derive(Debug, Clone, Default)]
 pub struct RootStore {
-    roots: Vec<CertificateDer<'static>>,
+    anchors: Vec<TrustAnchor<'static>>,
 }
 
 impl RootStore {
-    /// Roots from PEM (every CERTIFICATE block).
+    /// Roots from PEM (every CERTIFICATE block); each must parse as a trust
+    /// anchor.
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        let roots = certs_from_pem(pem)?;
-        // Each must parse as a trust anchor now, not at first use.
-        for r in &roots {
-            webpki::anchor_from_trusted_cert(r)
-                .map_err(|e| Error::Config(format!("CA certificate: {e:?}")))?;
-        }
-        Ok(RootStore { roots })
+        let anchors = certs_from_pem(pem)?
+            .iter()
+            .map(|r| {
+                webpki::anchor_from_trusted_cert(r)
+                    .map(|a| a.to_owned())
+                    .map_err(|e| Error::Config(format!("CA certificate: {e:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(RootStore { anchors })
     }
 
     /// Number of roots.
     pub fn len(&self) -> usize {
-        self.roots.len()
+        self.anchors.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
+        self.anchors.is_empty()
     }
 }
 
@@ -342,22 +260,30 @@ pub(crate) fn check_server_certificate(
             "server certificate_list",
         )));
     };
-    let subject = subject_summary(ee);
     match verification {
         ServerVerification::Roots(roots) => {
             let name = server_name.ok_or(Error::Internal("no server name to verify"))?;
             let res = verify_server_chain(chain, roots, name, UnixTime::now());
             trace.step(|| match &res {
                 Ok(()) => format!(
-                    "Certificate: subject {subject}; chain of {} verified for {name}",
+                    "Certificate: subject {}; chain of {} verified for {name}",
+                    subject_summary(ee),
                     chain.len()
                 ),
-                Err(e) => format!("Certificate: subject {subject}; NOT verified: {e}"),
+                Err(e) => format!(
+                    "Certificate: subject {}; NOT verified: {e}",
+                    subject_summary(ee)
+                ),
             });
             res
         }
         ServerVerification::DangerousNoVerificationInsecure => {
-            trace.step(|| format!("Certificate: subject {subject}; NOT VERIFIED (--insecure)"));
+            trace.step(|| {
+                format!(
+                    "Certificate: subject {}; NOT VERIFIED (--insecure)",
+                    subject_summary(ee)
+                )
+            });
             Ok(())
         }
     }
@@ -377,19 +303,13 @@ pub fn verify_server_chain(
     })?;
     let ee_der = CertificateDer::from(ee.as_slice());
     let ee = webpki::EndEntityCert::try_from(&ee_der).map_err(cert_error)?;
-    let anchors: Vec<_> = roots
-        .roots
-        .iter()
-        .map(webpki::anchor_from_trusted_cert)
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::Config(format!("CA certificate: {e:?}")))?;
     let intermediates: Vec<CertificateDer<'_>> = rest
         .iter()
         .map(|c| CertificateDer::from(c.as_slice()))
         .collect();
     ee.verify_for_usage(
         CERT_ALGS,
-        &anchors,
+        &roots.anchors,
         &intermediates,
         now,
         webpki::KeyUsage::server_auth(),
@@ -415,86 +335,174 @@ pub fn certs_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error>
     Ok(certs)
 }
 
+/// The type of a [`SigningKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// ECDSA on secp256r1.
+    EcdsaP256,
+    /// ECDSA on secp384r1.
+    EcdsaP384,
+    /// Ed25519.
+    Ed25519,
+    /// RSA with a modulus of this many bits.
+    Rsa(usize),
+}
+
+impl std::fmt::Display for KeyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyType::EcdsaP256 => f.write_str("ECDSA P-256"),
+            KeyType::EcdsaP384 => f.write_str("ECDSA P-384"),
+            KeyType::Ed25519 => f.write_str("Ed25519"),
+            KeyType::Rsa(bits) => write!(f, "RSA-{bits}"),
+        }
+    }
+}
+
+enum Inner {
+    Ecdsa(lc::EcdsaKeyPair),
+    Ed25519(lc::Ed25519KeyPair),
+    Rsa(lc::RsaKeyPair),
+}
+
 /// The server's private key.
-pub enum SigningKey {
-    /// ECDSA over P-256 (ecdsa_secp256r1_sha256).
-    EcdsaP256(p256::ecdsa::SigningKey),
-    /// Ed25519 (ed25519).
-    Ed25519(ed25519_dalek::SigningKey),
-    /// RSA (rsa_pss_rsae_* in TLS 1.3; also rsa_pkcs1_* in TLS 1.2).
-    Rsa(Box<rsa::RsaPrivateKey>),
+pub struct SigningKey {
+    typ: KeyType,
+    inner: Inner,
+    rng: SystemRandom,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.kind_name())
+        write!(f, "SigningKey({}, <private key redacted>)", self.typ)
     }
 }
 
+/// RSA moduli we load (bits): what aws-lc signs with.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
 impl SigningKey {
-    /// Loads the first private key of a PEM file: PKCS#8 (`PRIVATE KEY`),
-    /// SEC 1 (`EC PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
+    /// Loads the first private key of a PEM file: PKCS#8 (`PRIVATE KEY`:
+    /// EC P-256 or P-384, Ed25519, RSA), SEC 1 (`EC PRIVATE KEY`) or PKCS#1
+    /// (`RSA PRIVATE KEY`).
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
-        use pkcs8::DecodePrivateKey;
-        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use zeroize::Zeroize;
         let mut rd = pem;
-        let key = rustls_pemfile::private_key(&mut rd)
+        let mut key = rustls_pemfile::private_key(&mut rd)
             .map_err(|e| Error::Config(format!("PEM: {e}")))?
-            .ok_or_else(|| Error::Config("no private key in PEM".into()))?;
+            .ok_or_else(|| {
+                Error::Config(
+                    "no private key in PEM (need PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY; \
+                     encrypted keys are not read)"
+                        .into(),
+                )
+            })?;
+        let loaded = Self::from_der(&key);
+        key.zeroize();
+        loaded
+    }
+
+    /// Loads a private key from its DER form.
+    pub fn from_der(key: &pki_types::PrivateKeyDer<'_>) -> Result<Self, Error> {
         let bad = |what: &str| Error::Config(format!("unsupported or malformed {what} key"));
-        match key {
+        let ecdsa = |typ, alg| (typ, alg);
+        let curves = [
+            ecdsa(KeyType::EcdsaP256, &lc::ECDSA_P256_SHA256_ASN1_SIGNING),
+            ecdsa(KeyType::EcdsaP384, &lc::ECDSA_P384_SHA384_ASN1_SIGNING),
+        ];
+        let (typ, inner) = match key {
             pki_types::PrivateKeyDer::Pkcs8(k) => {
                 let der = k.secret_pkcs8_der();
-                if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-                    Ok(SigningKey::EcdsaP256(k))
-                } else if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-                    Ok(SigningKey::Ed25519(k))
-                } else if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-                    Ok(SigningKey::Rsa(Box::new(k)))
+                if let Some((typ, k)) = curves.iter().find_map(|(t, alg)| {
+                    lc::EcdsaKeyPair::from_pkcs8(alg, der).ok().map(|k| (*t, k))
+                }) {
+                    (typ, Inner::Ecdsa(k))
+                } else if let Ok(k) = lc::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+                    (KeyType::Ed25519, Inner::Ed25519(k))
+                } else if let Ok(k) = lc::RsaKeyPair::from_pkcs8(der) {
+                    (KeyType::Rsa(k.public_modulus_len() * 8), Inner::Rsa(k))
                 } else {
-                    Err(bad("PKCS#8 (need P-256, Ed25519 or RSA)"))
+                    return Err(bad(
+                        "PKCS#8 (need EC P-256 or P-384, Ed25519, or RSA of 2048 to 8192 bits)",
+                    ));
                 }
             }
             pki_types::PrivateKeyDer::Sec1(k) => {
-                p256::SecretKey::from_sec1_der(k.secret_sec1_der())
-                    .map(|k| SigningKey::EcdsaP256(k.into()))
-                    .map_err(|_| bad("SEC 1 EC (need P-256)"))
+                let der = k.secret_sec1_der();
+                let (typ, k) = curves
+                    .iter()
+                    .find_map(|(t, alg)| {
+                        lc::EcdsaKeyPair::from_private_key_der(alg, der)
+                            .ok()
+                            .map(|k| (*t, k))
+                    })
+                    .ok_or_else(|| bad("SEC 1 EC (need P-256 or P-384)"))?;
+                (typ, Inner::Ecdsa(k))
             }
             pki_types::PrivateKeyDer::Pkcs1(k) => {
-                rsa::RsaPrivateKey::from_pkcs1_der(k.secret_pkcs1_der())
-                    .map(|k| SigningKey::Rsa(Box::new(k)))
-                    .map_err(|_| bad("PKCS#1 RSA"))
+                let k = lc::RsaKeyPair::from_der(k.secret_pkcs1_der())
+                    .map_err(|_| bad("PKCS#1 RSA (need 2048 to 8192 bits)"))?;
+                (KeyType::Rsa(k.public_modulus_len() * 8), Inner::Rsa(k))
             }
-            _ => Err(bad("private")),
+            _ => return Err(bad("private")),
+        };
+        if let KeyType::Rsa(bits) = typ {
+            if !RSA_BITS.contains(&bits) {
+                return Err(Error::Config(format!(
+                    "RSA key of {bits} bits (need 2048 to 8192)"
+                )));
+            }
         }
+        Ok(SigningKey {
+            typ,
+            inner,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// The key type.
+    pub fn key_type(&self) -> KeyType {
+        self.typ
     }
 
     /// The key type, for traces.
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            SigningKey::EcdsaP256(_) => "ECDSA P-256",
-            SigningKey::Ed25519(_) => "Ed25519",
-            SigningKey::Rsa(_) => "RSA",
+    pub fn kind_name(&self) -> String {
+        self.typ.to_string()
+    }
+
+    /// The public key as a certificate carries it in
+    /// subjectPublicKey: the uncompressed point, the 32 Ed25519 bytes, or the
+    /// PKCS#1 `RSAPublicKey`.
+    pub fn public_key(&self) -> Vec<u8> {
+        match &self.inner {
+            Inner::Ecdsa(k) => k.public_key().as_ref().to_vec(),
+            Inner::Ed25519(k) => k.public_key().as_ref().to_vec(),
+            Inner::Rsa(k) => k.public_key().as_ref().to_vec(),
         }
     }
 
-    /// The schemes this key can make, best first.
+    /// The schemes this key can make, best first. RSA keys sign with PSS
+    /// in TLS 1.3 (RFC 8446 4.2.3) and prefer it in TLS 1.2.
     pub fn schemes(&self, tls13: bool) -> Vec<u16> {
-        match self {
-            SigningKey::EcdsaP256(_) => vec![scheme::ECDSA_SECP256R1_SHA256],
-            SigningKey::Ed25519(_) => vec![scheme::ED25519],
-            SigningKey::Rsa(_) if tls13 => vec![
-                scheme::RSA_PSS_RSAE_SHA256,
-                scheme::RSA_PSS_RSAE_SHA384,
-                scheme::RSA_PSS_RSAE_SHA512,
-            ],
-            SigningKey::Rsa(_) => vec![
-                scheme::RSA_PSS_RSAE_SHA256,
-                scheme::RSA_PSS_RSAE_SHA384,
-                scheme::RSA_PSS_RSAE_SHA512,
-                scheme::RSA_PKCS1_SHA256,
-                scheme::RSA_PKCS1_SHA384,
-            ],
+        match self.typ {
+            KeyType::EcdsaP256 => vec![scheme::ECDSA_SECP256R1_SHA256],
+            KeyType::EcdsaP384 => vec![scheme::ECDSA_SECP384R1_SHA384],
+            KeyType::Ed25519 => vec![scheme::ED25519],
+            KeyType::Rsa(_) => {
+                let mut v = vec![
+                    scheme::RSA_PSS_RSAE_SHA256,
+                    scheme::RSA_PSS_RSAE_SHA384,
+                    scheme::RSA_PSS_RSAE_SHA512,
+                ];
+                if !tls13 {
+                    v.extend([
+                        scheme::RSA_PKCS1_SHA256,
+                        scheme::RSA_PKCS1_SHA384,
+                        scheme::RSA_PKCS1_SHA512,
+                    ]);
+                }
+                v
+            }
         }
     }
 
@@ -506,47 +514,55 @@ impl SigningKey {
             .ok_or(Error::HandshakeFailure("no signature scheme in common"))
     }
 
-    /// Signs `message` under `scheme`.
+    /// Signs `message` under `s`, which must be one of [`Self::schemes`]
+    /// (anything else is an internal error: our own choice was wrong).
     pub fn sign(&self, s: u16, message: &[u8]) -> Result<Vec<u8>, Error> {
-        use rand_core::OsRng;
-        let wrong = Error::Internal("signature scheme does not fit the key");
-        match (self, s) {
-            (SigningKey::EcdsaP256(k), scheme::ECDSA_SECP256R1_SHA256) => {
-                use p256::ecdsa::signature::Signer;
-                let sig: p256::ecdsa::Signature = k.sign(message);
-                Ok(sig.to_der().as_bytes().to_vec())
-            }
-            (SigningKey::Ed25519(k), scheme::ED25519) => {
-                use ed25519_dalek::Signer;
-                Ok(k.sign(message).to_bytes().to_vec())
-            }
-            (SigningKey::Rsa(k), _) => {
-                let (pss, hash) = match s {
-                    scheme::RSA_PSS_RSAE_SHA256 => (true, Hash::Sha256),
-                    scheme::RSA_PSS_RSAE_SHA384 => (true, Hash::Sha384),
-                    scheme::RSA_PSS_RSAE_SHA512 => (true, Hash::Sha512),
-                    scheme::RSA_PKCS1_SHA256 => (false, Hash::Sha256),
-                    scheme::RSA_PKCS1_SHA384 => (false, Hash::Sha384),
-                    _ => return Err(wrong),
+        if !self.schemes(false).contains(&s) {
+            return Err(Error::Internal("signature scheme does not fit the key"));
+        }
+        let failed = |_| Error::Internal("signing failed");
+        match &self.inner {
+            Inner::Ecdsa(k) => Ok(k
+                .sign(&self.rng, message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
+            Inner::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            Inner::Rsa(k) => {
+                let enc: &'static dyn lc::RsaEncoding = match s {
+                    scheme::RSA_PSS_RSAE_SHA256 => &lc::RSA_PSS_SHA256,
+                    scheme::RSA_PSS_RSAE_SHA384 => &lc::RSA_PSS_SHA384,
+                    scheme::RSA_PSS_RSAE_SHA512 => &lc::RSA_PSS_SHA512,
+                    scheme::RSA_PKCS1_SHA256 => &lc::RSA_PKCS1_SHA256,
+                    scheme::RSA_PKCS1_SHA384 => &lc::RSA_PKCS1_SHA384,
+                    _ => &lc::RSA_PKCS1_SHA512,
                 };
-                let d = digest(hash, message);
-                let res = if pss {
-                    let padding = match hash {
-                        Hash::Sha256 => rsa::Pss::new_with_salt::<Sha256>(32),
-                        Hash::Sha384 => rsa::Pss::new_with_salt::<Sha384>(48),
-                        Hash::Sha512 => rsa::Pss::new_with_salt::<Sha512>(64),
-                    };
-                    k.sign_with_rng(&mut OsRng, padding, &d)
-                } else {
-                    let padding = match hash {
-                        Hash::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
-                        _ => rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    };
-                    k.sign_with_rng(&mut OsRng, padding, &d)
-                };
-                res.map_err(|_| Error::Internal("RSA signing failed"))
+                let mut sig = vec![0u8; k.public_modulus_len()];
+                k.sign(enc, &self.rng, message, &mut sig).map_err(failed)?;
+                Ok(sig)
             }
-            _ => Err(wrong),
+        }
+    }
+
+    /// Checks that this key belongs to the certificate `end_entity` (DER):
+    /// a signature by the key must verify with the certificate's public
+    /// key. A server whose key and certificate differ can never finish a
+    /// handshake, so this is refused when the configuration is built.
+    pub fn check_matches(&self, end_entity: &[u8]) -> Result<(), Error> {
+        let s = self.schemes(true)[0];
+        let msg = b"sealwire: does this key belong to the certificate?";
+        let sig = self.sign(s, msg)?;
+        match verify_signed(end_entity, s, msg, &sig, true) {
+            Ok(()) => Ok(()),
+            Err(Error::Certificate { reason, .. }) => Err(Error::Config(format!(
+                "the certificate does not parse: {reason}"
+            ))),
+            Err(_) => Err(Error::Config(format!(
+                "the private key ({}) does not match the public key of the certificate \
+                 (subject {})",
+                self.typ,
+                subject_summary(end_entity)
+            ))),
         }
     }
 }
@@ -627,27 +643,86 @@ mod tests {
 
     #[test]
     fn rsa_pkcs1_not_allowed_in_tls13() {
-        assert!(tls_algorithm(scheme::RSA_PKCS1_SHA256, true).is_none());
-        assert!(tls_algorithm(scheme::RSA_PKCS1_SHA256, false).is_some());
+        for s in [
+            scheme::RSA_PKCS1_SHA256,
+            scheme::RSA_PKCS1_SHA384,
+            scheme::RSA_PKCS1_SHA512,
+        ] {
+            assert!(tls_algorithms(s, true).is_none());
+            assert!(tls_algorithms(s, false).is_some());
+        }
+        assert!(tls_algorithms(0x0201, false).is_none(), "rsa_pkcs1_sha1");
+    }
+
+    fn key_from_pkcs8(der: &[u8]) -> SigningKey {
+        let der = pki_types::PrivatePkcs8KeyDer::from(der.to_vec());
+        SigningKey::from_der(&pki_types::PrivateKeyDer::Pkcs8(der)).unwrap()
     }
 
     #[test]
-    fn ecdsa_and_ed25519_sign_then_verify_raw() {
-        let k = SigningKey::EcdsaP256(p256::ecdsa::SigningKey::random(&mut rand_core::OsRng));
-        let sig = k.sign(scheme::ECDSA_SECP256R1_SHA256, b"msg").unwrap();
-        let SigningKey::EcdsaP256(sk) = &k else {
-            unreachable!()
-        };
-        let pk = sk.verifying_key().to_encoded_point(false);
-        verify_kind(Kind::EcdsaP256(Hash::Sha256), pk.as_bytes(), b"msg", &sig).unwrap();
-        assert!(verify_kind(Kind::EcdsaP256(Hash::Sha256), pk.as_bytes(), b"msh", &sig).is_err());
+    fn generated_keys_load_and_sign() {
+        let rng = SystemRandom::new();
+        let p256 =
+            lc::EcdsaKeyPair::generate_pkcs8(&lc::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let p384 =
+            lc::EcdsaKeyPair::generate_pkcs8(&lc::ECDSA_P384_SHA384_ASN1_SIGNING, &rng).unwrap();
+        let ed = lc::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        for (der, typ, s, verify_alg) in [
+            (
+                p256.as_ref(),
+                KeyType::EcdsaP256,
+                scheme::ECDSA_SECP256R1_SHA256,
+                &lc::ECDSA_P256_SHA256_ASN1 as &dyn lc::VerificationAlgorithm,
+            ),
+            (
+                p384.as_ref(),
+                KeyType::EcdsaP384,
+                scheme::ECDSA_SECP384R1_SHA384,
+                &lc::ECDSA_P384_SHA384_ASN1,
+            ),
+            (ed.as_ref(), KeyType::Ed25519, scheme::ED25519, &lc::ED25519),
+        ] {
+            let k = key_from_pkcs8(der);
+            assert_eq!(k.key_type(), typ);
+            assert_eq!(k.schemes(true), vec![s]);
+            let sig = k.sign(s, b"msg").unwrap();
+            let pk = lc::UnparsedPublicKey::new(verify_alg, k.public_key());
+            pk.verify(b"msg", &sig).unwrap();
+            assert!(pk.verify(b"msh", &sig).is_err());
+            assert!(k.sign(scheme::RSA_PSS_RSAE_SHA256, b"m").is_err());
+            let dbg = format!("{k:?}");
+            assert!(
+                dbg.contains("redacted") && dbg.contains(&typ.to_string()),
+                "{dbg}"
+            );
+        }
+    }
 
-        let e = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-        let pk = e.verifying_key().to_bytes();
-        let k = SigningKey::Ed25519(e);
-        let sig = k.sign(scheme::ED25519, b"msg").unwrap();
-        verify_kind(Kind::Ed25519, &pk, b"msg", &sig).unwrap();
-        assert!(verify_kind(Kind::Ed25519, &pk, b"msg!", &sig).is_err());
+    #[test]
+    fn rsa_schemes_by_version() {
+        use aws_lc_rs::encoding::AsDer;
+        let k = lc::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let der = k.as_der().unwrap();
+        let k = SigningKey::from_der(&pki_types::PrivateKeyDer::Pkcs8(
+            pki_types::PrivatePkcs8KeyDer::from(der.as_ref().to_vec()),
+        ))
+        .unwrap();
+        assert_eq!(k.key_type(), KeyType::Rsa(2048));
+        assert!(k.schemes(true).iter().all(|s| !scheme::is_pkcs1(*s)));
+        assert_eq!(k.schemes(false).len(), 6);
+        for (s, alg) in [
+            (
+                scheme::RSA_PSS_RSAE_SHA256,
+                &lc::RSA_PSS_2048_8192_SHA256 as &dyn lc::VerificationAlgorithm,
+            ),
+            (scheme::RSA_PSS_RSAE_SHA512, &lc::RSA_PSS_2048_8192_SHA512),
+            (scheme::RSA_PKCS1_SHA384, &lc::RSA_PKCS1_2048_8192_SHA384),
+        ] {
+            let sig = k.sign(s, b"msg").unwrap();
+            lc::UnparsedPublicKey::new(alg, k.public_key())
+                .verify(b"msg", &sig)
+                .unwrap();
+        }
         assert!(k.sign(scheme::ECDSA_SECP256R1_SHA256, b"m").is_err());
     }
 }

@@ -5,6 +5,8 @@
 //!   offset (the buffer checks of `sealwire::aead::check`), test lengths;
 //! - [`pki`]: a CA and a leaf certificate made with the `openssl` command
 //!   line, and the loud skip when that command is missing;
+//! - [`key_pki`]: certificate chains for every key type (EC P-256/P-384/P-521,
+//!   Ed25519, RSA) in every PEM form OpenSSL writes;
 //! - [`handshake`]: two handshake state machines driven against each other
 //!   in memory;
 //! - [`interop`]: child processes (`openssl s_client`/`s_server`, `sealwire
@@ -16,6 +18,7 @@
 
 pub mod handshake;
 pub mod interop;
+pub mod key_pki;
 pub mod pki;
 
 use rand::{Rng, SeedableRng};

@@ -32,7 +32,9 @@ pub struct Common {
     /// Append the session secrets to FILE in the NSS key log format.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
-    /// Key exchange groups, preferred first: x25519, P-256 (comma separated).
+    /// Key exchange groups, preferred first: X25519MLKEM768 (TLS 1.3 only),
+    /// x25519, P-256, P-384 (comma separated). Default: all four, in that
+    /// order.
     #[arg(long, value_delimiter = ',')]
     groups: Vec<String>,
     /// Suites, preferred first: TLS 1.3 TLS_AES_128_GCM_SHA256,
@@ -52,7 +54,9 @@ pub struct ServeArgs {
     /// Certificate chain (PEM, end-entity first).
     #[arg(long)]
     cert: PathBuf,
-    /// Private key (PEM: PKCS#8, SEC 1 or PKCS#1; P-256, Ed25519 or RSA).
+    /// Private key (PEM as OpenSSL writes it: PKCS#8, SEC 1 or PKCS#1;
+    /// EC P-256 or P-384, Ed25519, RSA 2048-8192). It must belong to the
+    /// certificate.
     #[arg(long)]
     key: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one, printed to standard error).
@@ -93,9 +97,13 @@ pub struct ConnectArgs {
 
 fn parse_group(name: &str) -> Result<u16, String> {
     match name.to_ascii_lowercase().as_str() {
+        "x25519mlkem768" => Ok(group::X25519MLKEM768),
         "x25519" => Ok(group::X25519),
         "p-256" | "p256" | "secp256r1" | "prime256v1" => Ok(group::SECP256R1),
-        _ => Err(format!("unknown group {name:?} (known: x25519, P-256)")),
+        "p-384" | "p384" | "secp384r1" => Ok(group::SECP384R1),
+        _ => Err(format!(
+            "unknown group {name:?} (known: X25519MLKEM768, x25519, P-256, P-384)"
+        )),
     }
 }
 
@@ -208,8 +216,17 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     let p = parse_common(&args.common, "server")?;
     let cert = std::fs::read(&args.cert).map_err(|e| format!("{}: {e}", args.cert.display()))?;
-    let key = std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?;
-    let mut config = ServerConfig::from_pem(&cert, &key).map_err(|e| e.to_string())?;
+    // The key's PEM text is wiped once the config holds the key.
+    let key = zeroize::Zeroizing::new(
+        std::fs::read(&args.key).map_err(|e| format!("{}: {e}", args.key.display()))?,
+    );
+    let mut config = ServerConfig::from_pem(&cert, &key).map_err(|e| {
+        format!(
+            "--cert {} --key {}: {e}",
+            args.cert.display(),
+            args.key.display()
+        )
+    })?;
     config.versions = p.versions;
     if let Some(g) = p.groups {
         config.groups = g;

@@ -44,6 +44,8 @@ struct Handshaking {
     key_shares: Vec<KeyExchange>,
     /// The server's chain, end-entity first.
     chain: Vec<Vec<u8>>,
+    /// The scheme of the ServerKeyExchange signature, once verified.
+    sig_scheme: u16,
 }
 
 /// Continues after a ServerHello that chose TLS 1.2 (RFC 5246 7.4.1.3). The
@@ -142,6 +144,7 @@ pub fn from_server_hello(
         transcript,
         key_shares: start.key_shares,
         chain: Vec::new(),
+        sig_scheme: 0,
     })))
 }
 
@@ -176,7 +179,7 @@ impl State for ExpectServerKeyExchange {
         let ske = ServerKeyExchange::parse(msg.body())?;
         // RFC 8422 5.4: a curve we offered; a scheme we offered that fits the
         // suite's key type.
-        if !h.offered_groups.contains(&ske.params.group) {
+        if !h.offered_groups.contains(&ske.params.group) || !group::is_ecdhe(ske.params.group) {
             return Err(Error::IllegalParameter(
                 "ServerKeyExchange curve was not offered",
             ));
@@ -206,6 +209,7 @@ impl State for ExpectServerKeyExchange {
             )
         });
         res?;
+        h.sig_scheme = sig_scheme;
         h.transcript.add(&msg.raw);
         // Reuse the ClientHello's key share of this group, if any.
         let kx = match h
@@ -345,6 +349,7 @@ impl State for ExpectFinished {
             version: ProtocolVersion::Tls12,
             suite: h.suite.code,
             group,
+            signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
             server_name: h.server_name,
         }));

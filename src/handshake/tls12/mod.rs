@@ -20,8 +20,9 @@
 //! ```
 //!
 //! Policy, stated once:
-//! - Only the four ECDHE + AES-GCM suites; only named curves x25519 and
-//!   secp256r1 with uncompressed points.
+//! - Only the four ECDHE + AES-GCM suites; only named curves x25519,
+//!   secp256r1 and secp384r1, with uncompressed points (the hybrid
+//!   X25519MLKEM768 is TLS 1.3 only and never chosen here).
 //! - The extended master secret is **required** both ways: a peer that does
 //!   not negotiate it gets handshake_failure (RFC 7627 5.2/5.3 allow this),
 //!   so the classic master secret of RFC 5246 8.1 never exists here.
@@ -62,7 +63,10 @@ impl Auth {
     /// 5.4, RFC 5246 7.4.3: the signature algorithm must match the suite).
     pub fn allows_scheme(self, s: u16) -> bool {
         match self {
-            Auth::Ecdsa => matches!(s, scheme::ECDSA_SECP256R1_SHA256 | scheme::ED25519),
+            Auth::Ecdsa => matches!(
+                s,
+                scheme::ECDSA_SECP256R1_SHA256 | scheme::ECDSA_SECP384R1_SHA384 | scheme::ED25519
+            ),
             Auth::Rsa => matches!(
                 s,
                 scheme::RSA_PSS_RSAE_SHA256
@@ -70,6 +74,7 @@ impl Auth {
                     | scheme::RSA_PSS_RSAE_SHA512
                     | scheme::RSA_PKCS1_SHA256
                     | scheme::RSA_PKCS1_SHA384
+                    | scheme::RSA_PKCS1_SHA512
             ),
         }
     }
@@ -236,6 +241,9 @@ mod tests {
     #[test]
     fn schemes_must_match_the_key_type() {
         assert!(Auth::Ecdsa.allows_scheme(scheme::ECDSA_SECP256R1_SHA256));
+        assert!(Auth::Ecdsa.allows_scheme(scheme::ECDSA_SECP384R1_SHA384));
+        assert!(!Auth::Ecdsa.allows_scheme(scheme::RSA_PKCS1_SHA512));
+        assert!(Auth::Rsa.allows_scheme(scheme::RSA_PKCS1_SHA512));
         assert!(!Auth::Ecdsa.allows_scheme(scheme::RSA_PSS_RSAE_SHA256));
         assert!(Auth::Rsa.allows_scheme(scheme::RSA_PKCS1_SHA256));
         assert!(Auth::Rsa.allows_scheme(scheme::RSA_PSS_RSAE_SHA256));

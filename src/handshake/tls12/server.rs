@@ -22,15 +22,15 @@ use crate::handshake::messages::{
 };
 use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
-use crate::handshake::verify::{scheme, SigningKey};
+use crate::handshake::verify::{scheme, KeyType, SigningKey};
 use crate::handshake::{
     Action, Context, Established, Input, ProtocolVersion, RecordKeys, ServerConfig, State,
 };
 
 fn key_auth(key: &SigningKey) -> Auth {
-    match key {
-        SigningKey::Rsa(_) => Auth::Rsa,
-        SigningKey::EcdsaP256(_) | SigningKey::Ed25519(_) => Auth::Ecdsa,
+    match key.key_type() {
+        KeyType::Rsa(_) => Auth::Rsa,
+        KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::Ed25519 => Auth::Ecdsa,
     }
 }
 
@@ -84,16 +84,19 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
     };
     // RFC 8422 4: without supported_groups any curve may be used; we then
     // take our first.
+    // The hybrid X25519MLKEM768 is TLS 1.3 only: ECDHE curves here.
+    let mut ours = config
+        .groups
+        .iter()
+        .copied()
+        .filter(|g| group::is_ecdhe(*g));
     let group = match ch.supported_groups()? {
-        Some(offered) => *config
-            .groups
-            .iter()
+        Some(offered) => ours
             .find(|g| offered.contains(g))
             .ok_or(Error::HandshakeFailure("no curve in common"))?,
-        None => *config
-            .groups
-            .first()
-            .ok_or(Error::Config("no key exchange group configured".into()))?,
+        None => ours
+            .next()
+            .ok_or(Error::Config("no TLS 1.2 curve configured".into()))?,
     };
     // RFC 5246 7.4.1.4.1: without signature_algorithms the client would
     // accept only SHA-1 signatures, which we do not make.
@@ -227,6 +230,7 @@ pub fn from_client_hello(
         suite: c.suite,
         group: c.group,
         server_name: c.server_name,
+        sig_scheme: c.sig_scheme,
         transcript,
         kx,
     })))
@@ -239,6 +243,7 @@ struct Handshaking {
     suite: SuiteParams,
     group: u16,
     server_name: Option<String>,
+    sig_scheme: u16,
     transcript: Transcript,
     kx: KeyExchange,
 }
@@ -255,6 +260,7 @@ impl State for ExpectClientKeyExchange {
             suite,
             group: grp,
             server_name,
+            sig_scheme,
             mut transcript,
             kx,
         } = self.0;
@@ -273,6 +279,7 @@ impl State for ExpectClientKeyExchange {
             suite,
             group: grp,
             server_name,
+            sig_scheme,
             transcript,
             ms,
             client_keys,
@@ -286,6 +293,7 @@ struct Keyed {
     suite: SuiteParams,
     group: u16,
     server_name: Option<String>,
+    sig_scheme: u16,
     transcript: Transcript,
     ms: MasterSecret,
     client_keys: RecordKeys,
@@ -302,6 +310,7 @@ impl State for ExpectChangeCipherSpec {
             suite,
             group,
             server_name,
+            sig_scheme,
             transcript,
             ms,
             client_keys,
@@ -314,6 +323,7 @@ impl State for ExpectChangeCipherSpec {
             suite,
             group,
             server_name,
+            sig_scheme,
             transcript,
             ms,
             server_keys,
@@ -326,6 +336,7 @@ struct ExpectFinished {
     suite: SuiteParams,
     group: u16,
     server_name: Option<String>,
+    sig_scheme: u16,
     transcript: Transcript,
     ms: MasterSecret,
     server_keys: RecordKeys,
@@ -351,6 +362,7 @@ impl State for ExpectFinished {
             version: ProtocolVersion::Tls12,
             suite: f.suite.code,
             group: f.group,
+            signature_scheme: f.sig_scheme,
             peer_chain: Vec::new(),
             server_name: f.server_name,
         }));

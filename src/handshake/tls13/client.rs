@@ -40,10 +40,7 @@ fn offered_schemes(config: &ClientConfig) -> Vec<u16> {
     verify::SUPPORTED_SCHEMES
         .iter()
         .copied()
-        .filter(|s| {
-            config.versions.tls12
-                || !matches!(*s, scheme::RSA_PKCS1_SHA256 | scheme::RSA_PKCS1_SHA384)
-        })
+        .filter(|s| config.versions.tls12 || !scheme::is_pkcs1(*s))
         .collect()
 }
 
@@ -479,6 +476,7 @@ impl ExpectServerHello {
             s_hs,
             cert_request: None,
             chain: Vec::new(),
+            sig_scheme: 0,
         })))
     }
 }
@@ -497,6 +495,8 @@ struct Handshaking {
     s_hs: TrafficSecret,
     cert_request: Option<CertificateRequest13>,
     chain: Vec<Vec<u8>>,
+    /// The scheme of the server's CertificateVerify, once verified.
+    sig_scheme: u16,
     ccs_sent: bool,
 }
 
@@ -606,6 +606,7 @@ impl State for ExpectCertificateVerify {
             )
         });
         res?;
+        h.sig_scheme = cv.scheme;
         h.transcript.add(&msg.raw);
         Ok(Box::new(ExpectFinished(h)))
     }
@@ -666,6 +667,7 @@ impl State for ExpectFinished {
             version: ProtocolVersion::Tls13,
             suite: h.suite,
             group: h.group,
+            signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
             server_name: h.server_name,
         }));

@@ -15,7 +15,7 @@
 use super::{announce, record_keys, suite_params, Connected};
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
-use crate::handshake::kx::{group, KeyExchange};
+use crate::handshake::kx::{self, group};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, ClientHello, DigitallySigned,
     EncryptedExtensions, HandshakeMessage, KeyShareEntry, ServerHello, HRR_RANDOM,
@@ -197,10 +197,23 @@ impl ExpectClientHello {
         };
         transcript.add(&msg.raw);
 
-        let kx = KeyExchange::generate(share.group)?;
+        // Checks the client's share and computes ours and the secret in one
+        // step (for X25519MLKEM768 an encapsulation, not a key pair).
+        let kx::Response {
+            public: server_public,
+            shared,
+        } = kx::respond(share.group, &share.key_exchange)?;
+        cx.trace.step(|| {
+            format!(
+                "key exchange {}: client share {} bytes, ours {} bytes; shared secret computed",
+                group::name(share.group),
+                share.key_exchange.len(),
+                server_public.len()
+            )
+        });
         let server_share = KeyShareEntry {
             group: share.group,
-            key_exchange: kx.public_key().to_vec(),
+            key_exchange: server_public,
         };
         let random = server_random()?;
         let sh = ServerHello {
@@ -214,7 +227,6 @@ impl ExpectClientHello {
                 build::key_share_server(&server_share),
             ],
         };
-        let shared = kx.agree(&share.key_exchange)?;
         cx.trace
             .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
         cx.trace.step(|| {
@@ -300,6 +312,7 @@ impl ExpectClientHello {
         Ok(Box::new(ExpectFinished {
             suite,
             group: share.group,
+            sig_scheme,
             client_random: ch.random,
             server_name,
             transcript,
@@ -359,6 +372,7 @@ fn hello_retry(
 struct ExpectFinished {
     suite: u16,
     group: u16,
+    sig_scheme: u16,
     client_random: [u8; 32],
     server_name: Option<String>,
     transcript: Transcript,
@@ -387,6 +401,7 @@ impl State for ExpectFinished {
             version: ProtocolVersion::Tls13,
             suite: this.suite,
             group: this.group,
+            signature_scheme: this.sig_scheme,
             peer_chain: Vec::new(),
             server_name: this.server_name,
         }));
