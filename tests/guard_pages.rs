@@ -15,7 +15,8 @@
 //! with SIGSEGV). Every backend in `Backend::available()` seals and opens
 //! every length 0 to 528, and every length within 16 bytes of a multiple
 //! of the kernels' strides (1, 2, 8, 16 and 32 blocks) up to 4 KiB, with
-//! AAD of 0 to 300 bytes placed the same way; the results are compared with
+//! AAD of 0 to 300 bytes placed the same way (and, for some cases, IVs
+//! other than 96 bits, which take the generic block path); the results are compared with
 //! the `portable` backend's, and a tampered message must fail to open with
 //! its buffer zeroed (`portable` itself, slow, runs a subset: see
 //! `PORTABLE_MAX`). The batch API runs the same lengths, several jobs per
@@ -190,7 +191,7 @@ fn trace() -> bool {
 /// One message with its `portable` result.
 struct Case {
     key: usize,
-    nonce: [u8; 12],
+    nonce: Vec<u8>,
     aad: Vec<u8>,
     pt: Vec<u8>,
     ct: Vec<u8>,
@@ -211,9 +212,21 @@ fn keys_on(keys: &[Vec<u8>], backend: Backend) -> Vec<AesGcm> {
         .collect()
 }
 
+/// IV lengths other than 96 bits, taken in turn by some single-message
+/// cases: J0 then comes from GHASH and the backends run their generic
+/// block functions rather than their whole-message kernels.
+const OTHER_IVS: [usize; 4] = [1, 8, 16, 60];
+
 /// A case sealed by `portable` on ordinary heap buffers.
-fn case(rng: &mut ChaCha8Rng, refs: &[AesGcm], key: usize, len: usize, aad_len: usize) -> Case {
-    let nonce: [u8; 12] = rng.gen();
+fn case(
+    rng: &mut ChaCha8Rng,
+    refs: &[AesGcm],
+    key: usize,
+    len: usize,
+    aad_len: usize,
+    nonce_len: usize,
+) -> Case {
+    let nonce: Vec<u8> = (0..nonce_len).map(|_| rng.gen()).collect();
     let aad: Vec<u8> = (0..aad_len).map(|_| rng.gen()).collect();
     let pt: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
     let mut ct = pt.clone();
@@ -231,18 +244,33 @@ fn case(rng: &mut ChaCha8Rng, refs: &[AesGcm], key: usize, len: usize, aad_len: 
 }
 
 /// The single-message cases: every length crossed with the AAD lengths as
-/// [`AADS`] describes, key sizes in turn.
+/// [`AADS`] describes, key sizes in turn; a quarter of the short cases and
+/// the second case of each longer length have an IV of [`OTHER_IVS`].
 fn single_cases(refs: &[AesGcm], rng: &mut ChaCha8Rng) -> Vec<Case> {
     let mut cases = Vec::new();
+    let mut other = OTHER_IVS.iter().cycle();
     for (i, &len) in lengths().iter().enumerate() {
         if len <= SHORT_FULL {
             for (j, &a) in AADS.iter().enumerate() {
-                cases.push(case(rng, refs, (i + j) % refs.len(), len, a));
+                let iv = if (i + j) % 4 == 3 {
+                    *other.next().unwrap()
+                } else {
+                    12
+                };
+                cases.push(case(rng, refs, (i + j) % refs.len(), len, a, iv));
             }
         } else {
-            for a in [AADS[i % AADS.len()], AADS[(i + 5) % AADS.len()]] {
-                cases.push(case(rng, refs, i % refs.len(), len, a));
-            }
+            cases.push(case(
+                rng,
+                refs,
+                i % refs.len(),
+                len,
+                AADS[i % AADS.len()],
+                12,
+            ));
+            let iv = *other.next().unwrap();
+            let a = AADS[(i + 5) % AADS.len()];
+            cases.push(case(rng, refs, i % refs.len(), len, a, iv));
         }
     }
     cases
@@ -299,6 +327,7 @@ fn single_messages_at_guard_pages() {
     ];
     let mut buf_map = Guarded::new(LONGEST);
     let mut aad_map = Guarded::new(LONGEST);
+    let mut nonce_map = Guarded::new(64);
     let trace = trace();
     let backends = Backend::available();
     let mut total = 0usize;
@@ -307,6 +336,7 @@ fn single_messages_at_guard_pages() {
         let keys = keys_on(&keys, backend);
         let mut ran = 0usize;
         let mut lens = std::collections::BTreeSet::new();
+        let mut other_ivs = 0usize;
         let placements = match backend {
             Backend::Portable => &placements[..PORTABLE_PLACEMENTS],
             _ => &placements[..],
@@ -316,11 +346,13 @@ fn single_messages_at_guard_pages() {
                 continue;
             }
             lens.insert(c.pt.len());
+            other_ivs += usize::from(c.nonce.len() != 12);
             for &(bp, ap) in placements {
                 let what = format!(
-                    "{backend}: len {} aad {} key {} bits, buffer {bp:?}, aad {ap:?}",
+                    "{backend}: len {} aad {} iv {} key {} bits, buffer {bp:?}, aad {ap:?}",
                     c.pt.len(),
                     c.aad.len(),
+                    c.nonce.len(),
                     keys[c.key].key_len() * 8,
                 );
                 if trace {
@@ -334,6 +366,7 @@ fn single_messages_at_guard_pages() {
                     bp,
                     &mut aad_map,
                     ap,
+                    &mut nonce_map,
                     &what,
                 );
                 ran += 1;
@@ -342,12 +375,13 @@ fn single_messages_at_guard_pages() {
         println!(
             "guard pages, single: {backend}: {} plaintext lengths (0..={}) x AAD lengths \
              (all {} of 0..=300 up to {SHORT_FULL} B, 2 in turn beyond) = {} cases \
-             x {} placements (buffer/AAD: {}) = {ran} seal + open + tampered \
+             ({} with IVs of {OTHER_IVS:?} bytes, the rest 12) x {} placements (buffer/AAD: {}) = {ran} seal + open + tampered \
              open runs, equal to portable, in {:.2?}",
             lens.len(),
             lens.last().unwrap(),
             AADS.len(),
             ran / placements.len(),
+            other_ivs,
             placements.len(),
             placements
                 .iter()
@@ -384,16 +418,19 @@ fn run_single(
     bp: Place,
     aad_map: &mut Guarded,
     ap: Place,
+    nonce_map: &mut Guarded,
     what: &str,
 ) {
     let len = c.pt.len();
     let aad_len = c.aad.len();
     aad_map.place(ap, &c.aad);
+    // The nonce at the AAD's side of its own guarded mapping.
+    let nonce = &*nonce_map.place(ap, &c.nonce);
 
     // Seal.
     buf_map.place(bp, &c.pt);
     let tag = key
-        .seal_in_place_detached(&c.nonce, aad_map.at(ap, aad_len), buf_map.at(bp, len))
+        .seal_in_place_detached(nonce, aad_map.at(ap, aad_len), buf_map.at(bp, len))
         .unwrap();
     assert!(
         buf_map.at(bp, len) == c.ct,
@@ -407,13 +444,8 @@ fn run_single(
 
     // Open.
     buf_map.place(bp, &c.ct);
-    key.open_in_place_detached(
-        &c.nonce,
-        aad_map.at(ap, aad_len),
-        buf_map.at(bp, len),
-        &c.tag,
-    )
-    .unwrap_or_else(|e| panic!("{what}: open failed: {e}"));
+    key.open_in_place_detached(nonce, aad_map.at(ap, aad_len), buf_map.at(bp, len), &c.tag)
+        .unwrap_or_else(|e| panic!("{what}: open failed: {e}"));
     assert!(
         buf_map.at(bp, len) == c.pt,
         "{what}: opened plaintext differs"
@@ -433,8 +465,7 @@ fn run_single(
         Tamper::Ciphertext => buf_map.at(bp, len)[i % len] ^= 1 << (i % 8),
         Tamper::Aad => aad_map.at(ap, aad_len)[i % aad_len] ^= 1 << (i % 8),
     }
-    let res =
-        key.open_in_place_detached(&c.nonce, aad_map.at(ap, aad_len), buf_map.at(bp, len), &tag);
+    let res = key.open_in_place_detached(nonce, aad_map.at(ap, aad_len), buf_map.at(bp, len), &tag);
     assert!(res.is_err(), "{what}: tampered {how:?} opened");
     assert!(
         buf_map.at(bp, len).iter().all(|&b| b == 0),
@@ -481,7 +512,7 @@ fn batch_plan(refs: &[AesGcm], rng: &mut ChaCha8Rng) -> Vec<Vec<Case>> {
                     } else {
                         key
                     };
-                    case(rng, refs, k, len, aad_len)
+                    case(rng, refs, k, len, aad_len, 12)
                 })
                 .collect()
         })
@@ -598,7 +629,7 @@ fn run_batch(
             .zip(aads)
             .map(|(((m, c), &(bp, _)), aad)| SealJob {
                 key: &keys[c.key],
-                nonce: c.nonce,
+                nonce: c.nonce[..].try_into().expect("96-bit batch nonce"),
                 aad,
                 buf: m.place(bp, &c.pt),
                 tag: [0; 16],
@@ -647,7 +678,7 @@ fn run_batch(
                 }
                 OpenJob {
                     key: &keys[c.key],
-                    nonce: c.nonce,
+                    nonce: c.nonce[..].try_into().expect("96-bit batch nonce"),
                     aad,
                     buf,
                     tag,
