@@ -273,6 +273,32 @@ fn main() {
     );
     println!("# {rounds} rounds, providers in rotating order; medians; ratio = median of per-round sealwire / best peer");
     let pki = pki();
+    if let Some(i) = std::env::args().position(|a| a == "--profile") {
+        // One transfer on one provider, for a profiler (callgrind, perf):
+        // `--profile sealwire|aws-lc-rs|ring`, TLS 1.3 AES-128-GCM, 16 KiB
+        // writes, 64 MiB.
+        let name = std::env::args().nth(i + 1).unwrap_or_default();
+        let Some(p) = Prov::ALL.into_iter().find(|p| p.name() == name) else {
+            eprintln!("--profile takes sealwire, aws-lc-rs or ring");
+            std::process::exit(2);
+        };
+        let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
+        let (client, server) = pair(&configs(&pki, p, suite, false));
+        let mut b = Bulk {
+            client,
+            server,
+            wire: Vec::new(),
+            sink: vec![0; 1 << 16],
+            chunk: vec![0x5a; 16384],
+        };
+        let t = b.run(64 << 20);
+        println!(
+            "profile	{}	64 MiB in {:.1} ms",
+            p.name(),
+            t.as_secs_f64() * 1e3
+        );
+        return;
+    }
     let suites = [
         rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
         rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
