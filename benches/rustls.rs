@@ -410,7 +410,7 @@ fn fan_out(pki: &Pki, rounds: usize) {
             sealwire::rustls::import::sealer(s, &secrets.tx).unwrap()
         })
         .collect();
-    let mut wires: Vec<Vec<u8>> = vec![Vec::with_capacity(2048); N];
+    let mut wires: Vec<Vec<u8>> = (0..N).map(|_| Vec::with_capacity(2048)).collect();
     let mut bufs: Vec<BytesMut> = vec![BytesMut::new(); N];
     let mut t_rustls = Vec::new();
     let mut t_batch = Vec::new();
