@@ -2,15 +2,148 @@
 //! an in-memory pump between a client and a server connection.
 #![allow(dead_code)]
 
-#[path = "../tls_common/mod.rs"]
-pub mod tls_common;
-
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, OnceLock};
-use tls_common::{make_pki, KeyKind, Pki};
+
+/// The leaf key type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    EcP256,
+    Rsa,
+}
+
+/// A CA (ECDSA P-256) and a leaf for `localhost` / 127.0.0.1, made with the
+/// `openssl` command line in a temporary folder removed on drop.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command line is installed (scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn make_pki(kind: KeyKind) -> Pki {
+    let dir = std::env::temp_dir().join(format!(
+        "sealwire-rustls-{kind:?}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ec = [
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+    ];
+    openssl(&dir, &[&ec[..], &["-out", "ca.key"]].concat());
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sealwire rustls test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+    match kind {
+        KeyKind::EcP256 => openssl(&dir, &[&ec[..], &["-out", "leaf.key"]].concat()),
+        KeyKind::Rsa => openssl(
+            &dir,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "leaf.key",
+            ],
+        ),
+    }
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    Pki {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("leaf.pem"),
+        key: dir.join("leaf.key"),
+        dir,
+    }
+}
 
 /// The six AES-GCM suites, as rustls names them.
 pub const SUITES: [rustls::CipherSuite; 6] = [
@@ -71,9 +204,9 @@ pub fn pki(kind: KeyKind) -> &'static Pki {
     static RSA: OnceLock<Pki> = OnceLock::new();
     let cell = match kind {
         KeyKind::Rsa => &RSA,
-        _ => &EC,
+        KeyKind::EcP256 => &EC,
     };
-    cell.get_or_init(|| make_pki(kind, &["localhost"]))
+    cell.get_or_init(|| make_pki(kind))
 }
 
 pub fn certs(pki: &Pki) -> Vec<CertificateDer<'static>> {
