@@ -4,6 +4,7 @@
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # The constant-time check (scripts/ct-check.sh) runs under valgrind memcheck.

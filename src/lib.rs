@@ -8,6 +8,10 @@
 //! - [`handshake`]: the TLS 1.3 / 1.2 handshake front end.
 //! - [`conn`]: a TLS connection (handshake, then records) over any Read + Write.
 //! - [`cpu`]: feature detection and the proof tokens of the SIMD backends.
+//! - `rustls` (cargo feature `rustls`): a rustls `CryptoProvider` on
+//!   sealwire's AES-GCM, and secret import from rustls connections.
+//! - `aead::Aes128Gcm` / `Aes256Gcm` (cargo feature `aead`): the RustCrypto
+//!   `aead` 0.6 traits.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -20,6 +24,8 @@ pub mod cavp;
 pub mod conn;
 pub mod handshake;
 pub mod record;
+#[cfg(feature = "rustls")]
+pub mod rustls;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

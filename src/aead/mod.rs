@@ -38,12 +38,17 @@ mod gcm;
 mod neon;
 mod portable;
 mod rustcrypto;
+#[cfg(feature = "aead")]
+pub mod traits;
 #[cfg(target_arch = "x86_64")]
 mod vaes_avx2;
 
 pub use batch::{
     open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, OpenJob, SealJob,
 };
+
+#[cfg(feature = "aead")]
+pub use traits::{Aes128Gcm, Aes256Gcm};
 
 use core::fmt;
 use std::sync::OnceLock;

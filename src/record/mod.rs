@@ -19,7 +19,7 @@
 //!  TLS 1.2 AES-GCM (RFC 5246 6.2.3.3, RFC 5288 3)
 //!    record = type | 03 03 | len(2) | seq(8) | AEAD(payload) | tag(16)
 //!    AAD    = seq(8) || type || 03 03 || payload len(2)
-//!    nonce  = salt(4) || seq(8)
+//!    nonce  = salt(4) || seq(8) (XOR an optional mask, TrafficKeys::with_explicit_nonce_mask)
 //! ```
 //!
 //! Records are sealed in place in a [`BytesMut`] the caller reuses: the
@@ -324,6 +324,20 @@ impl TrafficKeys {
         Ok(k)
     }
 
+    /// A TLS 1.2 direction whose explicit nonces are the sequence number
+    /// XOR `mask` instead of the sequence number itself (RFC 5288 3 leaves
+    /// the explicit part to the sender; it must only be unique per key).
+    /// This is how rustls builds them (its 12-byte IV is salt || mask), so
+    /// a sealer that takes over a rustls direction mid-connection keeps
+    /// every nonce unique. [`Error::Misuse`] for a TLS 1.3 suite.
+    pub fn with_explicit_nonce_mask(mut self, mask: [u8; 8]) -> Result<TrafficKeys, Error> {
+        if self.suite.version() != TlsVersion::Tls12 {
+            return Err(Error::Misuse("explicit nonces exist only in TLS 1.2"));
+        }
+        self.iv[4..].copy_from_slice(&mask);
+        Ok(self)
+    }
+
     /// The cipher suite.
     pub fn suite(&self) -> CipherSuite {
         self.suite
@@ -598,6 +612,15 @@ macro_rules! direction_api {
             pub fn with_backend(keys: TrafficKeys, backend: Backend) -> Result<$ty, Error> {
                 Ok($ty {
                     dir: Direction::new(&keys, Some(backend), 0)?,
+                })
+            }
+
+            #[doc = concat!("A ", $what, " on the best backend whose next record has sequence")]
+            /// number `seq`: a direction another TLS stack started (e.g. keys
+            /// taken from a rustls connection after its handshake).
+            pub fn with_seq(keys: TrafficKeys, seq: u64) -> Result<$ty, Error> {
+                Ok($ty {
+                    dir: Direction::new(&keys, None, seq)?,
                 })
             }
 

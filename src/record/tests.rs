@@ -969,3 +969,71 @@ fn start_aligns_the_payload_and_reuses_the_buffer() {
         }
     }
 }
+
+#[test]
+fn with_seq_continues_a_direction() {
+    for suite in CipherSuite::ALL {
+        let k = keys(suite, 0x5a);
+        let mut first = Sealer::new(k.clone()).unwrap();
+        let mut opener = Opener::new(k.clone()).unwrap();
+        for i in 0..3u8 {
+            let mut r = seal_vec(&mut first, ContentType::ApplicationData, &[i; 40], 0);
+            opener.open_in_place(&mut r).unwrap();
+        }
+        // A sealer taking over at seq 3 produces exactly the record the
+        // first one would have; an opener resumed at 3 opens it.
+        let mut resumed = Sealer::with_seq(k.clone(), 3).unwrap();
+        assert_eq!(resumed.seq(), 3);
+        let a = seal_vec(&mut first, ContentType::ApplicationData, b"next", 0);
+        let b = seal_vec(&mut resumed, ContentType::ApplicationData, b"next", 0);
+        assert_eq!(a, b, "{suite}");
+        let mut late = Opener::with_seq(k.clone(), 3).unwrap();
+        let mut r = b.to_vec();
+        assert_eq!(late.open_in_place(&mut r).unwrap().1, b"next");
+        // At the wrong sequence number the record does not authenticate.
+        let mut early = Opener::with_seq(k, 2).unwrap();
+        let mut r = a.to_vec();
+        assert_eq!(early.open_in_place(&mut r), Err(Error::BadRecordMac));
+        // The usage limit holds for a resumed sealer too.
+        let mut spent = Sealer::with_seq(keys(suite, 1), AES_GCM_RECORD_LIMIT).unwrap();
+        let mut buf = BytesMut::new();
+        assert_eq!(
+            spent.seal_payload(ContentType::ApplicationData, b"x", &mut buf),
+            Err(Error::KeyUsageLimit)
+        );
+    }
+}
+
+#[test]
+fn tls12_explicit_nonce_mask() {
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
+    let mask = [0xa5, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07];
+    let masked = keys(suite, 9).with_explicit_nonce_mask(mask).unwrap();
+    let mut sealer = Sealer::with_seq(masked.clone(), 5).unwrap();
+    let r = seal_vec(&mut sealer, ContentType::ApplicationData, b"masked", 0);
+    let explicit = (5u64 ^ u64::from_be_bytes(mask)).to_be_bytes();
+    assert_eq!(&r[5..13], &explicit);
+    // Independently: AES-GCM with nonce salt || explicit, AAD for seq 5.
+    let aead = AesGcm::with_backend(masked.key(), Backend::Portable).unwrap();
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(masked.iv());
+    nonce[4..].copy_from_slice(&explicit);
+    let mut aad = [0u8; 13];
+    aad[..8].copy_from_slice(&5u64.to_be_bytes());
+    aad[8..].copy_from_slice(&[23, 3, 3, 0, 6]);
+    let mut text = *b"masked";
+    let tag = aead
+        .seal_in_place_detached(&nonce, &aad, &mut text)
+        .unwrap();
+    assert_eq!(&r[13..19], &text);
+    assert_eq!(&r[19..], &tag);
+    // Any opener of the direction reads it: the explicit part travels.
+    let mut opener = Opener::with_seq(keys(suite, 9), 5).unwrap();
+    let mut rec = r.to_vec();
+    assert_eq!(opener.open_in_place(&mut rec).unwrap().1, b"masked");
+    // TLS 1.3 has no explicit nonce.
+    assert!(matches!(
+        keys(CipherSuite::TLS13_AES_128_GCM_SHA256, 1).with_explicit_nonce_mask(mask),
+        Err(Error::Misuse(_))
+    ));
+}

@@ -9,8 +9,9 @@
 //!  additional_data (6.2.3.3) = seq_num(8) || type(1) || version(2) || length(2)
 //! ```
 //!
-//! The explicit nonce is the record's sequence number, as common stacks do:
-//! unique per key by construction. The opener takes whatever explicit nonce
+//! The explicit nonce is the record's sequence number, XORed with a mask
+//! that is zero unless the keys carry one (rustls derives it from the key
+//! block): unique per key by construction. The opener takes whatever explicit nonce
 //! the peer sent.
 
 #![forbid(unsafe_code)]
@@ -72,7 +73,11 @@ pub(super) fn frame(
     }
     let body = EXPLICIT_NONCE_LEN + content + TAG_LEN;
     buf.resize(HEADER_LEN + body, 0);
-    let explicit = seq.to_be_bytes();
+    // Bytes 4..12 of the IV are the explicit-nonce mask (zero unless set by
+    // `TrafficKeys::with_explicit_nonce_mask`); XOR keeps it unique per seq.
+    let mut mask = [0u8; EXPLICIT_NONCE_LEN];
+    mask.copy_from_slice(&salt[4..]);
+    let explicit = (seq ^ u64::from_be_bytes(mask)).to_be_bytes();
     buf[0] = typ.to_u8();
     buf[1..3].copy_from_slice(&TLS12_VERSION.to_be_bytes());
     buf[3..5].copy_from_slice(&(body as u16).to_be_bytes());

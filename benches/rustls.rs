@@ -1,0 +1,462 @@
+//! rustls on sealwire's provider against rustls on its aws-lc-rs and ring
+//! providers, alternating in one run (rounds in rotating order; medians).
+//!
+//! - bulk: an in-memory client-to-server transfer, as rustls's own bench
+//!   (`rustls-bench bulk`) measures it: the client writes, encrypts and
+//!   emits records, the server reads, decrypts and hands the plaintext out.
+//!   16 KiB and 1 KiB writes; TLS 1.3 AES-128-GCM and AES-256-GCM, TLS 1.2
+//!   ECDHE-ECDSA AES-128-GCM. Lines in rustls-bench's shape, MB/s.
+//! - handshakes: full TLS 1.3 handshakes (client and server in one thread),
+//!   handshakes/s; the providers share key exchange and signatures, so
+//!   these should match.
+//! - fan-out: one 1 KiB message to 1000 connections: `seal_records` on
+//!   keys imported from rustls connections, against rustls writing the
+//!   message to each connection (aws-lc-rs provider).
+//!
+//! `cargo bench --features rustls --bench rustls [-- --quick]`
+
+use bytes::BytesMut;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
+use sealwire::record::batch::{seal_records, RecordJob};
+use sealwire::record::{ContentType, Sealer};
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Prov {
+    Sealwire,
+    AwsLc,
+    Ring,
+}
+
+impl Prov {
+    const ALL: [Prov; 3] = [Prov::Sealwire, Prov::AwsLc, Prov::Ring];
+
+    fn name(self) -> &'static str {
+        match self {
+            Prov::Sealwire => "sealwire",
+            Prov::AwsLc => "aws-lc-rs",
+            Prov::Ring => "ring",
+        }
+    }
+
+    fn provider(self, suite: rustls::CipherSuite) -> Arc<CryptoProvider> {
+        let mut p = match self {
+            Prov::Sealwire => sealwire::rustls::provider(),
+            Prov::AwsLc => rustls::crypto::aws_lc_rs::default_provider(),
+            Prov::Ring => rustls::crypto::ring::default_provider(),
+        };
+        p.cipher_suites.retain(|s| s.suite() == suite);
+        Arc::new(p)
+    }
+}
+
+/// A CA and an ECDSA P-256 leaf for localhost, made with the openssl CLI.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let ok = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(ok, "openssl {args:?} (scripts/setup.sh installs it)");
+}
+
+fn pki() -> Pki {
+    let dir = std::env::temp_dir().join(format!("sealwire-bench-rustls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ec = [
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+    ];
+    openssl(&dir, &[&ec[..], &["ca.key"]].concat());
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bench CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+        ],
+    );
+    openssl(&dir, &[&ec[..], &["leaf.key"]].concat());
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    Pki { dir }
+}
+
+struct Configs {
+    server: Arc<ServerConfig>,
+    client: Arc<ClientConfig>,
+}
+
+fn configs(pki: &Pki, prov: Prov, suite: rustls::CipherSuite, extract: bool) -> Configs {
+    let pem = std::fs::read(pki.dir.join("leaf.pem")).unwrap();
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let pem = std::fs::read(pki.dir.join("leaf.key")).unwrap();
+    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut pem.as_slice())
+        .unwrap()
+        .unwrap();
+    let pem = std::fs::read(pki.dir.join("ca.pem")).unwrap();
+    let mut roots = RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let versions: &[&rustls::SupportedProtocolVersion] = if u16::from(suite) >> 8 == 0x13 {
+        &[&rustls::version::TLS13]
+    } else {
+        &[&rustls::version::TLS12]
+    };
+    let mut server = ServerConfig::builder_with_provider(prov.provider(suite))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    server.enable_secret_extraction = extract;
+    let client = ClientConfig::builder_with_provider(prov.provider(suite))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Configs {
+        server: Arc::new(server),
+        client: Arc::new(client),
+    }
+}
+
+fn move_tls(from: &mut rustls::Connection, to: &mut rustls::Connection, buf: &mut Vec<u8>) {
+    buf.clear();
+    while from.wants_write() {
+        from.write_tls(buf).unwrap();
+    }
+    let mut rd = buf.as_slice();
+    while !rd.is_empty() {
+        to.read_tls(&mut rd).unwrap();
+        to.process_new_packets().unwrap();
+    }
+}
+
+fn pair(c: &Configs) -> (rustls::Connection, rustls::Connection) {
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut client: rustls::Connection = ClientConnection::new(c.client.clone(), name)
+        .unwrap()
+        .into();
+    let mut server: rustls::Connection = ServerConnection::new(c.server.clone()).unwrap().into();
+    let mut buf = Vec::new();
+    while client.is_handshaking() || server.is_handshaking() {
+        move_tls(&mut client, &mut server, &mut buf);
+        move_tls(&mut server, &mut client, &mut buf);
+    }
+    move_tls(&mut server, &mut client, &mut buf);
+    (client, server)
+}
+
+/// A connected pair and the buffers of a bulk transfer.
+struct Bulk {
+    client: rustls::Connection,
+    server: rustls::Connection,
+    wire: Vec<u8>,
+    sink: Vec<u8>,
+    chunk: Vec<u8>,
+}
+
+impl Bulk {
+    /// Sends `total` bytes in writes of `chunk.len()`; returns the time.
+    fn run(&mut self, total: usize) -> Duration {
+        let start = Instant::now();
+        let mut sent = 0;
+        while sent < total {
+            self.client.writer().write_all(&self.chunk).unwrap();
+            sent += self.chunk.len();
+            move_tls(&mut self.client, &mut self.server, &mut self.wire);
+            loop {
+                match self.server.reader().read(&mut self.sink) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        black_box(&self.sink[..n]);
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        start.elapsed()
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 5 } else { 21 };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "# CPU: {cpu}; sealwire backend: {}",
+        sealwire::aead::Backend::best()
+    );
+    println!("# {rounds} rounds, providers in rotating order; medians; ratio = median of per-round sealwire / best peer");
+    let pki = pki();
+    if let Some(i) = std::env::args().position(|a| a == "--profile") {
+        // One transfer on one provider, for a profiler (callgrind, perf):
+        // `--profile sealwire|aws-lc-rs|ring`, TLS 1.3 AES-128-GCM, 16 KiB
+        // writes, 64 MiB.
+        let name = std::env::args().nth(i + 1).unwrap_or_default();
+        let Some(p) = Prov::ALL.into_iter().find(|p| p.name() == name) else {
+            eprintln!("--profile takes sealwire, aws-lc-rs or ring");
+            std::process::exit(2);
+        };
+        let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
+        let (client, server) = pair(&configs(&pki, p, suite, false));
+        let mut b = Bulk {
+            client,
+            server,
+            wire: Vec::new(),
+            sink: vec![0; 1 << 16],
+            chunk: vec![0x5a; 16384],
+        };
+        let t = b.run(64 << 20);
+        println!(
+            "profile	{}	64 MiB in {:.1} ms",
+            p.name(),
+            t.as_secs_f64() * 1e3
+        );
+        return;
+    }
+    let suites = [
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ];
+    for suite in suites {
+        let version = if u16::from(suite) >> 8 == 0x13 {
+            "TLSv1_3"
+        } else {
+            "TLSv1_2"
+        };
+        for write in [16384usize, 1024] {
+            let mut bulks: Vec<Bulk> = Prov::ALL
+                .iter()
+                .map(|&p| {
+                    let (client, server) = pair(&configs(&pki, p, suite, false));
+                    Bulk {
+                        client,
+                        server,
+                        wire: Vec::new(),
+                        sink: vec![0; 1 << 16],
+                        chunk: vec![0x5a; write],
+                    }
+                })
+                .collect();
+            // ~16 MiB per provider per round at 16 KiB writes, 4 MiB at 1 KiB.
+            let total = if write == 16384 { 16 << 20 } else { 4 << 20 };
+            for b in bulks.iter_mut() {
+                b.run(total / 4);
+            }
+            let mut mbs: Vec<Vec<f64>> = vec![Vec::new(); 3];
+            let mut ratios = Vec::new();
+            for r in 0..rounds {
+                let mut this = [0f64; 3];
+                for k in 0..3 {
+                    let i = (r + k) % 3;
+                    let t = bulks[i].run(total);
+                    this[i] = total as f64 / 1e6 / t.as_secs_f64();
+                    mbs[i].push(this[i]);
+                }
+                ratios.push(this[0] / this[1].max(this[2]));
+            }
+            for (i, p) in Prov::ALL.iter().enumerate() {
+                println!(
+                    "bulk\t{version}\t{suite:?}\twrite:{write}\t{}\tsend+recv\t{:.2}\tMB/s",
+                    p.name(),
+                    median(&mut mbs[i])
+                );
+            }
+            let (lo, hi) = {
+                let mut r = ratios.clone();
+                r.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                (r[0], r[r.len() - 1])
+            };
+            println!(
+                "ratio\t{version}\t{suite:?}\twrite:{write}\tsealwire/best-peer\t{:.3}x\t(min {lo:.3}, max {hi:.3})",
+                median(&mut ratios)
+            );
+        }
+    }
+
+    // Handshakes: full TLS 1.3 handshakes, both sides in this thread.
+    let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let cfgs: Vec<Configs> = Prov::ALL
+        .iter()
+        .map(|&p| configs(&pki, p, suite, false))
+        .collect();
+    let mut hs: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    for r in 0..rounds.min(9) {
+        for k in 0..3 {
+            let i = (r + k) % 3;
+            let start = Instant::now();
+            let mut n = 0;
+            while start.elapsed() < Duration::from_millis(150) {
+                black_box(pair(&cfgs[i]));
+                n += 1;
+            }
+            hs[i].push(f64::from(n) / start.elapsed().as_secs_f64());
+        }
+    }
+    for (i, p) in Prov::ALL.iter().enumerate() {
+        println!(
+            "handshakes\tTLSv1_3\t{suite:?}\t{}\tclient+server\tfull\t{:.2}\thandshakes/s",
+            p.name(),
+            median(&mut hs[i])
+        );
+    }
+
+    fan_out(&pki, rounds);
+}
+
+/// One 1 KiB message to 1000 connections.
+fn fan_out(pki: &Pki, rounds: usize) {
+    const N: usize = 1000;
+    let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let msg = vec![0x42u8; 1024];
+    let rustls_cfg = configs(pki, Prov::AwsLc, suite, true);
+    // rustls side: N server connections writing the message each.
+    let mut conns: Vec<rustls::Connection> = (0..N).map(|_| pair(&rustls_cfg).1).collect();
+    // sealwire side: N more connections, keys imported after the handshake.
+    let mut sealers: Vec<Sealer> = (0..N)
+        .map(|_| {
+            let (_, server) = pair(&rustls_cfg);
+            let rustls::Connection::Server(server) = server else {
+                unreachable!()
+            };
+            let s = server.negotiated_cipher_suite().unwrap();
+            let secrets = server.dangerous_extract_secrets().unwrap();
+            sealwire::rustls::import::sealer(s, &secrets.tx).unwrap()
+        })
+        .collect();
+    let mut wires: Vec<Vec<u8>> = (0..N).map(|_| Vec::with_capacity(2048)).collect();
+    let mut bufs: Vec<BytesMut> = vec![BytesMut::new(); N];
+    let mut t_rustls = Vec::new();
+    let mut t_batch = Vec::new();
+    let mut ratios = Vec::new();
+    for r in 0..rounds * 2 {
+        let rustls_first = r % 2 == 0;
+        let mut a = 0.0;
+        let mut b = 0.0;
+        for step in 0..2 {
+            if (step == 0) == rustls_first {
+                let start = Instant::now();
+                for (c, w) in conns.iter_mut().zip(wires.iter_mut()) {
+                    w.clear();
+                    c.writer().write_all(&msg).unwrap();
+                    c.write_tls(w).unwrap();
+                }
+                a = start.elapsed().as_secs_f64();
+                black_box(&wires);
+            } else {
+                let start = Instant::now();
+                for (s, buf) in sealers.iter().zip(bufs.iter_mut()) {
+                    s.start(buf);
+                    buf.extend_from_slice(&msg);
+                }
+                let mut jobs: Vec<RecordJob<'_>> = sealers
+                    .iter_mut()
+                    .zip(bufs.iter_mut())
+                    .map(|(s, b)| RecordJob::new(s, ContentType::ApplicationData, b))
+                    .collect();
+                for res in seal_records(&mut jobs) {
+                    res.unwrap();
+                }
+                drop(jobs);
+                b = start.elapsed().as_secs_f64();
+                black_box(&bufs);
+            }
+        }
+        t_rustls.push(a * 1e6);
+        t_batch.push(b * 1e6);
+        ratios.push(a / b);
+    }
+    let (mr, mb) = (median(&mut t_rustls), median(&mut t_batch));
+    println!("fanout\tTLSv1_3\t{suite:?}\t{N} conns x 1024 B\trustls (aws-lc-rs) write each\t{mr:.1}\tus\t{:.2}\tMB/s", (N * 1024) as f64 / mr);
+    println!("fanout\tTLSv1_3\t{suite:?}\t{N} conns x 1024 B\tsealwire seal_records\t{mb:.1}\tus\t{:.2}\tMB/s", (N * 1024) as f64 / mb);
+    println!(
+        "ratio\tfanout\tseal_records/rustls\t{:.2}x",
+        median(&mut ratios)
+    );
+}
