@@ -126,11 +126,12 @@ impl Frame {
         self.j0 & IV_BITS | u128::from(c.swap_bytes()) << 96
     }
 
-    /// The counter block of the partial last block: inc32 of J0 applied
-    /// `1 + blocks` times.
+    /// The 32-bit counter field of the partial last block's counter block:
+    /// inc32 of J0 applied `1 + blocks` times, i.e. `2 + blocks` mod 2^32
+    /// (a kernel inserts it into its J0 register).
     #[inline(always)]
-    pub(crate) fn tail_counter(&self) -> u128 {
-        self.counter(2u32.wrapping_add(self.blocks as u32))
+    pub(crate) fn tail_ctr(&self) -> u32 {
+        2u32.wrapping_add(self.blocks as u32)
     }
 
     /// inc32(J0), the first counter block of the text, as bytes.
@@ -452,7 +453,7 @@ mod tests {
             assert_eq!(f.counter(c0).to_le_bytes(), want);
             let mut tail = f.j0.to_le_bytes();
             add32(&mut tail, 1 + len / 16);
-            assert_eq!(f.tail_counter().to_le_bytes(), tail);
+            assert_eq!(f.counter(f.tail_ctr()).to_le_bytes(), tail);
             let mut first = f.j0.to_le_bytes();
             inc32(&mut first);
             assert_eq!(f.first_counter_bytes(), first);

@@ -821,8 +821,7 @@ vaes_avx2_features!(enable!(
             let tail_block = if tail.is_empty() {
                 None
             } else {
-                let c = gcm::seal_tail(tail, to_u128(tail_ks));
-                Some(bswap128(from_u128(c)))
+                Some(bswap128(partial::<true>(tail, tail_ks)))
             };
             let body: &'b [u8] = body;
             prev = Some(End {
@@ -938,6 +937,29 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
+    /// The partial last block (SP 800-38D 7.1 step 4, 7.2 step 6) in
+    /// registers, with the framing's byte access ([`gcm::read_partial`] /
+    /// [`gcm::write_partial`]) and mask ([`gcm::keep_mask`]): XORs the
+    /// keystream `ks` into the `tail.len() < 16` bytes of `tail` and returns
+    /// the ciphertext zero-padded to a block, the GHASH input (on seal the
+    /// output masked, on open the input). The text's load does not wait for
+    /// the keystream, so only an XOR (and an AND) follow the last AES round;
+    /// the scalar `gcm::seal_tail` moved the keystream to general registers
+    /// and back on that path (1420-byte seals measured 2-5% slower).
+    #[inline]
+    fn partial<const SEAL: bool>(tail: &mut [u8], ks: __m128i) -> __m128i {
+        let i = load_partial(tail);
+        let o = _mm_xor_si128(i, ks);
+        store_partial(tail, o);
+        if SEAL {
+            _mm_and_si128(o, load16(gcm::keep_mask(tail.len(), 16), 0))
+        } else {
+            i
+        }
+    }
+));
+
+vaes_avx2_features!(enable!(
     /// GHASH of whole blocks from `acc`, up to [`POWERS`] per reduction.
     /// (Kept out of line, so the short-record path it branches around stays
     /// small enough for LLVM to inline.)
@@ -1022,13 +1044,14 @@ vaes_avx2_features!(enable!(
 
 vaes_avx2_features!(enable!(
     /// J0 of the frame (SP 800-38D 7.1 step 2) in a register, E(K, J0) and
-    /// the keystream of the partial block ([`Frame::tail_counter`]): one AES
+    /// the keystream of the partial block ([`Frame::tail_ctr`]): one AES
     /// chain on one register pair, independent of the data, so it overlaps
     /// everything else.
     #[inline]
     fn j0_keystream<const R: usize>(k: &Key, f: &Frame) -> (__m128i, __m128i, __m128i) {
         let j0 = from_u128(f.j0);
-        let last = from_u128(f.tail_counter());
+        // The counter field is the last 32-bit lane, big-endian.
+        let last = _mm_insert_epi32::<3>(j0, i32::from_ne_bytes(f.tail_ctr().to_be_bytes()));
         let mut x = [_mm256_xor_si256(
             _mm256_set_m128i(last, j0),
             bcast(&k.round_keys[0]),
@@ -1115,12 +1138,10 @@ vaes_avx2_features!(enable!(
                 ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
             }
             if !tail.is_empty() {
-                let c = gcm::seal_tail(tail, to_u128(tail_ks));
-                tail_block = Some(bswap128(from_u128(c)));
+                tail_block = Some(bswap128(partial::<true>(tail, tail_ks)));
             }
         } else if !tail.is_empty() {
-            let c = gcm::open_tail(tail, to_u128(tail_ks));
-            tail_block = Some(bswap128(from_u128(c)));
+            tail_block = Some(bswap128(partial::<false>(tail, tail_ks)));
         }
 
         // The last GHASH (SP 800-38D 7.1 step 5): [lead] || body[done..] ||

@@ -553,6 +553,29 @@ instance_features!(enable!(
 ));
 
 instance_features!(enable!(
+    /// The partial last block (SP 800-38D 7.1 step 4, 7.2 step 6) in
+    /// registers, with the framing's byte access (`gcm::read_partial` /
+    /// `gcm::write_partial`) and mask (`gcm::keep_mask`): XORs the
+    /// keystream `ks` into the `tail.len() < 16` bytes of `tail` and returns
+    /// the ciphertext zero-padded to a block, the GHASH input (on seal the
+    /// output masked, on open the input). The text's load does not wait for
+    /// the keystream, so only an XOR (and an AND) follow the last AES round;
+    /// the scalar `gcm::seal_tail` moved the keystream to general registers
+    /// and back on that path (1420-byte seals measured 2-5% slower).
+    #[inline]
+    fn partial<const SEAL: bool>(tail: &mut [u8], ks: __m128i) -> __m128i {
+        let i = from_u128(gcm::read_partial(tail));
+        let o = _mm_xor_si128(i, ks);
+        gcm::write_partial(tail, to_u128(o));
+        if SEAL {
+            _mm_and_si128(o, load(gcm::keep_mask(tail.len(), 16)))
+        } else {
+            i
+        }
+    }
+));
+
+instance_features!(enable!(
     /// Seal (`SEAL`) or open of a whole message with a 96-bit IV, from J0
     /// to the tag (SP 800-38D 7.1 / 7.2), in place; returns the full tag
     /// (on open the expected one: the framing compares it in constant time
@@ -586,10 +609,14 @@ instance_features!(enable!(
         let c0 = bswap(j0);
 
         // E(K, J0) and the keystream of the partial block
-        // (`Frame::tail_counter`): two AES chains that depend on nothing else.
+        // (`Frame::tail_ctr`): two AES chains that depend on nothing else.
         let mut pair = [
             _mm_xor_si128(j0, rk[0]),
-            _mm_xor_si128(from_u128(f.tail_counter()), rk[0]),
+            // The counter field is the last 32-bit lane, big-endian.
+            _mm_xor_si128(
+                _mm_insert_epi32::<3>(j0, i32::from_ne_bytes(f.tail_ctr().to_be_bytes())),
+                rk[0],
+            ),
         ];
         for k in &rk[1..NR] {
             for p in pair.iter_mut() {
@@ -636,13 +663,7 @@ instance_features!(enable!(
         }
         st.push_blocks(key, rest);
         if !tail.is_empty() {
-            let ks = to_u128(tail_ks);
-            let block = if SEAL {
-                gcm::seal_tail(tail, ks)
-            } else {
-                gcm::open_tail(tail, ks)
-            };
-            st.push(key, bswap(from_u128(block)));
+            st.push(key, bswap(partial::<SEAL>(tail, tail_ks)));
         }
         st.push(key, from_u128(f.len));
         if !SEAL {
