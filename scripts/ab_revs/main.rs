@@ -1,0 +1,209 @@
+//! Old against new: the AES-GCM engine of two revisions of sealwire linked
+//! into one program (as crates `old` and `new`, see scripts/ab-revs.sh), timed
+//! in alternating rounds (ABBA) so that both see the same machine.
+//!
+//! Cells: vaes-avx2 and aesni-clmul, AES-128 and AES-256, seal and open, at
+//! 64, 1420 and 16384 bytes (12-byte nonce, 5-byte AAD); and `seal_batch` of
+//! 64 connections x 64 B and x 1420 B. Each round times a short batch of
+//! calls of each side; printed: the median time of each side, the median of
+//! the per-round ratios old / new (above 1: the new code is faster), and the
+//! ratio of the fastest rounds. Opens alternate between a ciphertext and its
+//! plaintext, each with the tag under which it is a ciphertext, so every
+//! open authenticates.
+//!
+//! Usage (through the script): `ab-revs ROUNDS [FILTER]`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+macro_rules! engine {
+    ($m:ident, $krate:ident) => {
+        mod $m {
+            use $krate::aead::{seal_batch, AesGcm, Backend, SealJob};
+            pub struct Cell {
+                keys: Vec<AesGcm>,
+                bufs: Vec<Vec<u8>>,
+                tags: Vec<[u8; 16]>,
+                flip: bool,
+            }
+            impl Cell {
+                pub fn new(backend: &str, klen: usize, len: usize, conns: usize) -> Option<Cell> {
+                    let b = Backend::from_name(backend)?;
+                    let keys: Option<Vec<AesGcm>> = (0..conns)
+                        .map(|i| AesGcm::with_backend(&vec![i as u8 + 1; klen], b).ok())
+                        .collect();
+                    let keys = keys?;
+                    let bufs = (0..conns).map(|i| vec![i as u8; len]).collect();
+                    Some(Cell {
+                        keys,
+                        bufs,
+                        tags: vec![[0; 16]; conns],
+                        flip: false,
+                    })
+                }
+                pub fn seal(&mut self) {
+                    let k = &self.keys[0];
+                    self.tags[0] = k
+                        .seal_in_place_detached(&[7; 12], &[1, 2, 3, 4, 5], &mut self.bufs[0])
+                        .unwrap();
+                }
+                /// Seals the buffer (tag of its ciphertext in tags[0]) and
+                /// finds the tag under which the plaintext itself is a
+                /// ciphertext (tags[1]): opens then alternate between the two
+                /// and every one authenticates.
+                pub fn prepare_open(&mut self) {
+                    let k = &self.keys[0];
+                    let plain = self.bufs[0].clone();
+                    self.tags[0] = k
+                        .seal_in_place_detached(&[7; 12], &[1, 2, 3, 4, 5], &mut self.bufs[0])
+                        .unwrap();
+                    let mut c = self.bufs[0].clone();
+                    self.tags.push(
+                        k.seal_in_place_detached(&[7; 12], &[1, 2, 3, 4, 5], &mut c)
+                            .unwrap(),
+                    );
+                    assert_eq!(c, plain);
+                    self.flip = false;
+                }
+                pub fn open(&mut self) {
+                    let k = &self.keys[0];
+                    let t = if self.flip {
+                        self.tags[self.tags.len() - 1]
+                    } else {
+                        self.tags[0]
+                    };
+                    let r =
+                        k.open_in_place_detached(&[7; 12], &[1, 2, 3, 4, 5], &mut self.bufs[0], &t);
+                    assert!(r.is_ok());
+                    self.flip = !self.flip;
+                }
+                pub fn batch(&mut self) {
+                    let mut jobs: Vec<SealJob<'_>> = self
+                        .keys
+                        .iter()
+                        .zip(self.bufs.iter_mut())
+                        .map(|(key, buf)| SealJob {
+                            key,
+                            nonce: [9; 12],
+                            aad: &[1, 2, 3, 4, 5],
+                            buf,
+                            tag: [0; 16],
+                        })
+                        .collect();
+                    seal_batch(&mut jobs);
+                    self.tags[0] = jobs[0].tag;
+                }
+            }
+        }
+    };
+}
+engine!(o, old);
+engine!(n, new);
+
+fn time(iters: usize, mut f: impl FnMut()) -> f64 {
+    let t = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    t.elapsed().as_nanos() as f64 / iters as f64
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rounds: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(31);
+    let filter = args.get(2).cloned().unwrap_or_default();
+    println!("cell                                  old ns    new ns   new speed / old (median of per-round ratios, ABBA)");
+    let mut cells: Vec<(String, String, usize, usize, usize)> = Vec::new();
+    for backend in ["vaes-avx2", "aesni-clmul"] {
+        for klen in [16, 32] {
+            for op in ["seal", "open"] {
+                for len in [64, 1420, 16384] {
+                    cells.push((backend.into(), op.into(), klen, len, 1));
+                }
+            }
+        }
+    }
+    for len in [64, 1420] {
+        cells.push(("vaes-avx2".into(), "batch".into(), 16, len, 64));
+    }
+    for (backend, op, klen, len, conns) in cells {
+        let name = format!("{backend} {op} aes{} {len}B x{conns}", klen * 8);
+        if !name.contains(&filter) {
+            continue;
+        }
+        let (Some(mut a), Some(mut b)) = (
+            o::Cell::new(&backend, klen, len, conns),
+            n::Cell::new(&backend, klen, len, conns),
+        ) else {
+            println!("{name}: backend unavailable");
+            continue;
+        };
+        if op == "open" {
+            a.prepare_open();
+            b.prepare_open();
+        }
+        let per = (200_000.0 / (len * conns) as f64).max(1.0);
+        let iters = (per as usize).clamp(10, 2000);
+        let mut run = |which: bool| -> f64 {
+            match (op.as_str(), which) {
+                ("seal", false) => time(iters, || {
+                    a.seal();
+                    black_box(&a);
+                }),
+                ("seal", true) => time(iters, || {
+                    b.seal();
+                    black_box(&b);
+                }),
+                ("open", false) => time(iters, || {
+                    a.open();
+                    black_box(&a);
+                }),
+                ("open", true) => time(iters, || {
+                    b.open();
+                    black_box(&b);
+                }),
+                (_, false) => time(iters, || {
+                    a.batch();
+                    black_box(&a);
+                }),
+                (_, true) => time(iters, || {
+                    b.batch();
+                    black_box(&b);
+                }),
+            }
+        };
+        run(false);
+        run(true);
+        let (mut ta, mut tb, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..rounds {
+            let (x, y) = if r % 2 == 0 {
+                let x = run(false);
+                let y = run(true);
+                (x, y)
+            } else {
+                let y = run(true);
+                let x = run(false);
+                (x, y)
+            };
+            ta.push(x);
+            tb.push(y);
+            ratio.push(x / y);
+        }
+        let mina = ta.iter().cloned().fold(f64::MAX, f64::min);
+        let minb = tb.iter().cloned().fold(f64::MAX, f64::min);
+        println!(
+            "{name:36} {:9.1} {:9.1}   {:.3}   min {:8.1} {:8.1} {:.3}",
+            median(&mut ta),
+            median(&mut tb),
+            median(&mut ratio),
+            mina,
+            minb,
+            mina / minb
+        );
+    }
+}
