@@ -1,7 +1,7 @@
 //! CPU feature detection, done once, and the zero-sized proof tokens that only
 //! this module can build.
 //!
-//! Holding an [`AesClmul`], [`VaesAvx2`] or [`Neon`] value proves that the CPU
+//! Holding an [`AesClmul`], [`VaesAvx2`], [`VaesAvx512`] or [`Neon`] value proves that the CPU
 //! (and the OS, for the AVX register state) can run the matching backend. A
 //! backend's safe constructor takes its token, so a key built for a backend
 //! can only exist on a machine that runs it.
@@ -36,6 +36,16 @@ macro_rules! aesni_clmul_avx_features {
 macro_rules! vaes_avx2_features {
     ($m:ident!($($args:tt)*)) => {
         $m! { [$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq", "avx", "avx2", "vaes", "vpclmulqdq" }
+    };
+}
+
+/// Applies `$m!` to the feature list of the `vaes-avx512` backend: VAES and
+/// VPCLMULQDQ on 512-bit registers, with AVX-512 masks (AVX512BW for byte
+/// masks) and the EVEX forms of the 128/256-bit instructions (AVX512VL).
+#[cfg(target_arch = "x86_64")]
+macro_rules! vaes_avx512_features {
+    ($m:ident!($($args:tt)*)) => {
+        $m! { [$($args)*] "sse2", "ssse3", "sse4.1", "aes", "pclmulqdq", "avx", "avx2", "vaes", "vpclmulqdq", "avx512f", "avx512bw", "avx512vl" }
     };
 }
 
@@ -84,6 +94,10 @@ pub(crate) fn has(feature: &str) -> bool {
         "avx2" => det!("avx2"),
         "vaes" => det!("avx") && cpuid_leaf7_ecx_bit(9),
         "vpclmulqdq" => det!("avx") && cpuid_leaf7_ecx_bit(10),
+        // These also check that the OS saves the opmask and zmm state.
+        "avx512f" => det!("avx512f"),
+        "avx512bw" => det!("avx512bw"),
+        "avx512vl" => det!("avx512vl"),
         _ => false,
     }
 }
@@ -122,6 +136,7 @@ struct Detected {
     aes_clmul: bool,
     aes_clmul_avx: bool,
     vaes_avx2: bool,
+    vaes_avx512: bool,
     neon: bool,
 }
 
@@ -140,6 +155,10 @@ fn detected() -> Detected {
         vaes_avx2: vaes_avx2_features!(detect!()),
         #[cfg(not(target_arch = "x86_64"))]
         vaes_avx2: false,
+        #[cfg(target_arch = "x86_64")]
+        vaes_avx512: vaes_avx512_features!(detect!()),
+        #[cfg(not(target_arch = "x86_64"))]
+        vaes_avx512: false,
         #[cfg(target_arch = "aarch64")]
         neon: neon_features!(detect!()),
         #[cfg(not(target_arch = "aarch64"))]
@@ -186,6 +205,63 @@ impl VaesAvx2 {
     }
 }
 
+/// Proof that the CPU has VAES and VPCLMULQDQ on 512-bit registers
+/// (AVX512F, AVX512BW, AVX512VL), and the OS saves the opmask and zmm state.
+#[derive(Clone, Copy, Debug)]
+pub struct VaesAvx512(());
+
+impl VaesAvx512 {
+    /// The token, when this CPU can run the `vaes-avx512` backend.
+    pub fn get() -> Option<Self> {
+        detected().vaes_avx512.then_some(VaesAvx512(()))
+    }
+
+    /// Every `vaes-avx512` CPU can also run `vaes-avx2` (its list is a subset).
+    pub fn vaes_avx2(self) -> VaesAvx2 {
+        VaesAvx2(())
+    }
+}
+
+/// Whether 512-bit registers cost this CPU more clock than they gain: Intel
+/// family 6 models 85 (Skylake server, Cascade Lake, Cooper Lake), 106 and
+/// 108 (Ice Lake server), 125 and 126 (Ice Lake client), 140 and 141 (Tiger
+/// Lake) and 157 (Ice Lake NNPI), the list Linux and BoringSSL keep. There
+/// `vaes-avx2` stays the default.
+pub fn zmm_downclocks() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::__cpuid;
+        let v = __cpuid(0);
+        let intel = (v.ebx, v.edx, v.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e);
+        if !intel || v.eax < 1 {
+            return false;
+        }
+        let (family, model) = family_model(__cpuid(1).eax);
+        family == 6 && [85, 106, 108, 125, 126, 140, 141, 157].contains(&model)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Family and model from CPUID leaf 1 EAX (the extended fields added as
+/// the Intel and AMD manuals define them).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn family_model(eax: u32) -> (u32, u32) {
+    let base_family = (eax >> 8) & 0xf;
+    let base_model = (eax >> 4) & 0xf;
+    let family = if base_family == 0xf {
+        base_family + ((eax >> 20) & 0xff)
+    } else {
+        base_family
+    };
+    let model = if base_family == 0x6 || base_family == 0xf {
+        base_model | ((eax >> 16) & 0xf) << 4
+    } else {
+        base_model
+    };
+    (family, model)
+}
+
 /// Proof that the CPU has the ARMv8 AES and PMULL instructions.
 #[derive(Clone, Copy, Debug)]
 pub struct Neon(());
@@ -210,10 +286,27 @@ pub fn feature_report() -> Vec<(&'static str, bool)> {
         "avx2",
         "vaes",
         "vpclmulqdq",
+        "avx512f",
+        "avx512bw",
+        "avx512vl",
     ];
     #[cfg(target_arch = "aarch64")]
     let names: &[&'static str] = &["neon", "aes"];
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     let names: &[&'static str] = &[];
     names.iter().map(|&n| (n, has(n))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::family_model;
+
+    #[test]
+    fn family_and_model_from_cpuid_leaf_1() {
+        // Ice Lake server (family 6, model 106: 0x606a6), Sapphire Rapids
+        // (model 143: 0x806f8), AMD Zen 4 (family 25, model 17: 0xa10f11).
+        assert_eq!(family_model(0x0006_06a6), (6, 106));
+        assert_eq!(family_model(0x0008_06f8), (6, 143));
+        assert_eq!(family_model(0x00a1_0f11), (25, 17));
+    }
 }

@@ -34,6 +34,8 @@ mod batch;
 pub(crate) use batch::batch_open_gains;
 pub mod check;
 mod gcm;
+#[cfg(test)]
+mod kernel_tests;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod portable;
@@ -42,6 +44,8 @@ mod rustcrypto;
 pub mod traits;
 #[cfg(target_arch = "x86_64")]
 mod vaes_avx2;
+#[cfg(target_arch = "x86_64")]
+mod vaes_avx512;
 
 pub use batch::{
     open_batch, open_batch_parallel, seal_batch, seal_batch_parallel, OpenJob, SealJob,
@@ -103,6 +107,8 @@ impl std::error::Error for Error {}
 /// An AES-GCM implementation strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
+    /// x86_64 VAES + VPCLMULQDQ on 512-bit registers (AVX-512), masked tails.
+    VaesAvx512,
     /// x86_64 VAES + VPCLMULQDQ on 256-bit registers (AVX2).
     VaesAvx2,
     /// x86_64 AES-NI + PCLMULQDQ on 128-bit registers.
@@ -117,7 +123,8 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, fastest first.
-    pub const ALL: [Backend; 5] = [
+    pub const ALL: [Backend; 6] = [
+        Backend::VaesAvx512,
         Backend::VaesAvx2,
         Backend::AesniClmul,
         Backend::Neon,
@@ -130,10 +137,15 @@ impl Backend {
         Self::ALL.into_iter().filter(|b| b.is_available()).collect()
     }
 
-    /// The backend [`AesGcm::new`] picks (without `SEALWIRE_BACKEND`).
+    /// The backend [`AesGcm::new`] picks (without `SEALWIRE_BACKEND`): the
+    /// first available one, except `vaes-avx512` on the Intel CPUs whose
+    /// clock drops with 512-bit registers ([`crate::cpu::zmm_downclocks`]);
+    /// there it can still be named.
     pub fn best() -> Backend {
+        let zmm_slow = crate::cpu::zmm_downclocks();
         Self::ALL
             .into_iter()
+            .filter(|&b| !(b == Backend::VaesAvx512 && zmm_slow))
             .find(|b| b.is_available())
             .unwrap_or(Backend::Portable)
     }
@@ -142,9 +154,11 @@ impl Backend {
     pub fn is_available(self) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx512 => crate::cpu::VaesAvx512::get().is_some(),
+            #[cfg(target_arch = "x86_64")]
             Backend::VaesAvx2 => crate::cpu::VaesAvx2::get().is_some(),
             #[cfg(not(target_arch = "x86_64"))]
-            Backend::VaesAvx2 => false,
+            Backend::VaesAvx2 | Backend::VaesAvx512 => false,
             Backend::AesniClmul => crate::cpu::AesClmul::get().is_some(),
             Backend::Neon => crate::cpu::Neon::get().is_some(),
             Backend::RustCrypto | Backend::Portable => true,
@@ -154,6 +168,7 @@ impl Backend {
     /// The backend's name, as `from_name`, the CLI and `SEALWIRE_BACKEND` take it.
     pub fn name(self) -> &'static str {
         match self {
+            Backend::VaesAvx512 => "vaes-avx512",
             Backend::VaesAvx2 => "vaes-avx2",
             Backend::AesniClmul => "aesni-clmul",
             Backend::Neon => "neon",
@@ -249,6 +264,8 @@ enum KeyImpl {
     AesniClmul(aesni_clmul::Key),
     #[cfg(target_arch = "x86_64")]
     VaesAvx2(vaes_avx2::Key),
+    #[cfg(target_arch = "x86_64")]
+    VaesAvx512(vaes_avx512::Key),
     #[cfg(target_arch = "aarch64")]
     Neon(neon::Key),
     RustCrypto(rustcrypto::Key),
@@ -334,6 +351,11 @@ impl AesGcm {
                 Some(cpu) => KeyImpl::VaesAvx2(vaes_avx2::Key::new(key, cpu)?),
                 None => return Err(Error::Unavailable(backend)),
             },
+            #[cfg(target_arch = "x86_64")]
+            Backend::VaesAvx512 => match crate::cpu::VaesAvx512::get() {
+                Some(cpu) => KeyImpl::VaesAvx512(vaes_avx512::Key::new(key, cpu)?),
+                None => return Err(Error::Unavailable(backend)),
+            },
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => match crate::cpu::Neon::get() {
                 Some(cpu) => KeyImpl::Neon(neon::Key::new(cpu, key)?),
@@ -356,6 +378,8 @@ impl AesGcm {
             KeyImpl::AesniClmul(_) => Backend::AesniClmul,
             #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(_) => Backend::VaesAvx2,
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx512(_) => Backend::VaesAvx512,
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(_) => Backend::Neon,
             KeyImpl::RustCrypto(_) => Backend::RustCrypto,
@@ -374,6 +398,17 @@ impl AesGcm {
     pub(crate) fn vaes_avx2(&self) -> Option<&vaes_avx2::Key> {
         match &self.imp {
             KeyImpl::VaesAvx2(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The `vaes-avx512` expanded key, when this key runs on that backend
+    /// (for the multi-record kernels of the batch path).
+    #[cfg(target_arch = "x86_64")]
+    #[allow(dead_code)]
+    pub(crate) fn vaes_avx512(&self) -> Option<&vaes_avx512::Key> {
+        match &self.imp {
+            KeyImpl::VaesAvx512(k) => Some(k),
             _ => None,
         }
     }
@@ -399,6 +434,8 @@ impl AesGcm {
             KeyImpl::AesniClmul(k) => gcm::seal(k, nonce, aad, buf),
             #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(k) => gcm::seal(k, nonce, aad, buf),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx512(k) => gcm::seal(k, nonce, aad, buf),
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(k) => gcm::seal(k, nonce, aad, buf),
             KeyImpl::RustCrypto(k) => gcm::seal(k, nonce, aad, buf),
@@ -421,6 +458,8 @@ impl AesGcm {
             KeyImpl::AesniClmul(k) => gcm::open(k, nonce, aad, buf, tag),
             #[cfg(target_arch = "x86_64")]
             KeyImpl::VaesAvx2(k) => gcm::open(k, nonce, aad, buf, tag),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx512(k) => gcm::open(k, nonce, aad, buf, tag),
             #[cfg(target_arch = "aarch64")]
             KeyImpl::Neon(k) => gcm::open(k, nonce, aad, buf, tag),
             KeyImpl::RustCrypto(k) => gcm::open(k, nonce, aad, buf, tag),
