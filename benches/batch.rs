@@ -1,6 +1,6 @@
 //! Batched sealing: one AES-128-GCM record for each of 64 connections
-//! (own keys, nonces and 5-byte TLS AAD), `seal_batch` against ring and
-//! against sealwire sealing the same records one by one, and
+//! (own keys, nonces and 5-byte TLS AAD), `seal_batch` against ring, against
+//! aws-lc-rs and against sealwire sealing the same records one by one, and
 //! `seal_batch_parallel` against `seal_batch` for 1024 records of 1420 B.
 //!
 //! Criterion (the default), each implementation in its own stretch:
@@ -19,15 +19,15 @@
 //! cargo bench --bench batch -- ab parallel      # only the parallel batch
 //! ```
 //!
-//! Cases: `64conns/SIZE/ring`, `64conns/SIZE/one-by-one` (SIZE 64, 256,
-//! 1420, 16384) and `1024x1420/parallel`; a FILTER keeps those containing
+//! Cases: `64conns/SIZE/ring`, `64conns/SIZE/aws-lc-rs`,
+//! `64conns/SIZE/one-by-one` (SIZE 64, 256, 1420, 16384) and `1024x1420/parallel`; a FILTER keeps those containing
 //! it. The 64-connection rounds last ~2 ms (101 of them); the parallel
 //! ones ~20 ms (31): the pool's threads sleep during serial stretches and
 //! the first call after one pays their wake-up (measured: 116-134 us
 //! against 86-93 us for later calls), which a steady stream of calls never
 //! pays, so 2 ms rounds of ~20 calls would charge every call ~2% for it.
 
-use conns::{batch, conns, ring_one_by_one, sealwire_one_by_one, Conns};
+use conns::{awslc_one_by_one, batch, conns, ring_one_by_one, sealwire_one_by_one, Conns};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::time::Duration;
 
@@ -44,6 +44,11 @@ fn bench_64_connections(cr: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("ring_one_by_one", size), &size, |b, _| {
             b.iter(|| ring_one_by_one(&mut c))
         });
+        g.bench_with_input(
+            BenchmarkId::new("aws_lc_rs_one_by_one", size),
+            &size,
+            |b, _| b.iter(|| awslc_one_by_one(&mut c)),
+        );
         g.bench_with_input(BenchmarkId::new("seal_batch", size), &size, |b, _| {
             b.iter(|| batch(&mut c, false))
         });
@@ -101,12 +106,14 @@ fn ab_mode(args: ab::Args) {
     println!("sealwire backend: {backend}; ratio = first time / second time (median of rounds)");
     for size in [64usize, 256, 1420, 16384] {
         let ring_case = format!("64conns/{size}/ring");
+        let awslc_case = format!("64conns/{size}/aws-lc-rs");
         let own_case = format!("64conns/{size}/one-by-one");
-        let (ring_on, own_on) = (
+        let (ring_on, awslc_on, own_on) = (
             ab::selected(&ring_case, &args.words),
+            ab::selected(&awslc_case, &args.words),
             ab::selected(&own_case, &args.words),
         );
-        if !ring_on && !own_on {
+        if !ring_on && !awslc_on && !own_on {
             continue;
         }
         let mut c = conns(64, size);
@@ -115,6 +122,16 @@ fn ab_mode(args: ab::Args) {
                 &ring_case,
                 &mut c,
                 ("ring one by one", &mut ring_one_by_one),
+                ("seal_batch", &mut |c| batch(c, false)),
+                SHORT_ROUNDS,
+                args.rounds,
+            );
+        }
+        if awslc_on {
+            compare(
+                &awslc_case,
+                &mut c,
+                ("aws-lc-rs one by one", &mut awslc_one_by_one),
                 ("seal_batch", &mut |c| batch(c, false)),
                 SHORT_ROUNDS,
                 args.rounds,

@@ -1,9 +1,10 @@
-//! The connections the batch benches seal for: one AES-128-GCM key (sealwire
-//! and ring), nonce, TLS 1.2-style 5-byte AAD and record buffer each, and
-//! the three ways to seal them (ring one by one, sealwire one by one, a
-//! batch).
+//! The connections the batch benches seal for: one AES-128-GCM key (sealwire,
+//! ring and aws-lc-rs), nonce, TLS 1.2-style 5-byte AAD and record buffer
+//! each, and the four ways to seal them (ring one by one, aws-lc-rs one by
+//! one, sealwire one by one, a batch).
 #![allow(dead_code)]
 
+use aws_lc_rs::aead as awslc;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use sealwire::aead::{seal_batch, seal_batch_parallel, AesGcm, SealJob};
 use std::hint::black_box;
@@ -11,6 +12,7 @@ use std::hint::black_box;
 pub struct Conns {
     pub keys: Vec<AesGcm>,
     pub ring: Vec<LessSafeKey>,
+    pub awslc: Vec<awslc::LessSafeKey>,
     pub nonces: Vec<[u8; 12]>,
     pub aads: Vec<[u8; 5]>,
     pub bufs: Vec<Vec<u8>>,
@@ -21,6 +23,7 @@ pub fn conns(n: usize, size: usize) -> Conns {
     let mut c = Conns {
         keys: Vec::new(),
         ring: Vec::new(),
+        awslc: Vec::new(),
         nonces: Vec::new(),
         aads: Vec::new(),
         bufs: Vec::new(),
@@ -30,6 +33,9 @@ pub fn conns(n: usize, size: usize) -> Conns {
         c.keys.push(AesGcm::new(&key).unwrap());
         c.ring.push(LessSafeKey::new(
             UnboundKey::new(&AES_128_GCM, &key).unwrap(),
+        ));
+        c.awslc.push(awslc::LessSafeKey::new(
+            awslc::UnboundKey::new(&awslc::AES_128_GCM, &key).unwrap(),
         ));
         let mut nonce = [0u8; 12];
         nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
@@ -76,6 +82,26 @@ pub fn ring_one_by_one(c: &mut Conns) {
     {
         let tag = key
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), buf)
+            .unwrap();
+        black_box(tag.as_ref());
+    }
+}
+
+/// aws-lc-rs, one `seal_in_place_separate_tag` per record.
+pub fn awslc_one_by_one(c: &mut Conns) {
+    for (((key, nonce), aad), buf) in c
+        .awslc
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut())
+    {
+        let tag = key
+            .seal_in_place_separate_tag(
+                awslc::Nonce::assume_unique_for_key(*nonce),
+                awslc::Aad::from(aad),
+                buf,
+            )
             .unwrap();
         black_box(tag.as_ref());
     }

@@ -21,9 +21,11 @@
 //! a carry-less product of register values is `a * b * x`, and the key
 //! powers are stored as `H^i * x^-1`. Here each 128-bit lane of a product
 //! is reduced on its own (the reduction is linear) and the four lanes are
-//! then summed. Products are Karatsuba's (three `vpclmulqdq` per register):
-//! on Zen 4 a zmm `vpclmulqdq` takes the AES pipes for about a cycle, so
-//! every multiply saved is AES time won (see asm-notes/vaes-avx512.md).
+//! then summed. Products are schoolbook (four `vpclmulqdq` per register,
+//! no shuffle): on Zen 4 a zmm `vpclmulqdq` costs the AES pipes about a
+//! cycle, but Karatsuba's `vpshufd` per register costs more, as do the
+//! byte swaps of the counters, which the bulk loop mostly avoids (see
+//! asm-notes/vaes-avx512.md).
 //!
 //! Block `p` of a sequence of `T` GHASH blocks is multiplied by `H^(T-p)`:
 //! with the powers stored in descending order, `h_powers[POWERS - T + p]`,
@@ -71,9 +73,6 @@ pub struct Key {
     /// `h_powers[i] = H^(POWERS - i) * x^-1 mod G` for `i < POWERS`, in the
     /// register form of the `vaes-avx2` key; then three zero entries.
     pub(crate) h_powers: [[u8; 16]; POWERS + 3],
-    /// For Karatsuba: the two 64-bit halves of `h_powers[i]` XORed, in
-    /// both halves of entry i.
-    pub(crate) h_karatsuba: [[u8; 16]; POWERS + 3],
     /// The AES round keys (FIPS 197 5.2) in the byte order `VAESENC` takes
     /// from memory, `rounds + 1` of them; unused entries are zero.
     pub(crate) round_keys: [[u8; 16]; 15],
@@ -97,7 +96,6 @@ impl Key {
         super::check_key(key)?;
         let mut k = Key {
             h_powers: [[0; 16]; POWERS + 3],
-            h_karatsuba: [[0; 16]; POWERS + 3],
             round_keys: [[0; 16]; 15],
             rounds: key.len() / 4 + 6,
             _cpu: cpu,
@@ -139,16 +137,10 @@ vaes_avx512_features!(enable!(
 vaes_avx512_features!(enable!(
     /// The four key powers `h_powers[i..i + 4]` (lane l = entry i + l).
     #[inline]
-    fn powers(k: &Key, i: usize) -> (__m512i, __m512i) {
+    fn powers(k: &Key, i: usize) -> __m512i {
         assert!(i + 4 <= POWERS + 3);
-        // SAFETY: entries i..i + 4 of both tables exist (checked above) and
-        // are contiguous.
-        unsafe {
-            (
-                _mm512_loadu_si512(k.h_powers[i..].as_ptr().cast()),
-                _mm512_loadu_si512(k.h_karatsuba[i..].as_ptr().cast()),
-            )
-        }
+        // SAFETY: entries i..i + 4 exist (checked above) and are contiguous.
+        unsafe { _mm512_loadu_si512(k.h_powers[i..].as_ptr().cast()) }
     }
 ));
 
@@ -231,16 +223,35 @@ vaes_avx512_features!(enable!(
 ));
 
 vaes_avx512_features!(enable!(
-    /// Adds the four lane products `d * h` to the sums, Karatsuba style (3
-    /// multiplies per lane; the key side's `h.lo ^ h.hi` precomputed in
-    /// `hk`). The middle sum holds `(d.lo ^ d.hi)(h.lo ^ h.hi)` until
-    /// [`finish`] removes `lo` and `hi` from it.
+    /// Adds the four lane products `d * h` to the sums: four multiplies
+    /// per lane, the two middle ones summed with one three-way XOR.
     #[inline]
-    fn mul_add(s: &mut Sums, d: __m512i, (h, hk): (__m512i, __m512i)) {
+    fn mul_add(s: &mut Sums, d: __m512i, h: __m512i) {
         s.lo = _mm512_xor_si512(s.lo, _mm512_clmulepi64_epi128(d, h, 0x00));
         s.hi = _mm512_xor_si512(s.hi, _mm512_clmulepi64_epi128(d, h, 0x11));
-        let dk = _mm512_xor_si512(d, _mm512_shuffle_epi32(d, _MM_PERM_BADC));
-        s.mi = _mm512_xor_si512(s.mi, _mm512_clmulepi64_epi128(dk, hk, 0x00));
+        s.mi = xor3(
+            s.mi,
+            _mm512_clmulepi64_epi128(d, h, 0x01),
+            _mm512_clmulepi64_epi128(d, h, 0x10),
+        );
+    }
+));
+
+vaes_avx512_features!(enable!(
+    /// Adds the single product `d * h_powers[i]` (128-bit registers) to
+    /// lane 0 of the sums, as [`mul_add`].
+    #[inline]
+    fn mul_add_block(k: &Key, s: &mut Sums, d: __m128i, i: usize) {
+        let h = load128(&k.h_powers[i]);
+        let lo = _mm_clmulepi64_si128(d, h, 0x00);
+        let hi = _mm_clmulepi64_si128(d, h, 0x11);
+        let mi = _mm_xor_si128(
+            _mm_clmulepi64_si128(d, h, 0x01),
+            _mm_clmulepi64_si128(d, h, 0x10),
+        );
+        s.lo = _mm512_xor_si512(s.lo, _mm512_zextsi128_si512(lo));
+        s.hi = _mm512_xor_si512(s.hi, _mm512_zextsi128_si512(hi));
+        s.mi = _mm512_xor_si512(s.mi, _mm512_zextsi128_si512(mi));
     }
 ));
 
@@ -250,9 +261,8 @@ vaes_avx512_features!(enable!(
     #[inline]
     fn finish(s: Sums) -> __m128i {
         let poly = _mm512_broadcast_i32x4(_mm_set_epi64x(GF_POLY_HI, 1));
-        let mi = xor3(s.mi, s.lo, s.hi);
         let t = _mm512_clmulepi64_epi128(s.lo, poly, 0x10);
-        let mi = xor3(mi, t, _mm512_shuffle_epi32(s.lo, _MM_PERM_BADC));
+        let mi = xor3(s.mi, t, _mm512_shuffle_epi32(s.lo, _MM_PERM_BADC));
         let t = _mm512_clmulepi64_epi128(mi, poly, 0x10);
         let r = xor3(s.hi, t, _mm512_shuffle_epi32(mi, _MM_PERM_BADC));
         let y = _mm256_xor_si256(_mm512_castsi512_si256(r), _mm512_extracti64x4_epi64(r, 1));
@@ -289,34 +299,201 @@ vaes_avx512_features!(enable!(
     }
 ));
 
+vaes_avx512_features!(enable!(
+    /// The next [`STRIDE`] counter blocks as [`next_counters`] gives them,
+    /// for a group whose 32-bit counters `ctr..ctr + STRIDE` all share
+    /// their upper 24 bits (the caller checks `ctr % 256 <= 256 - STRIDE`
+    /// on the public counter value): one byte swap, then each register is
+    /// the first plus `4j` added to the last byte in the block's own byte
+    /// order, where no carry can occur. Saves seven of the eight
+    /// `vpshufb`, which compete with the AES rounds for a pipe.
+    #[inline]
+    fn next_counters_no_carry(cv: &mut __m512i, rk0: __m512i) -> [__m512i; VECS] {
+        let be = _mm512_shuffle_epi8(*cv, bswap_mask());
+        let mut x = [_mm512_setzero_si512(); VECS];
+        for (j, v) in x.iter_mut().enumerate() {
+            let n = ((4 * j) as i32) << 24;
+            let inc = _mm512_set_epi32(n, 0, 0, 0, n, 0, 0, 0, n, 0, 0, 0, n, 0, 0, 0);
+            *v = _mm512_xor_si512(_mm512_add_epi32(be, inc), rk0);
+        }
+        let step = STRIDE as i32;
+        *cv = _mm512_add_epi32(
+            *cv,
+            _mm512_set_epi32(0, 0, 0, step, 0, 0, 0, step, 0, 0, 0, step, 0, 0, 0, step),
+        );
+        x
+    }
+));
+
+vaes_avx512_features!(enable!(
+    /// The next group's counters: [`next_counters_no_carry`] when the
+    /// group's low counter byte cannot carry, else [`next_counters`].
+    /// The branch is on the counter, which is public (nonce and position).
+    #[inline]
+    fn group_counters(cv: &mut __m512i, rk0: __m512i) -> [__m512i; VECS] {
+        if (_mm512_cvtsi512_si32(*cv) as u32 & 0xff) <= (256 - STRIDE) as u32 {
+            next_counters_no_carry(cv, rk0)
+        } else {
+            next_counters::<VECS>(cv, rk0)
+        }
+    }
+));
+
+/// Passes the AES registers `$x` (an array of 1..=8) and the places `$p`
+/// through an empty `asm!` at this point of the program: it emits nothing,
+/// but every value after it depends on every value before it, so LLVM
+/// cannot move the next round's instructions above this round's. Without
+/// it LLVM's scheduler rebuilt the interleaved rounds into one register's
+/// ten rounds after another, with the GHASH multiplies after all of them,
+/// and the core's window could not overlap the two.
+macro_rules! pin {
+    ($x:expr; []) => {{
+        let x: &mut [__m512i] = &mut $x[..];
+        // Each arm's template is a comment: no instruction runs, no memory
+        // or flag is touched (`nomem`, `preserves_flags`).
+        match x.len() {
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            1 => unsafe {
+                core::arch::asm!("/* pin {} */", inout(zmm_reg) x[0],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            2 => unsafe {
+                core::arch::asm!("/* pin {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            3 => unsafe {
+                core::arch::asm!("/* pin {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            4 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            5 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            6 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            7 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5], inout(zmm_reg) x[6],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            8 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5], inout(zmm_reg) x[6], inout(zmm_reg) x[7],
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            _ => {}
+        }
+    }};
+    ($x:expr; [$a:expr, $b:expr, $c:expr]) => {{
+        let x: &mut [__m512i] = &mut $x[..];
+        match x.len() {
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            1 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            2 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            3 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            4 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            5 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            6 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            7 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5], inout(zmm_reg) x[6], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            // SAFETY: the template is a comment; nothing runs or is touched.
+            8 => unsafe {
+                core::arch::asm!("/* pin {} {} {} {} {} {} {} {} {} {} {} */", inout(zmm_reg) x[0], inout(zmm_reg) x[1], inout(zmm_reg) x[2], inout(zmm_reg) x[3], inout(zmm_reg) x[4], inout(zmm_reg) x[5], inout(zmm_reg) x[6], inout(zmm_reg) x[7], inout(zmm_reg) $a, inout(zmm_reg) $b, inout(zmm_reg) $c,
+                    options(pure, nomem, nostack, preserves_flags))
+            },
+            _ => {}
+        }
+    }};
+}
+
 /// AES rounds 1..=`$R` on the registers of `$x` (round key 0 applied),
 /// with GHASH step `i` (`$body`, for `i` in `0..$steps`) issued after the
 /// instructions of round `i + 1`, so the multiplies fill the gaps of the
-/// AES latency chains. A macro: LLVM declines to inline functions this
-/// large, and `#[inline(always)]` cannot be combined with
-/// `#[target_feature]`.
+/// AES latency chains; the registers and the places `$p` the steps
+/// accumulate into are pinned ([`pin!`]) after every round, so the
+/// compiled code keeps that order. A macro: LLVM declines to inline
+/// functions this large, and `#[inline(always)]` cannot be combined with
+/// `#[target_feature]`. The rounds are spelled out (each guarded by a
+/// condition on the constants `$R` and `$steps`, so it folds away): as a
+/// `for` loop over the rounds LLVM kept a real loop, the GHASH inputs went
+/// to the stack to be indexed by the round number, and a loop branch and
+/// a counter ran with every round.
 macro_rules! rounds_with {
-    ($k:expr, $R:expr, $x:expr, $steps:expr, |$i:ident| $body:block) => {{
+    ($k:expr, $R:expr, $x:expr, $steps:expr, $pins:tt, |$i:ident| $body:block) => {{
         let k: &Key = $k;
         let steps: usize = $steps;
-        for r in 1..$R {
-            let rk = bcast(&k.round_keys[r]);
-            for v in $x.iter_mut() {
-                *v = _mm512_aesenc_epi128(*v, rk);
-            }
-            if r - 1 < steps {
-                let $i = r - 1;
-                $body
-            }
-        }
-        for $i in ($R - 1)..steps {
-            $body
+        rounds_with!(@rounds k, $R, $x, steps, $pins, $i, $body;
+            1 2 3 4 5 6 7 8 9 10 11 12 13);
+        if $R - 1 < steps {
+            rounds_with!(@steps $R, steps, $i, $body; 9 10 11 12 13 14 15 16);
         }
         let rk = bcast(&k.round_keys[$R]);
         for v in $x.iter_mut() {
             *v = _mm512_aesenclast_epi128(*v, rk);
         }
     }};
+    (@rounds $k:ident, $R:expr, $x:expr, $steps:ident, $pins:tt, $i:ident, $body:block;
+        $($r:literal)*) => {
+        $(
+            if $r < $R {
+                let rk = bcast(&$k.round_keys[$r]);
+                for v in $x.iter_mut() {
+                    *v = _mm512_aesenc_epi128(*v, rk);
+                }
+                if $r - 1 < $steps {
+                    let $i: usize = $r - 1;
+                    $body
+                }
+                pin!($x; $pins);
+            }
+        )*
+    };
+    // Steps left over after the last full round (more steps than rounds).
+    (@steps $R:expr, $steps:ident, $i:ident, $body:block; $($n:literal)*) => {
+        $(
+            if $n >= $R - 1 && $n < $steps {
+                let $i: usize = $n;
+                $body
+            }
+        )*
+    };
 }
 
 vaes_avx512_features!(enable!(
@@ -366,9 +543,6 @@ vaes_avx512_features!(enable!(
         for i in (0..POWERS).rev() {
             // SAFETY: each entry is 16 writable bytes.
             unsafe { _mm_storeu_si128(k.h_powers[i].as_mut_ptr().cast(), p) };
-            let halves = _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e));
-            // SAFETY: as above.
-            unsafe { _mm_storeu_si128(k.h_karatsuba[i].as_mut_ptr().cast(), halves) };
             p = gf_mul(p, h1);
         }
     }
@@ -415,7 +589,7 @@ vaes_avx512_features!(enable!(
         let mut at = 0;
         while buf.len() - at >= 16 * STRIDE {
             let mut x = next_counters::<VECS>(&mut cv, rk0);
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             for (j, v) in x.iter().enumerate() {
                 store64(
                     buf,
@@ -427,7 +601,7 @@ vaes_avx512_features!(enable!(
         }
         while at < buf.len() {
             let mut x = next_counters::<1>(&mut cv, rk0);
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             store_masked(buf, at, _mm512_xor_si512(x[0], load_masked(buf, at)));
             at += 64;
         }
@@ -509,6 +683,24 @@ vaes_avx512_features!(enable!(
 ));
 
 vaes_avx512_features!(enable!(
+    /// An AAD of 1..=16 bytes (every TLS record's) as block 0 of a short
+    /// record's sequence of `m + 2` blocks: its product with `H^(m + 2)`
+    /// joins the record's sums, so it needs no reduction of its own and its
+    /// multiply runs beside the AES. Longer (or no) AAD: nothing here (the
+    /// caller hashed it into `acc`).
+    #[inline]
+    fn short_aad(k: &Key, s: &mut Sums, aad: &[u8], m: usize) {
+        if !aad.is_empty() && aad.len() <= 16 {
+            let mask = ((1u32 << aad.len()) - 1) as __mmask16;
+            // SAFETY: the mask selects only the aad.len() <= 16 bytes of `aad`.
+            let a = unsafe { _mm_maskz_loadu_epi8(mask, aad.as_ptr().cast()) };
+            let a = _mm_shuffle_epi8(a, _mm512_castsi512_si128(bswap_mask()));
+            mul_add_block(k, s, a, POWERS - (m + 2));
+        }
+    }
+));
+
+vaes_avx512_features!(enable!(
     /// A record of `1..=64 * W` bytes (`W` registers, the last partly
     /// used): one AES batch, then GHASH of its blocks and the length block
     /// from `acc` under one reduction. On open the GHASH reads the
@@ -518,14 +710,15 @@ vaes_avx512_features!(enable!(
         k: &Key,
         buf: &mut [u8],
         mut cv: __m512i,
-        acc: __m128i,
+        (acc, aad): (__m128i, &[u8]),
         len: __m128i,
     ) -> __m128i {
         let m = buf.len().div_ceil(16);
         let mut s = sums_zero();
+        short_aad(k, &mut s, aad, m);
         if SEAL {
             let mut x = next_counters::<W>(&mut cv, bcast(&k.round_keys[0]));
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             let g = xor_out::<true, W>(buf, 0, &x);
             sum_tail::<W>(k, &mut s, &g, m, 0, acc, len);
         } else {
@@ -536,7 +729,7 @@ vaes_avx512_features!(enable!(
             }
             sum_tail::<W>(k, &mut s, &g, m, 0, acc, len);
             let mut x = next_counters::<W>(&mut cv, bcast(&k.round_keys[0]));
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             xor_out::<false, W>(buf, 0, &x);
         }
         finish(s)
@@ -578,14 +771,14 @@ vaes_avx512_features!(enable!(
             // Positions 0..STRIDE of STRIDE + m + 1: the pending group.
             let g = group_in(buf, pend);
             let base = POWERS - (STRIDE + m + 1);
-            let mut carry = _mm512_zextsi128_si512(acc);
-            rounds_with!(k, R, &mut x, VECS, |i| {
-                mul_add(
-                    &mut s,
-                    _mm512_xor_si512(g[i], carry),
-                    powers(k, base + 4 * i),
-                );
-                carry = _mm512_setzero_si512();
+            let carry = _mm512_zextsi128_si512(acc);
+            rounds_with!(k, R, &mut x, VECS, [s.lo, s.mi, s.hi], |i| {
+                let d = if i == 0 {
+                    _mm512_xor_si512(g[0], carry)
+                } else {
+                    g[i]
+                };
+                mul_add(&mut s, d, powers(k, base + 4 * i));
             });
             let t = xor_out::<true, W>(&mut buf[at..], 0, &x);
             sum_tail::<W>(k, &mut s, &t, m, STRIDE, _mm_setzero_si128(), len);
@@ -596,7 +789,7 @@ vaes_avx512_features!(enable!(
                 *gj = _mm512_shuffle_epi8(load_masked(buf, at + 64 * j), bs);
             }
             sum_tail::<W>(k, &mut s, &g, m, 0, acc, len);
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             xor_out::<false, W>(&mut buf[at..], 0, &x);
         }
         finish(s)
@@ -621,8 +814,8 @@ vaes_avx512_features!(enable!(
         let base = POWERS - STRIDE;
         if SEAL {
             // The first group: nothing to hash yet.
-            let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
-            rounds_with!(k, R, &mut x, 0, |_i| {});
+            let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
+            rounds_with!(k, R, &mut x, 0, [], |_i| {});
             for (j, v) in x.iter().enumerate() {
                 store64(buf, 64 * j, _mm512_xor_si512(*v, load64(buf, 64 * j)));
             }
@@ -631,16 +824,16 @@ vaes_avx512_features!(enable!(
                 // Key loads stay in the loop (from L1), as in `vaes-avx2`.
                 let k = core::hint::black_box(k);
                 let g = group_in(buf, at - G);
-                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+                let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
                 let mut s = sums_zero();
-                let mut carry = _mm512_zextsi128_si512(a);
-                rounds_with!(k, R, &mut x, VECS, |i| {
-                    mul_add(
-                        &mut s,
-                        _mm512_xor_si512(g[i], carry),
-                        powers(k, base + 4 * i),
-                    );
-                    carry = _mm512_setzero_si512();
+                let carry = _mm512_zextsi128_si512(a);
+                rounds_with!(k, R, &mut x, VECS, [s.lo, s.mi, s.hi], |i| {
+                    let d = if i == 0 {
+                        _mm512_xor_si512(g[0], carry)
+                    } else {
+                        g[i]
+                    };
+                    mul_add(&mut s, d, powers(k, base + 4 * i));
                 });
                 a = finish(s);
                 for (j, v) in x.iter().enumerate() {
@@ -667,16 +860,16 @@ vaes_avx512_features!(enable!(
             while buf.len() - at >= G {
                 let k = core::hint::black_box(k);
                 let g = group_in(buf, at);
-                let mut x = next_counters::<VECS>(&mut cv, bcast(&k.round_keys[0]));
+                let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
                 let mut s = sums_zero();
-                let mut carry = _mm512_zextsi128_si512(a);
-                rounds_with!(k, R, &mut x, VECS, |i| {
-                    mul_add(
-                        &mut s,
-                        _mm512_xor_si512(g[i], carry),
-                        powers(k, base + 4 * i),
-                    );
-                    carry = _mm512_setzero_si512();
+                let carry = _mm512_zextsi128_si512(a);
+                rounds_with!(k, R, &mut x, VECS, [s.lo, s.mi, s.hi], |i| {
+                    let d = if i == 0 {
+                        _mm512_xor_si512(g[0], carry)
+                    } else {
+                        g[i]
+                    };
+                    mul_add(&mut s, d, powers(k, base + 4 * i));
                 });
                 a = finish(s);
                 for (j, v) in x.iter().enumerate() {
@@ -722,11 +915,14 @@ vaes_avx512_features!(enable!(
         let len = from_u128(f.len);
         // E(K, J0) for the tag: a chain of its own, independent of the data.
         let ek_j0 = aes_block::<R>(k, j0);
-        let acc = if aad.is_empty() {
+        // A short record's AAD of up to 16 bytes joins its sums (`short_aad`).
+        let aad_in_sums = aad.len() <= 16 && buf.len() <= SHORT_MAX;
+        let acc = if aad.is_empty() || aad_in_sums {
             _mm_setzero_si128()
         } else {
             ghash_bytes(k, _mm_setzero_si128(), aad)
         };
+        let a = (acc, if aad_in_sums { aad } else { &[] });
         // Counters inc32(J0) = IV || 2, ... (SP 800-38D 7.1 step 3).
         let cv = _mm512_add_epi32(
             counters_from(j0),
@@ -735,17 +931,18 @@ vaes_avx512_features!(enable!(
         let s = match buf.len().div_ceil(64) {
             0 => {
                 let mut s = sums_zero();
+                short_aad(k, &mut s, a.1, 0);
                 sum_tail::<0>(k, &mut s, &[], 0, 0, acc, len);
                 finish(s)
             }
-            1 => short::<R, SEAL, 1>(k, buf, cv, acc, len),
-            2 => short::<R, SEAL, 2>(k, buf, cv, acc, len),
-            3 => short::<R, SEAL, 3>(k, buf, cv, acc, len),
-            4 => short::<R, SEAL, 4>(k, buf, cv, acc, len),
-            5 => short::<R, SEAL, 5>(k, buf, cv, acc, len),
-            6 => short::<R, SEAL, 6>(k, buf, cv, acc, len),
-            7 => short::<R, SEAL, 7>(k, buf, cv, acc, len),
-            8 => short::<R, SEAL, 8>(k, buf, cv, acc, len),
+            1 => short::<R, SEAL, 1>(k, buf, cv, a, len),
+            2 => short::<R, SEAL, 2>(k, buf, cv, a, len),
+            3 => short::<R, SEAL, 3>(k, buf, cv, a, len),
+            4 => short::<R, SEAL, 4>(k, buf, cv, a, len),
+            5 => short::<R, SEAL, 5>(k, buf, cv, a, len),
+            6 => short::<R, SEAL, 6>(k, buf, cv, a, len),
+            7 => short::<R, SEAL, 7>(k, buf, cv, a, len),
+            8 => short::<R, SEAL, 8>(k, buf, cv, a, len),
             _ => bulk::<R, SEAL>(k, buf, cv, acc, len),
         };
         make_tag(s, ek_j0)
@@ -1006,7 +1203,6 @@ mod tests {
         let key = [9u8; 32];
         let fast = super::Key::new(&key, cpu).unwrap();
         assert!(fast.h_powers[POWERS..].iter().all(|e| e == &[0; 16]));
-        assert!(fast.h_karatsuba[POWERS..].iter().all(|e| e == &[0; 16]));
         // GHASH of (1, 0, ..., 0) over n blocks is H^n.
         let slow = portable::Key::new(&key).unwrap();
         for n in [1usize, 2, 31, 32, 33, 65] {
