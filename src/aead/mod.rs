@@ -405,7 +405,6 @@ impl AesGcm {
     /// The `vaes-avx512` expanded key, when this key runs on that backend
     /// (for the multi-record kernels of the batch path).
     #[cfg(target_arch = "x86_64")]
-    #[allow(dead_code)]
     pub(crate) fn vaes_avx512(&self) -> Option<&vaes_avx512::Key> {
         match &self.imp {
             KeyImpl::VaesAvx512(k) => Some(k),

@@ -112,7 +112,7 @@ impl Key {
 vaes_avx512_features!(enable!(
     /// `vpshufb` mask reversing the bytes of each 128-bit lane.
     #[inline]
-    fn bswap_mask() -> __m512i {
+    pub(crate) fn bswap_mask() -> __m512i {
         _mm512_broadcast_i32x4(_mm_set_epi64x(0x0001_0203_0405_0607, 0x0809_0a0b_0c0d_0e0f))
     }
 ));
@@ -120,7 +120,7 @@ vaes_avx512_features!(enable!(
 vaes_avx512_features!(enable!(
     /// One 16-byte round key broadcast to the four lanes.
     #[inline]
-    fn bcast(bytes: &[u8; 16]) -> __m512i {
+    pub(crate) fn bcast(bytes: &[u8; 16]) -> __m512i {
         // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
         _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
     }
@@ -128,7 +128,7 @@ vaes_avx512_features!(enable!(
 
 vaes_avx512_features!(enable!(
     #[inline]
-    fn load128(bytes: &[u8; 16]) -> __m128i {
+    pub(crate) fn load128(bytes: &[u8; 16]) -> __m128i {
         // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
         unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
     }
@@ -137,7 +137,7 @@ vaes_avx512_features!(enable!(
 vaes_avx512_features!(enable!(
     /// The four key powers `h_powers[i..i + 4]` (lane l = entry i + l).
     #[inline]
-    fn powers(k: &Key, i: usize) -> __m512i {
+    pub(crate) fn powers(k: &Key, i: usize) -> __m512i {
         assert!(i + 4 <= POWERS + 3);
         // SAFETY: entries i..i + 4 exist (checked above) and are contiguous.
         unsafe { _mm512_loadu_si512(k.h_powers[i..].as_ptr().cast()) }
@@ -147,7 +147,7 @@ vaes_avx512_features!(enable!(
 vaes_avx512_features!(enable!(
     /// 64 bytes at `buf[at..at + 64]`.
     #[inline]
-    fn load64(buf: &[u8], at: usize) -> __m512i {
+    pub(crate) fn load64(buf: &[u8], at: usize) -> __m512i {
         assert!(at + 64 <= buf.len());
         // SAFETY: the 64 bytes are in bounds (checked above).
         unsafe { _mm512_loadu_si512(buf.as_ptr().add(at).cast()) }
@@ -156,7 +156,7 @@ vaes_avx512_features!(enable!(
 
 vaes_avx512_features!(enable!(
     #[inline]
-    fn store64(buf: &mut [u8], at: usize, v: __m512i) {
+    pub(crate) fn store64(buf: &mut [u8], at: usize, v: __m512i) {
         assert!(at + 64 <= buf.len());
         // SAFETY: the 64 bytes are in bounds (checked above).
         unsafe { _mm512_storeu_si512(buf.as_mut_ptr().add(at).cast(), v) }
@@ -165,7 +165,7 @@ vaes_avx512_features!(enable!(
 
 /// The byte mask of the first `min(n, 64)` bytes of a register.
 #[inline(always)]
-fn byte_mask(n: usize) -> __mmask64 {
+pub(crate) fn byte_mask(n: usize) -> __mmask64 {
     ((1u128 << n.min(64)) - 1) as u64
 }
 
@@ -174,7 +174,7 @@ vaes_avx512_features!(enable!(
     /// masked load, so no byte past the end of `buf` is read (the masked-off
     /// bytes of an AVX-512 load are not accessed and cannot fault).
     #[inline]
-    fn load_masked(buf: &[u8], at: usize) -> __m512i {
+    pub(crate) fn load_masked(buf: &[u8], at: usize) -> __m512i {
         let m = byte_mask(buf.len().saturating_sub(at));
         // SAFETY: the mask selects only bytes at..buf.len(); when it is
         // empty nothing is accessed (`wrapping_add` keeps the pointer
@@ -187,7 +187,7 @@ vaes_avx512_features!(enable!(
     /// Stores the first `buf.len() - at` bytes (at most 64) of `v` at
     /// `buf[at..]`: a masked store, writing nothing past the end.
     #[inline]
-    fn store_masked(buf: &mut [u8], at: usize, v: __m512i) {
+    pub(crate) fn store_masked(buf: &mut [u8], at: usize, v: __m512i) {
         let m = byte_mask(buf.len().saturating_sub(at));
         // SAFETY: as in `load_masked`: only bytes at..buf.len() are written.
         unsafe { _mm512_mask_storeu_epi8(buf.as_mut_ptr().wrapping_add(at).cast(), m, v) }
@@ -204,15 +204,15 @@ vaes_avx512_features!(enable!(
 /// Unreduced GHASH sums, one 256-bit product per lane, as three 128-bit
 /// parts per lane: `lo ^ mi * x^64 ^ hi * x^128`.
 #[derive(Clone, Copy)]
-struct Sums {
-    lo: __m512i,
-    mi: __m512i,
-    hi: __m512i,
+pub(crate) struct Sums {
+    pub(crate) lo: __m512i,
+    pub(crate) mi: __m512i,
+    pub(crate) hi: __m512i,
 }
 
 vaes_avx512_features!(enable!(
     #[inline]
-    fn sums_zero() -> Sums {
+    pub(crate) fn sums_zero() -> Sums {
         let z = _mm512_setzero_si512();
         Sums {
             lo: z,
@@ -226,7 +226,7 @@ vaes_avx512_features!(enable!(
     /// Adds the four lane products `d * h` to the sums: four multiplies
     /// per lane, the two middle ones summed with one three-way XOR.
     #[inline]
-    fn mul_add(s: &mut Sums, d: __m512i, h: __m512i) {
+    pub(crate) fn mul_add(s: &mut Sums, d: __m512i, h: __m512i) {
         s.lo = _mm512_xor_si512(s.lo, _mm512_clmulepi64_epi128(d, h, 0x00));
         s.hi = _mm512_xor_si512(s.hi, _mm512_clmulepi64_epi128(d, h, 0x11));
         s.mi = xor3(
@@ -259,7 +259,7 @@ vaes_avx512_features!(enable!(
     /// Reduces each lane of the sums modulo G (two 64-bit folds, as the
     /// `vaes-avx2` `reduce`) and adds the four lanes: the GHASH value.
     #[inline]
-    fn finish(s: Sums) -> __m128i {
+    pub(crate) fn finish(s: Sums) -> __m128i {
         let poly = _mm512_broadcast_i32x4(_mm_set_epi64x(GF_POLY_HI, 1));
         let t = _mm512_clmulepi64_epi128(s.lo, poly, 0x10);
         let mi = xor3(s.mi, t, _mm512_shuffle_epi32(s.lo, _MM_PERM_BADC));
@@ -562,7 +562,7 @@ vaes_avx512_features!(enable!(
     /// GHASH of `data` zero-padded to whole blocks, from `acc`: up to 32
     /// blocks (8 registers) per reduction.
     #[inline(never)]
-    fn ghash_bytes(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
+    pub(crate) fn ghash_bytes(k: &Key, acc: __m128i, data: &[u8]) -> __m128i {
         let bs = bswap_mask();
         let mut a = acc;
         for chunk in data.chunks(512) {
@@ -617,7 +617,7 @@ vaes_avx512_features!(enable!(
     /// (masked to the buffer's end), written back: returns the ciphertext
     /// blocks, byte-reversed for GHASH, zero past the end of `buf`.
     #[inline]
-    fn xor_out<const SEAL: bool, const W: usize>(
+    pub(crate) fn xor_out<const SEAL: bool, const W: usize>(
         buf: &mut [u8],
         at: usize,
         x: &[__m512i; W],
@@ -645,7 +645,7 @@ vaes_avx512_features!(enable!(
     /// `first..first + m + 1` of a sequence of `first + m + 1` blocks (the
     /// earlier positions already summed); `acc` joins position `first`.
     #[inline]
-    fn sum_tail<const W: usize>(
+    pub(crate) fn sum_tail<const W: usize>(
         k: &Key,
         s: &mut Sums,
         g: &[__m512i; W],
@@ -689,7 +689,7 @@ vaes_avx512_features!(enable!(
     /// multiply runs beside the AES. Longer (or no) AAD: nothing here (the
     /// caller hashed it into `acc`).
     #[inline]
-    fn short_aad(k: &Key, s: &mut Sums, aad: &[u8], m: usize) {
+    pub(crate) fn short_aad(k: &Key, s: &mut Sums, aad: &[u8], m: usize) {
         if !aad.is_empty() && aad.len() <= 16 {
             let mask = ((1u32 << aad.len()) - 1) as __mmask16;
             // SAFETY: the mask selects only the aad.len() <= 16 bytes of `aad`.
