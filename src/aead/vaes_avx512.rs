@@ -913,8 +913,6 @@ vaes_avx512_features!(enable!(
         let f = Frame::new(iv, aad.len(), buf.len());
         let j0 = from_u128(f.j0);
         let len = from_u128(f.len);
-        // E(K, J0) for the tag: a chain of its own, independent of the data.
-        let ek_j0 = aes_block::<R>(k, j0);
         // A short record's AAD of up to 16 bytes joins its sums (`short_aad`).
         let aad_in_sums = aad.len() <= 16 && buf.len() <= SHORT_MAX;
         let acc = if aad.is_empty() || aad_in_sums {
@@ -945,6 +943,13 @@ vaes_avx512_features!(enable!(
             8 => short::<R, SEAL, 8>(k, buf, cv, a, len),
             _ => bulk::<R, SEAL>(k, buf, cv, acc, len),
         };
+        // E(K, J0) for the tag: a chain of its own, independent of the
+        // data, so the core runs it beside the kernel's rounds. Written
+        // after the kernel: before it, LLVM loaded the round keys into
+        // registers once for this chain and rebuilt the kernel's broadcasts
+        // from them with a `vshufi64x2` per round, a shuffle that competes
+        // with the AES rounds for their pipes.
+        let ek_j0 = aes_block::<R>(k, j0);
         make_tag(s, ek_j0)
     }
 ));
