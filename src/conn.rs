@@ -18,7 +18,7 @@
 #![forbid(unsafe_code)]
 
 use crate::handshake::error::{Alert, Error};
-use crate::handshake::messages::HandshakeJoiner;
+use crate::handshake::messages::{version, HandshakeJoiner};
 use crate::handshake::{
     tls13, Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys,
     ServerConfig, State, Trace,
@@ -56,9 +56,10 @@ struct WriteSide<S> {
     sock: S,
     sealer: Option<Sealer>,
     version: Option<ProtocolVersion>,
-    /// Whether a plaintext record was sent yet (the first ClientHello may
-    /// carry record version 0x0301, RFC 8446 5.1).
-    first_record_sent: bool,
+    /// The record version of the next plaintext record: 0x0301 for a
+    /// client's first record (its ClientHello), 0x0303 for every other
+    /// plaintext record, the server's included (RFC 8446 5.1).
+    plaintext_version: u16,
     /// Handshake bytes waiting to be framed (coalesced into records).
     pending_hs: Vec<u8>,
     out: Vec<u8>,
@@ -67,6 +68,11 @@ struct WriteSide<S> {
 }
 
 impl<S: Write> WriteSide<S> {
+    /// The record version for a plaintext record about to be framed.
+    fn take_plaintext_version(&mut self) -> u16 {
+        std::mem::replace(&mut self.plaintext_version, version::TLS12)
+    }
+
     fn record(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), Error> {
         match &mut self.sealer {
             Some(sealer) => {
@@ -81,12 +87,7 @@ impl<S: Write> WriteSide<S> {
                 }
             }
             None => {
-                let version: u16 = if self.first_record_sent {
-                    0x0303
-                } else {
-                    0x0301
-                };
-                self.first_record_sent = true;
+                let version = self.take_plaintext_version();
                 for chunk in payload.chunks(MAX_PLAINTEXT_LEN) {
                     self.out.push(typ.to_u8());
                     self.out.extend_from_slice(&version.to_be_bytes());
@@ -120,12 +121,7 @@ impl<S: Write> WriteSide<S> {
     /// A plaintext CCS record: always unprotected (RFC 8446 5, RFC 5246 7.1).
     fn ccs(&mut self) -> Result<(), Error> {
         self.flush_handshake()?;
-        let version: u16 = if self.first_record_sent {
-            0x0303
-        } else {
-            0x0301
-        };
-        self.first_record_sent = true;
+        let version = self.take_plaintext_version();
         self.out.extend_from_slice(&[20]);
         self.out.extend_from_slice(&version.to_be_bytes());
         self.out.extend_from_slice(&[0, 1, 1]);
@@ -185,13 +181,17 @@ fn lock<S>(m: &Mutex<WriteSide<S>>) -> Result<MutexGuard<'_, WriteSide<S>>, Erro
 }
 
 impl<S: Read + Write> Connection<S> {
-    fn new(sock: S, state: Box<dyn State>, cx: Context) -> Self {
+    fn new(sock: S, state: Box<dyn State>, cx: Context, is_client: bool) -> Self {
         Connection {
             wr: Arc::new(Mutex::new(WriteSide {
                 sock,
                 sealer: None,
                 version: None,
-                first_record_sent: false,
+                plaintext_version: if is_client {
+                    version::TLS10
+                } else {
+                    version::TLS12
+                },
                 pending_hs: Vec::new(),
                 out: Vec::new(),
                 scratch: BytesMut::new(),
@@ -216,7 +216,7 @@ impl<S: Read + Write> Connection<S> {
     pub fn client(sock: S, config: ClientConfig, server_name: Option<&str>) -> Result<Self, Error> {
         let mut cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::client::start(config, server_name.map(str::to_string), &mut cx)?;
-        let mut c = Connection::new(sock, state, cx);
+        let mut c = Connection::new(sock, state, cx, true);
         c.handshake()?;
         Ok(c)
     }
@@ -225,7 +225,7 @@ impl<S: Read + Write> Connection<S> {
     pub fn server(sock: S, config: ServerConfig) -> Result<Self, Error> {
         let cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::server::start(config);
-        let mut c = Connection::new(sock, state, cx);
+        let mut c = Connection::new(sock, state, cx, false);
         c.handshake()?;
         Ok(c)
     }

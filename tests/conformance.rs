@@ -1,0 +1,334 @@
+//! RFC conformance of the record layer and the hello handling, checked with
+//! raw bytes over loopback against `Connection::server`.
+//!
+//! ```text
+//!   raw client ──bytes──▶ 127.0.0.1 ──▶ Connection::server (thread, bounded timeouts)
+//! ```
+//!
+//! Every socket has a read timeout, and each check of "the server answers at
+//! once" uses a deadline shorter than the server's own timeout.
+
+mod common;
+
+use common::handshake::configs;
+use common::pki::{have_openssl, KeyKind, Pki};
+use sealwire::conn::Connection;
+use sealwire::handshake::kx::{group, KeyExchange};
+use sealwire::handshake::messages::{build, ext, hs_type, suite, version, ClientHello, Extension};
+use sealwire::handshake::{Alert, ClientConfig, Error, ServerConfig, Versions};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the server under test waits for a record before giving up.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a test waits for the server's answer: well below
+/// [`SERVER_TIMEOUT`], so an answer only the timeout would produce fails.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(8);
+
+const HANDSHAKE: u8 = 22;
+const ALERT: u8 = 21;
+const CCS: u8 = 20;
+const APP_DATA: u8 = 23;
+
+/// A record as read off the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rec {
+    typ: u8,
+    version: u16,
+    payload: Vec<u8>,
+}
+
+fn frame(typ: u8, version: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![typ];
+    v.extend_from_slice(&version.to_be_bytes());
+    v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// Cuts whole records off the front of `buf`.
+fn take_records(buf: &mut Vec<u8>) -> Vec<Rec> {
+    let mut out = Vec::new();
+    while buf.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([buf[3], buf[4]]));
+        if buf.len() < 5 + len {
+            break;
+        }
+        let rec: Vec<u8> = buf.drain(..5 + len).collect();
+        out.push(Rec {
+            typ: rec[0],
+            version: u16::from_be_bytes([rec[1], rec[2]]),
+            payload: rec[5..].to_vec(),
+        });
+    }
+    out
+}
+
+/// A server accepting one connection; the thread runs `then` on the
+/// established connection and returns its result.
+fn serve<T: Send + 'static>(
+    cfg: ServerConfig,
+    then: impl FnOnce(&mut Connection<TcpStream>) -> Result<T, Error> + Send + 'static,
+) -> (SocketAddr, JoinHandle<Result<T, Error>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let (sock, _) = listener.accept()?;
+        sock.set_read_timeout(Some(SERVER_TIMEOUT))?;
+        sock.set_write_timeout(Some(SERVER_TIMEOUT))?;
+        let mut c = Connection::server(sock, cfg)?;
+        then(&mut c)
+    });
+    (addr, h)
+}
+
+/// A server whose handshake result is all that matters.
+fn serve_handshake(cfg: ServerConfig) -> (SocketAddr, JoinHandle<Result<(), Error>>) {
+    serve(cfg, |_| Ok(()))
+}
+
+/// A client that writes bytes and reads records.
+struct Raw {
+    sock: TcpStream,
+    buf: Vec<u8>,
+    closed: bool,
+}
+
+impl Raw {
+    fn connect(addr: SocketAddr) -> Raw {
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(ANSWER_DEADLINE)).unwrap();
+        Raw {
+            sock,
+            buf: Vec::new(),
+            closed: false,
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        // The server may have closed already; what it answered is checked.
+        let _ = self.sock.write_all(bytes);
+    }
+
+    /// Records until the server closes, or until `ANSWER_DEADLINE`
+    /// passes (then `closed` stays false).
+    fn read_until_close(&mut self) -> Vec<Rec> {
+        let start = Instant::now();
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while start.elapsed() < ANSWER_DEADLINE {
+            match self.sock.read(&mut chunk) {
+                Ok(0) => {
+                    self.closed = true;
+                    break;
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    self.closed = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+            out.extend(take_records(&mut self.buf));
+        }
+        out
+    }
+
+    /// Records until one of type `typ` came (inclusive), or the server
+    /// closed, or the deadline passed.
+    fn read_until_type(&mut self, typ: u8) -> Vec<Rec> {
+        let start = Instant::now();
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while start.elapsed() < ANSWER_DEADLINE && !out.iter().any(|r: &Rec| r.typ == typ) {
+            match self.sock.read(&mut chunk) {
+                Ok(0) => {
+                    self.closed = true;
+                    break;
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => break,
+            }
+            out.extend(take_records(&mut self.buf));
+        }
+        out
+    }
+}
+
+/// The fatal plaintext alert among `recs` (and that it is the last record).
+fn plaintext_alert(recs: &[Rec]) -> Option<Alert> {
+    let last = recs.last()?;
+    (last.typ == ALERT && last.payload.len() == 2 && last.payload[0] == 2)
+        .then(|| Alert::from_code(last.payload[1]))
+}
+
+fn pki_and_server(versions: Versions) -> Option<(ClientConfig, ServerConfig, Pki)> {
+    if !have_openssl() {
+        return None;
+    }
+    Some(configs(KeyKind::EcP256, versions))
+}
+
+/// A TLS 1.3 ClientHello offering x25519 with a fresh share, and TLS 1.2
+/// as well when `tls12` (suites and the extensions a TLS 1.2 server needs).
+fn client_hello(legacy_version: u16, versions: &[u16]) -> ClientHello {
+    let kx = KeyExchange::generate(group::X25519).unwrap();
+    client_hello_with(&kx, legacy_version, versions)
+}
+
+/// [`client_hello`] with the share of `kx`.
+fn client_hello_with(kx: &KeyExchange, legacy_version: u16, versions: &[u16]) -> ClientHello {
+    let mut random = [0u8; 32];
+    getrandom_fill(&mut random);
+    let mut extensions = vec![
+        build::server_name("localhost"),
+        build::u16_list(ext::SUPPORTED_GROUPS, &[group::X25519, group::SECP256R1]),
+        build::u16_list(ext::SIGNATURE_ALGORITHMS, &[0x0403, 0x0804, 0x0807]),
+        build::key_share_client(&[sealwire::handshake::messages::KeyShareEntry {
+            group: kx.group(),
+            key_exchange: kx.public_key().to_vec(),
+        }]),
+        Extension {
+            typ: ext::EXTENDED_MASTER_SECRET,
+            data: vec![],
+        },
+    ];
+    if !versions.is_empty() {
+        extensions.push(build::supported_versions_client(versions));
+    }
+    ClientHello {
+        legacy_version,
+        random,
+        session_id: vec![0x5a; 32],
+        cipher_suites: vec![
+            suite::TLS13_AES_128_GCM_SHA256,
+            suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
+        ],
+        compression_methods: vec![0],
+        extensions,
+    }
+}
+
+fn getrandom_fill(b: &mut [u8]) {
+    use rand::RngCore;
+    rand::thread_rng().fill_bytes(b);
+}
+
+/// Sends `records` (already framed) and returns what the server sent back
+/// until it closed or the deadline passed, and the server's result.
+fn exchange(cfg: ServerConfig, wire: &[u8]) -> (Vec<Rec>, bool, Result<(), Error>) {
+    let (addr, h) = serve_handshake(cfg);
+    let mut raw = Raw::connect(addr);
+    raw.send(wire);
+    let recs = raw.read_until_close();
+    let closed = raw.closed;
+    drop(raw);
+    (recs, closed, h.join().unwrap())
+}
+
+fn server_hello_version(recs: &[Rec]) -> Option<u16> {
+    let r = recs.first()?;
+    if r.typ != HANDSHAKE || r.payload.first() != Some(&hs_type::SERVER_HELLO) {
+        return None;
+    }
+    let body = &r.payload[4..];
+    let sh = sealwire::handshake::messages::ServerHello::parse(
+        &body[..body
+            .len()
+            .min(u32::from_be_bytes([0, r.payload[1], r.payload[2], r.payload[3]]) as usize)],
+    )
+    .ok()?;
+    Some(
+        sh.selected_version()
+            .ok()
+            .flatten()
+            .unwrap_or(sh.legacy_version),
+    )
+}
+
+#[test]
+fn first_client_hello_record_version_is_ignored() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    for rv in [0x0300u16, 0x0301, 0x0303, 0x0304, 0x03fe] {
+        let ch = client_hello(version::TLS12, &[version::TLS13]).encode();
+        let (addr, h) = serve_handshake(s.clone());
+        let mut raw = Raw::connect(addr);
+        raw.send(&frame(HANDSHAKE, rv, &ch.raw));
+        let recs = raw.read_until_type(CCS);
+        assert_eq!(
+            server_hello_version(&recs),
+            Some(version::TLS13),
+            "record version {rv:#06x}: {recs:?}"
+        );
+        drop(raw);
+        let _ = h.join().unwrap();
+    }
+}
+
+#[test]
+fn server_plaintext_records_carry_0x0303() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    // TLS 1.3: ServerHello and the compatibility CCS.
+    let ch = client_hello(version::TLS12, &[version::TLS13]).encode();
+    let (addr, h) = serve_handshake(s.clone());
+    let mut raw = Raw::connect(addr);
+    raw.send(&frame(HANDSHAKE, 0x0301, &ch.raw));
+    let recs = raw.read_until_type(CCS);
+    let plain: Vec<&Rec> = recs.iter().filter(|r| r.typ != APP_DATA).collect();
+    assert!(plain.len() >= 2, "{recs:?}");
+    assert!(plain.iter().all(|r| r.version == 0x0303), "{plain:?}");
+    drop(raw);
+    let _ = h.join().unwrap();
+
+    // HelloRetryRequest: a server that wants P-256 only.
+    let mut s256 = s.clone();
+    s256.groups = vec![group::SECP256R1];
+    let (addr, h) = serve_handshake(s256);
+    let mut raw = Raw::connect(addr);
+    raw.send(&frame(HANDSHAKE, 0x0301, &ch.raw));
+    let recs = raw.read_until_type(CCS);
+    assert_eq!(recs[0].payload[0], hs_type::SERVER_HELLO, "{recs:?}");
+    assert!(recs.iter().all(|r| r.version == 0x0303), "{recs:?}");
+    drop(raw);
+    let _ = h.join().unwrap();
+
+    // TLS 1.2: the whole first flight.
+    let ch12 = client_hello(version::TLS12, &[]).encode();
+    let (addr, h) = serve_handshake(s.clone());
+    let mut raw = Raw::connect(addr);
+    raw.send(&frame(HANDSHAKE, 0x0301, &ch12.raw));
+    let mut recs = Vec::new();
+    let start = Instant::now();
+    // ServerHelloDone ends the flight.
+    while start.elapsed() < ANSWER_DEADLINE
+        && !recs.iter().any(|r: &Rec| {
+            r.payload
+                .windows(4)
+                .any(|w| w == [hs_type::SERVER_HELLO_DONE, 0, 0, 0])
+        })
+    {
+        let more = raw.read_until_type(HANDSHAKE);
+        if more.is_empty() {
+            break;
+        }
+        recs.extend(more);
+    }
+    assert_eq!(server_hello_version(&recs), Some(version::TLS12));
+    assert!(recs.iter().all(|r| r.version == 0x0303), "{recs:?}");
+    drop(raw);
+    let _ = h.join().unwrap();
+
+    // An alert before any encryption.
+    let mut bad = client_hello(version::TLS12, &[version::TLS13]);
+    bad.compression_methods = vec![1];
+    let (recs, _, r) = exchange(s, &frame(HANDSHAKE, 0x0301, &bad.encode().raw));
+    assert!(r.is_err());
+    assert_eq!(plaintext_alert(&recs), Some(Alert::IllegalParameter));
+    assert_eq!(recs.last().unwrap().version, 0x0303);
+}
