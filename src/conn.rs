@@ -24,8 +24,8 @@ use crate::handshake::{
     ServerConfig, State, Trace,
 };
 use crate::record::{
-    CipherSuite, ContentType, Deframer, Opener, Sealer, TrafficKeys, MAX_CIPHERTEXT_LEN_TLS13,
-    MAX_PLAINTEXT_LEN,
+    CipherSuite, ContentType, Deframer, Error as RecordError, Opener, Record, Sealer, TrafficKeys,
+    MAX_CIPHERTEXT_LEN_TLS13, MAX_PLAINTEXT_LEN,
 };
 use bytes::BytesMut;
 use std::io::{Read, Write};
@@ -42,6 +42,20 @@ impl Duplex for std::net::TcpStream {
     fn try_clone_duplex(&self) -> std::io::Result<Self> {
         self.try_clone()
     }
+}
+
+/// The fragment of an unprotected record, at most 2^14 bytes (RFC 8446 5.1,
+/// RFC 5246 6.2.1: record_overflow otherwise).
+fn plaintext_payload(rec: Record) -> Result<bytes::Bytes, Error> {
+    let len = rec.payload().len();
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(RecordError::RecordOverflow {
+            len,
+            max: MAX_PLAINTEXT_LEN,
+        }
+        .into());
+    }
+    Ok(rec.into_payload())
 }
 
 fn traffic_keys(k: &RecordKeys) -> Result<TrafficKeys, Error> {
@@ -362,7 +376,7 @@ impl<S: Read + Write> Connection<S> {
             // RFC 8446 5: an unprotected CCS may appear during the handshake,
             // and alerts may come in the clear from a peer that failed early.
             (Some(_), ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
-                (header_type, rec.into_payload())
+                (header_type, plaintext_payload(rec)?)
             }
             (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
                 return Err(Error::unexpected(
@@ -371,7 +385,7 @@ impl<S: Read + Write> Connection<S> {
                 ));
             }
             (Some(o), _) => o.open(rec.into_bytes())?,
-            (None, _) => (header_type, rec.into_payload()),
+            (None, _) => (header_type, plaintext_payload(rec)?),
         };
         match typ {
             ContentType::Handshake => {

@@ -332,3 +332,39 @@ fn server_plaintext_records_carry_0x0303() {
     assert_eq!(plaintext_alert(&recs), Some(Alert::IllegalParameter));
     assert_eq!(recs.last().unwrap().version, 0x0303);
 }
+
+#[test]
+fn plaintext_record_over_2_14_is_record_overflow() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    for len in [(1usize << 14) + 1, (1 << 14) + 2048] {
+        // A ClientHello padded to `len` bytes in one record.
+        let mut ch = client_hello(version::TLS12, &[version::TLS13]);
+        let base = ch.encode().raw.len();
+        ch.extensions.push(Extension {
+            typ: 21,
+            data: vec![0; len - base - 4],
+        });
+        let raw = ch.encode().raw;
+        assert_eq!(raw.len(), len);
+        let (recs, closed, r) = exchange(s.clone(), &frame(HANDSHAKE, 0x0301, &raw));
+        assert_eq!(plaintext_alert(&recs), Some(Alert::RecordOverflow), "{len}");
+        assert!(closed);
+        assert_eq!(r.unwrap_err().alert(), Some(Alert::RecordOverflow));
+    }
+    // Exactly 2^14 is fine.
+    let mut ch = client_hello(version::TLS12, &[version::TLS13]);
+    let base = ch.encode().raw.len();
+    ch.extensions.push(Extension {
+        typ: 21,
+        data: vec![0; (1 << 14) - base - 4],
+    });
+    let (addr, h) = serve_handshake(s);
+    let mut raw = Raw::connect(addr);
+    raw.send(&frame(HANDSHAKE, 0x0301, &ch.encode().raw));
+    let recs = raw.read_until_type(CCS);
+    assert_eq!(server_hello_version(&recs), Some(version::TLS13));
+    drop(raw);
+    let _ = h.join().unwrap();
+}
