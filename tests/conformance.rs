@@ -368,3 +368,59 @@ fn plaintext_record_over_2_14_is_record_overflow() {
     drop(raw);
     let _ = h.join().unwrap();
 }
+
+#[test]
+fn ssl3_legacy_version_is_protocol_version_whatever_supported_versions_says() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    for lv in [0x0300u16, 0x0200, 0x0002] {
+        for sv in [
+            &[version::TLS13][..],
+            &[version::TLS13, version::TLS12],
+            &[],
+        ] {
+            let ch = client_hello(lv, sv).encode();
+            let (recs, closed, r) = exchange(s.clone(), &frame(HANDSHAKE, 0x0301, &ch.raw));
+            assert_eq!(
+                plaintext_alert(&recs),
+                Some(Alert::ProtocolVersion),
+                "{lv:#06x} {sv:?}: {recs:?}"
+            );
+            assert!(closed);
+            assert!(matches!(r, Err(Error::ProtocolVersion)), "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn high_legacy_version_without_tls13_negotiates_tls12() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    for lv in [0x0304u16, 0x0305, 0xfefe] {
+        for sv in [&[][..], &[version::TLS12][..]] {
+            // The record version as a TLS 1.0 client sends it, and (where it
+            // is a TLS record version at all) the hello's own version.
+            let record_versions: &[u16] = if lv >> 8 == 3 {
+                &[0x0301, lv]
+            } else {
+                &[0x0301]
+            };
+            for &rv in record_versions {
+                let ch = client_hello(lv, sv).encode();
+                let (addr, h) = serve_handshake(s.clone());
+                let mut raw = Raw::connect(addr);
+                raw.send(&frame(HANDSHAKE, rv, &ch.raw));
+                let recs = raw.read_until_type(HANDSHAKE);
+                assert_eq!(
+                    server_hello_version(&recs),
+                    Some(version::TLS12),
+                    "{lv:#06x} {sv:?} record {rv:#06x}: {recs:?}"
+                );
+                drop(raw);
+                let _ = h.join().unwrap();
+            }
+        }
+    }
+}

@@ -74,6 +74,17 @@ impl State for ExpectClientHello {
                 format!("ClientHello: offered suites {}", s.join(", "))
             });
         }
+        // RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused,
+        // whatever supported_versions says.
+        if ch.legacy_version <= 0x0300 {
+            cx.trace.step(|| {
+                format!(
+                    "ClientHello legacy_version {:#06x} is SSL 3.0 or older",
+                    ch.legacy_version
+                )
+            });
+            return Err(Error::ProtocolVersion);
+        }
         let versions = ch.supported_versions()?;
         let offers13 = versions
             .as_ref()
