@@ -178,6 +178,8 @@ pub struct Connection<S: Read + Write> {
     plaintext: BytesMut,
     peer_closed: bool,
     failed: bool,
+    /// Whether the peer's TLS 1.3 compatibility ChangeCipherSpec came.
+    compat_ccs_seen: bool,
 }
 
 impl<S: Read + Write> std::fmt::Debug for Connection<S> {
@@ -222,6 +224,7 @@ impl<S: Read + Write> Connection<S> {
             plaintext: BytesMut::new(),
             peer_closed: false,
             failed: false,
+            compat_ccs_seen: false,
         }
     }
 
@@ -372,11 +375,11 @@ impl<S: Read + Write> Connection<S> {
         };
         let header_type = rec.typ();
         let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
-        let (typ, payload) = match (&mut self.opener, header_type) {
+        let (typ, payload, protected) = match (&mut self.opener, header_type) {
             // RFC 8446 5: an unprotected CCS may appear during the handshake,
             // and alerts may come in the clear from a peer that failed early.
             (Some(_), ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
-                (header_type, plaintext_payload(rec)?)
+                (header_type, plaintext_payload(rec)?, false)
             }
             (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
                 return Err(Error::unexpected(
@@ -384,8 +387,11 @@ impl<S: Read + Write> Connection<S> {
                     format!("{t:?} record"),
                 ));
             }
-            (Some(o), _) => o.open(rec.into_bytes())?,
-            (None, _) => (header_type, plaintext_payload(rec)?),
+            (Some(o), _) => {
+                let (t, p) = o.open(rec.into_bytes())?;
+                (t, p, true)
+            }
+            (None, _) => (header_type, plaintext_payload(rec)?, false),
         };
         match typ {
             ContentType::Handshake => {
@@ -403,6 +409,23 @@ impl<S: Read + Write> Connection<S> {
                 }
                 let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
                 if tolerated && (tls13_protected || self.read_version.is_none()) {
+                    // RFC 8446 5: the compatibility CCS is one unprotected
+                    // record; a protected one or a second one is
+                    // unexpected_message, so a peer cannot keep the
+                    // handshake waiting on records that are dropped.
+                    if protected {
+                        return Err(Error::unexpected(
+                            "an unprotected ChangeCipherSpec",
+                            "a protected ChangeCipherSpec",
+                        ));
+                    }
+                    if self.compat_ccs_seen {
+                        return Err(Error::unexpected(
+                            "one compatibility ChangeCipherSpec",
+                            "a second ChangeCipherSpec",
+                        ));
+                    }
+                    self.compat_ccs_seen = true;
                     self.trace()
                         .step(|| "received ChangeCipherSpec (compat, ignored)".into());
                 } else {

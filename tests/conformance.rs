@@ -1,8 +1,10 @@
 //! RFC conformance of the record layer and the hello handling, checked with
-//! raw bytes over loopback against `Connection::server`.
+//! raw bytes over loopback against `Connection::server`, with a sealwire
+//! client through a proxy that alters the client's records.
 //!
 //! ```text
 //!   raw client ──bytes──▶ 127.0.0.1 ──▶ Connection::server (thread, bounded timeouts)
+//!   Connection::client ──▶ proxy (hook on each client record) ──▶ Connection::server
 //! ```
 //!
 //! Every socket has a read timeout, and each check of "the server answers at
@@ -423,4 +425,162 @@ fn high_legacy_version_without_tls13_negotiates_tls12() {
             }
         }
     }
+}
+
+/// Which way a record goes through the [`proxy`].
+type Hook = Box<dyn FnMut(usize, Rec) -> Vec<Vec<u8>> + Send>;
+
+/// Forwards one connection to `to`; each whole record from the client goes
+/// through `hook` (with its index), which returns the records to forward
+/// in its place. Server records pass unchanged.
+fn proxy(to: SocketAddr, mut hook: Hook) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let Ok((client, _)) = listener.accept() else {
+            return;
+        };
+        let Ok(server) = TcpStream::connect(to) else {
+            return;
+        };
+        for s in [&client, &server] {
+            let _ = s.set_read_timeout(Some(SERVER_TIMEOUT));
+        }
+        let (mut c_rd, mut s_wr) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let (mut s_rd, mut c_wr) = (server, client);
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut s_rd, &mut c_wr);
+            let _ = c_wr.shutdown(std::net::Shutdown::Both);
+        });
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let mut index = 0;
+        loop {
+            match c_rd.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            for rec in take_records(&mut buf) {
+                for out in hook(index, rec) {
+                    if s_wr.write_all(&out).is_err() {
+                        return;
+                    }
+                }
+                index += 1;
+            }
+        }
+        let _ = s_wr.shutdown(std::net::Shutdown::Write);
+    });
+    addr
+}
+
+fn reframe(r: &Rec) -> Vec<u8> {
+    frame(r.typ, r.version, &r.payload)
+}
+
+/// A sealwire TLS 1.3 client through a proxy running `hook`, against a
+/// server that reads until the client's close; returns the client's result
+/// of handshake-then-read and the server's.
+fn through_proxy(hook: Hook) -> Option<ProxyRun> {
+    let (c, s, _pki) = pki_and_server(Versions::TLS13_ONLY)?;
+    let (saddr, h) = serve(s, |conn| {
+        let mut buf = [0u8; 64];
+        conn.read(&mut buf)
+    });
+    let paddr = proxy(saddr, hook);
+    let start = Instant::now();
+    let sock = TcpStream::connect(paddr).unwrap();
+    sock.set_read_timeout(Some(ANSWER_DEADLINE)).unwrap();
+    let client = Connection::client(sock, c, Some("localhost")).and_then(|mut conn| {
+        let mut buf = [0u8; 64];
+        conn.read(&mut buf)
+    });
+    let took = start.elapsed();
+    Some(ProxyRun {
+        client,
+        server: h.join().unwrap(),
+        took,
+    })
+}
+
+/// What [`through_proxy`] saw: each side's result and the time to the
+/// client's result.
+struct ProxyRun {
+    client: Result<usize, Error>,
+    server: Result<usize, Error>,
+    took: Duration,
+}
+
+fn assert_unexpected_message_at_once(what: &str, r: Option<ProxyRun>) {
+    let Some(ProxyRun {
+        client,
+        server,
+        took,
+    }) = r
+    else {
+        return;
+    };
+    let server = server.unwrap_err();
+    assert_eq!(
+        server.alert(),
+        Some(Alert::UnexpectedMessage),
+        "{what}: {server}"
+    );
+    assert!(
+        matches!(client, Err(Error::PeerAlert(Alert::UnexpectedMessage))),
+        "{what}: client saw {client:?}"
+    );
+    assert!(took < ANSWER_DEADLINE, "{what}: took {took:?}");
+}
+
+#[test]
+fn second_compat_ccs_is_unexpected_message_at_once() {
+    let r = through_proxy(Box::new(|_, rec| {
+        let mut out = vec![reframe(&rec)];
+        if rec.typ == CCS {
+            out.push(reframe(&rec));
+        }
+        out
+    }));
+    assert_unexpected_message_at_once("second CCS", r);
+}
+
+#[test]
+fn ccs_other_than_0x01_is_unexpected_message_at_once() {
+    for payload in [&[2u8][..], &[1, 1], &[0]] {
+        let p = payload.to_vec();
+        let r = through_proxy(Box::new(move |_, mut rec| {
+            if rec.typ == CCS {
+                rec.payload = p.clone();
+            }
+            vec![reframe(&rec)]
+        }));
+        assert_unexpected_message_at_once(&format!("CCS {payload:?}"), r);
+    }
+}
+
+#[test]
+fn ccs_after_the_handshake_is_unexpected_message_at_once() {
+    // The client's first protected record is its Finished.
+    let r = through_proxy(Box::new(|_, rec| {
+        let mut out = vec![reframe(&rec)];
+        if rec.typ == APP_DATA {
+            out.push(frame(CCS, 0x0303, &[1]));
+        }
+        out
+    }));
+    assert_unexpected_message_at_once("CCS after Finished", r);
+}
+
+#[test]
+fn ccs_before_the_first_client_hello_is_unexpected_message() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    let ch = client_hello(version::TLS12, &[version::TLS13]).encode();
+    let mut wire = frame(CCS, 0x0303, &[1]);
+    wire.extend(frame(HANDSHAKE, 0x0301, &ch.raw));
+    let (recs, closed, r) = exchange(s, &wire);
+    assert_eq!(plaintext_alert(&recs), Some(Alert::UnexpectedMessage));
+    assert!(closed && r.is_err());
 }
