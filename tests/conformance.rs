@@ -1,6 +1,7 @@
 //! RFC conformance of the record layer and the hello handling, checked with
 //! raw bytes over loopback against `Connection::server`, with a sealwire
-//! client through a proxy that alters the client's records.
+//! client through a proxy that alters the client's records, and with the
+//! state machines driven in memory where the record layer plays no part.
 //!
 //! ```text
 //!   raw client ──bytes──▶ 127.0.0.1 ──▶ Connection::server (thread, bounded timeouts)
@@ -12,11 +13,13 @@
 
 mod common;
 
-use common::handshake::configs;
+use common::handshake::{configs, expect_server, run, untouched};
 use common::pki::{have_openssl, KeyKind, Pki};
 use sealwire::conn::Connection;
 use sealwire::handshake::kx::{group, KeyExchange};
-use sealwire::handshake::messages::{build, ext, hs_type, suite, version, ClientHello, Extension};
+use sealwire::handshake::messages::{
+    build, ext, hs_type, suite, version, ClientHello, Extension, HandshakeMessage,
+};
 use sealwire::handshake::{Alert, ClientConfig, Error, ServerConfig, Versions};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -583,4 +586,33 @@ fn ccs_before_the_first_client_hello_is_unexpected_message() {
     let (recs, closed, r) = exchange(s, &wire);
     assert_eq!(plaintext_alert(&recs), Some(Alert::UnexpectedMessage));
     assert!(closed && r.is_err());
+}
+
+#[test]
+fn finished_of_the_wrong_length_is_decode_error() {
+    if !have_openssl() {
+        return;
+    }
+    for versions in [Versions::TLS13_ONLY, Versions::TLS12_ONLY] {
+        for len in [0usize, 11, 31, 33, 64] {
+            let (c, s, _pki) = configs(KeyKind::EcP256, versions);
+            let mut to_server = |m: &mut HandshakeMessage| {
+                if m.typ == hs_type::FINISHED {
+                    *m = HandshakeMessage::new(hs_type::FINISHED, &vec![0; len]);
+                }
+            };
+            let r = run(c, s, "localhost", &mut untouched(), &mut to_server);
+            expect_server(r, Alert::DecodeError);
+        }
+        // The right length with a wrong value stays decrypt_error.
+        let (c, s, _pki) = configs(KeyKind::EcP256, versions);
+        let mut to_server = |m: &mut HandshakeMessage| {
+            if m.typ == hs_type::FINISHED {
+                let len = m.body().len();
+                *m = HandshakeMessage::new(hs_type::FINISHED, &vec![0; len]);
+            }
+        };
+        let r = run(c, s, "localhost", &mut untouched(), &mut to_server);
+        expect_server(r, Alert::DecryptError);
+    }
 }

@@ -167,10 +167,14 @@ fn expect_ccs(input: Input) -> Result<(), Error> {
 }
 
 /// Compares the peer's Finished.verify_data with ours in constant time
-/// (RFC 5246 7.4.9: a mismatch is decrypt_error).
+/// (RFC 5246 7.4.9: a mismatch is decrypt_error; a verify_data of another
+/// length does not parse, decode_error).
 fn check_finished(got: &[u8], want: &[u8]) -> Result<(), Error> {
     use subtle::ConstantTimeEq;
-    if got.len() == want.len() && bool::from(got.ct_eq(want)) {
+    if got.len() != want.len() {
+        return Err(super::codec::DecodeError::BadLength("Finished verify_data").into());
+    }
+    if bool::from(got.ct_eq(want)) {
         Ok(())
     } else {
         Err(Error::BadFinished)
@@ -260,11 +264,11 @@ mod tests {
         ));
         assert!(matches!(
             check_finished(&[1; 11], &[1; 12]),
-            Err(Error::BadFinished)
+            Err(Error::Decode(_))
         ));
         assert!(matches!(
             check_finished(&[1; 13], &[1; 12]),
-            Err(Error::BadFinished)
+            Err(Error::Decode(_))
         ));
     }
 
