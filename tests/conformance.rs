@@ -16,6 +16,7 @@ mod common;
 use common::handshake::{configs, expect_server, run, untouched};
 use common::pki::{have_openssl, KeyKind, Pki};
 use sealwire::conn::Connection;
+use sealwire::handshake::codec::Writer;
 use sealwire::handshake::kx::{group, KeyExchange};
 use sealwire::handshake::messages::{
     build, ext, hs_type, suite, version, ClientHello, Extension, HandshakeMessage,
@@ -588,6 +589,36 @@ fn ccs_before_the_first_client_hello_is_unexpected_message() {
     assert!(closed && r.is_err());
 }
 
+/// The ClientHello going to the server rewritten by `f`.
+fn tamper_client_hello(f: impl Fn(&mut ClientHello)) -> impl FnMut(&mut HandshakeMessage) {
+    move |m| {
+        if m.typ == hs_type::CLIENT_HELLO {
+            let mut ch = ClientHello::parse(m.body()).unwrap();
+            f(&mut ch);
+            *m = ch.encode();
+        }
+    }
+}
+
+fn replace_ext(exts: &mut Vec<Extension>, e: Extension) {
+    exts.retain(|x| x.typ != e.typ);
+    exts.push(e);
+}
+
+fn server_name_ext(list: impl FnOnce(&mut Writer)) -> Extension {
+    Extension::build(ext::SERVER_NAME, |w| {
+        w.vec16(list);
+    })
+}
+
+fn host_name(name: &[u8]) -> Extension {
+    server_name_ext(|w| {
+        w.u8(0).vec16(|w| {
+            w.bytes(name);
+        });
+    })
+}
+
 #[test]
 fn finished_of_the_wrong_length_is_decode_error() {
     if !have_openssl() {
@@ -614,5 +645,91 @@ fn finished_of_the_wrong_length_is_decode_error() {
         };
         let r = run(c, s, "localhost", &mut untouched(), &mut to_server);
         expect_server(r, Alert::DecryptError);
+    }
+}
+
+#[test]
+fn bad_server_names_are_refused_with_the_rfc_alert() {
+    if !have_openssl() {
+        return;
+    }
+    let cases: Vec<(&str, Extension, Alert)> = vec![
+        ("empty list", server_name_ext(|_| {}), Alert::DecodeError),
+        ("empty host_name", host_name(b""), Alert::DecodeError),
+        ("NUL", host_name(b"local\0host"), Alert::IllegalParameter),
+        ("ESC", host_name(b"\x1b[31mred"), Alert::IllegalParameter),
+        ("DEL", host_name(b"a\x7fb"), Alert::IllegalParameter),
+        (
+            "non-ASCII",
+            host_name("bücher.test".as_bytes()),
+            Alert::IllegalParameter,
+        ),
+        ("non-UTF-8", host_name(b"\xff\xfe"), Alert::IllegalParameter),
+        (
+            "trailing dot",
+            host_name(b"localhost."),
+            Alert::IllegalParameter,
+        ),
+        ("empty label", host_name(b"a..b"), Alert::IllegalParameter),
+        ("space", host_name(b"a b"), Alert::IllegalParameter),
+        (
+            "label over 63",
+            host_name(format!("{}.test", "a".repeat(64)).as_bytes()),
+            Alert::IllegalParameter,
+        ),
+    ];
+    for versions in [Versions::TLS13_ONLY, Versions::TLS12_ONLY] {
+        for (what, e, alert) in &cases {
+            let (c, s, _pki) = configs(KeyKind::EcP256, versions);
+            let e = e.clone();
+            let mut t = tamper_client_hello(move |ch| replace_ext(&mut ch.extensions, e.clone()));
+            let r = run(c, s, "localhost", &mut untouched(), &mut t);
+            let err = expect_server(r, *alert);
+            assert!(!err.to_string().contains('\x1b'), "{what}: {err}");
+        }
+    }
+}
+
+#[test]
+fn client_sends_no_ip_address_as_server_name() {
+    if !have_openssl() {
+        return;
+    }
+    for name in ["127.0.0.1", "::1", "[::1]"] {
+        let (c, _s, _pki) = configs(KeyKind::EcP256, Versions::BOTH);
+        let mut cx = sealwire::handshake::Context::default();
+        let _st = sealwire::handshake::tls13::client::start(c, Some(name.into()), &mut cx).unwrap();
+        let ch = cx
+            .actions
+            .iter()
+            .find_map(|a| match a {
+                sealwire::handshake::Action::Send(m) => Some(ClientHello::parse(m.body()).unwrap()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(ch.extension(ext::SERVER_NAME).is_none(), "{name}");
+    }
+}
+
+#[test]
+fn trace_lines_escape_what_the_peer_sent() {
+    let Some((_, mut s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    s.trace = sealwire::handshake::Trace::to(move |l| sink.lock().unwrap().push(l.to_string()));
+    let mut ch = client_hello(version::TLS12, &[version::TLS13]);
+    replace_ext(&mut ch.extensions, host_name(b"evil\x1b]0;owned\x07.test"));
+    let (_recs, _, r) = exchange(s, &frame(HANDSHAKE, 0x0301, &ch.encode().raw));
+    let e = r.unwrap_err();
+    assert_eq!(e.alert(), Some(Alert::IllegalParameter));
+    let lines = lines.lock().unwrap();
+    assert!(!lines.is_empty());
+    for l in lines.iter().chain(std::iter::once(&e.to_string())) {
+        assert!(
+            l.chars().all(|c| !c.is_control()),
+            "a control character reached a log line: {l:?}"
+        );
     }
 }

@@ -261,8 +261,19 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// The message, with everything but printable ASCII escaped
+    /// ([`super::escape`]): reasons can quote what the peer sent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&super::escape(&Unescaped(self).to_string()))
+    }
+}
+
+/// The message of an [`Error`] as built, before escaping.
+struct Unescaped<'a>(&'a Error);
+
+impl fmt::Display for Unescaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Decode(e) => write!(f, "malformed message: {e}"),
             Error::UnexpectedMessage { expected, got } => {
                 write!(f, "unexpected message: expected {expected}, got {got}")
