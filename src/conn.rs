@@ -340,6 +340,13 @@ impl<S: Read + Write> Connection<S> {
                     }
                     self.read_version = Some(k.version);
                 }
+                Action::SendWarning(alert) => {
+                    w.flush_handshake()?;
+                    self.cx
+                        .trace
+                        .step(|| format!("sending warning alert {alert}"));
+                    w.record(ContentType::Alert, &[1, alert.code()])?;
+                }
                 Action::Established(e) => {
                     self.cx
                         .trace

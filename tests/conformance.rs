@@ -733,3 +733,25 @@ fn trace_lines_escape_what_the_peer_sent() {
         );
     }
 }
+
+#[test]
+fn tls12_renegotiation_is_refused_with_a_warning_and_the_session_goes_on() {
+    if !have_openssl() {
+        return;
+    }
+    let (c, s, _pki) = configs(KeyKind::EcP256, Versions::TLS12_ONLY);
+    let (mut cl, mut sv) = run(c, s, "localhost", &mut untouched(), &mut untouched()).unwrap();
+    assert!(cl.is_connected() && sv.is_connected());
+    let ch = client_hello(version::TLS12, &[]).encode();
+    sv.feed(sealwire::handshake::Input::Handshake(ch), &mut untouched())
+        .unwrap();
+    let _ = sv.outbox();
+    assert_eq!(sv.warnings, [Alert::NoRenegotiation]);
+    assert!(sv.is_connected());
+    let hr = HandshakeMessage::new(hs_type::HELLO_REQUEST, &[]);
+    cl.feed(sealwire::handshake::Input::Handshake(hr), &mut untouched())
+        .unwrap();
+    let _ = cl.outbox();
+    assert_eq!(cl.warnings, [Alert::NoRenegotiation]);
+    assert!(cl.is_connected());
+}

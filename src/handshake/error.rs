@@ -46,6 +46,8 @@ pub enum Alert {
     InappropriateFallback,
     /// user_canceled(90)
     UserCanceled,
+    /// no_renegotiation(100), a warning (TLS 1.2, RFC 5246 7.2.2)
+    NoRenegotiation,
     /// missing_extension(109)
     MissingExtension,
     /// unsupported_extension(110)
@@ -82,6 +84,7 @@ impl Alert {
             Alert::InternalError => 80,
             Alert::InappropriateFallback => 86,
             Alert::UserCanceled => 90,
+            Alert::NoRenegotiation => 100,
             Alert::MissingExtension => 109,
             Alert::UnsupportedExtension => 110,
             Alert::UnrecognizedName => 112,
@@ -112,6 +115,7 @@ impl Alert {
             Alert::InternalError,
             Alert::InappropriateFallback,
             Alert::UserCanceled,
+            Alert::NoRenegotiation,
             Alert::MissingExtension,
             Alert::UnsupportedExtension,
             Alert::UnrecognizedName,
@@ -145,6 +149,7 @@ impl fmt::Display for Alert {
             Alert::InternalError => "internal_error",
             Alert::InappropriateFallback => "inappropriate_fallback",
             Alert::UserCanceled => "user_canceled",
+            Alert::NoRenegotiation => "no_renegotiation",
             Alert::MissingExtension => "missing_extension",
             Alert::UnsupportedExtension => "unsupported_extension",
             Alert::UnrecognizedName => "unrecognized_name",

@@ -405,6 +405,9 @@ pub enum Action {
     ReadKeys(RecordKeys),
     /// The handshake is complete: application data may flow both ways.
     Established(Established),
+    /// Send this alert at the warning level under the current write
+    /// protection; the connection goes on (TLS 1.2 no_renegotiation).
+    SendWarning(Alert),
 }
 
 /// What the driver hands a state.
