@@ -734,6 +734,173 @@ fn trace_lines_escape_what_the_peer_sent() {
     }
 }
 
+/// A change to a ClientHello.
+type Edit = Box<dyn Fn(&mut ClientHello)>;
+
+/// Configs where the client's only share (x25519) makes a P-256 server
+/// send HelloRetryRequest.
+fn hrr_configs() -> (ClientConfig, ServerConfig, Pki) {
+    let (mut c, mut s, pki) = configs(KeyKind::EcP256, Versions::TLS13_ONLY);
+    c.key_share_groups = vec![group::X25519];
+    c.groups = vec![group::X25519, group::SECP256R1];
+    s.groups = vec![group::SECP256R1];
+    (c, s, pki)
+}
+
+/// Applies `first` to the first ClientHello and `second` to the second.
+fn tamper_hellos(
+    first: impl Fn(&mut ClientHello),
+    second: impl Fn(&mut ClientHello),
+) -> impl FnMut(&mut HandshakeMessage) {
+    let mut n = 0;
+    move |m| {
+        if m.typ == hs_type::CLIENT_HELLO {
+            let mut ch = ClientHello::parse(m.body()).unwrap();
+            n += 1;
+            if n == 1 {
+                first(&mut ch)
+            } else {
+                second(&mut ch)
+            }
+            *m = ch.encode();
+        }
+    }
+}
+
+#[test]
+fn second_client_hello_may_change_only_what_rfc8446_allows() {
+    if !have_openssl() {
+        return;
+    }
+    let unknown = Extension {
+        typ: 0xfafa,
+        data: vec![1, 2, 3],
+    };
+    let refused: Vec<(&str, Edit)> = vec![
+        (
+            "signature_algorithms",
+            Box::new(|ch| {
+                replace_ext(
+                    &mut ch.extensions,
+                    build::u16_list(ext::SIGNATURE_ALGORITHMS, &[0x0403]),
+                )
+            }),
+        ),
+        (
+            "server_name dropped",
+            Box::new(|ch| ch.extensions.retain(|e| e.typ != ext::SERVER_NAME)),
+        ),
+        (
+            "server_name changed",
+            Box::new(|ch| replace_ext(&mut ch.extensions, host_name(b"other.test"))),
+        ),
+        (
+            "supported_groups",
+            Box::new(|ch| {
+                replace_ext(
+                    &mut ch.extensions,
+                    build::u16_list(ext::SUPPORTED_GROUPS, &[group::SECP256R1]),
+                )
+            }),
+        ),
+        (
+            "extension added",
+            Box::new(move |ch| ch.extensions.insert(0, unknown.clone())),
+        ),
+        (
+            "extensions reordered",
+            Box::new(|ch| ch.extensions.swap(0, 1)),
+        ),
+        (
+            "early_data added",
+            Box::new(|ch| {
+                ch.extensions.insert(
+                    0,
+                    Extension {
+                        typ: ext::EARLY_DATA,
+                        data: vec![],
+                    },
+                )
+            }),
+        ),
+        (
+            "cookie we never sent",
+            Box::new(|ch| {
+                ch.extensions.insert(
+                    0,
+                    Extension::build(ext::COOKIE, |w| {
+                        w.vec16(|w| {
+                            w.bytes(b"crumb");
+                        });
+                    }),
+                )
+            }),
+        ),
+        ("legacy_version", Box::new(|ch| ch.legacy_version = 0x0302)),
+        ("random", Box::new(|ch| ch.random[0] ^= 1)),
+        ("session_id", Box::new(|ch| ch.session_id.clear())),
+        ("cipher_suites", Box::new(|ch| ch.cipher_suites.reverse())),
+    ];
+    for (what, f) in &refused {
+        let (c, s, _pki) = hrr_configs();
+        let mut t = tamper_hellos(|_| {}, f);
+        let e = expect_server(
+            run(c, s, "localhost", &mut untouched(), &mut t),
+            Alert::IllegalParameter,
+        );
+        assert!(matches!(e, Error::IllegalParameter(_)), "{what}: {e}");
+    }
+    // Padding may change, and early_data may go. The server accepts such a
+    // second ClientHello; the handshake then fails only because the
+    // client's transcript differs from what the server saw
+    // (CertificateVerify: decrypt_error on the client).
+    let padding = |len: usize| Extension {
+        typ: ext::PADDING,
+        data: vec![0; len],
+    };
+    let early = Extension {
+        typ: ext::EARLY_DATA,
+        data: vec![],
+    };
+    let allowed: Vec<(&str, Edit, Edit)> = vec![
+        (
+            "padding added",
+            Box::new(|_| {}),
+            Box::new(move |ch| ch.extensions.insert(0, padding(17))),
+        ),
+        (
+            "padding changed",
+            Box::new(move |ch| ch.extensions.insert(0, padding(5))),
+            Box::new(move |ch| ch.extensions.insert(0, padding(300))),
+        ),
+        (
+            "padding dropped",
+            Box::new(move |ch| ch.extensions.insert(0, padding(5))),
+            Box::new(|_| {}),
+        ),
+        (
+            "early_data dropped",
+            Box::new(move |ch| ch.extensions.insert(0, early.clone())),
+            Box::new(|_| {}),
+        ),
+    ];
+    for (what, f1, f2) in &allowed {
+        let (c, s, _pki) = hrr_configs();
+        let mut t = tamper_hellos(f1, f2);
+        match run(c, s, "localhost", &mut untouched(), &mut t) {
+            Err(common::handshake::Failed::Client(e)) => {
+                assert_eq!(e.alert(), Some(Alert::DecryptError), "{what}: {e}")
+            }
+            Err(common::handshake::Failed::Server(e)) => panic!("{what}: server refused: {e}"),
+            Ok(_) => panic!("{what}: a tampered transcript completed"),
+        }
+    }
+    // Untouched, the HelloRetryRequest handshake completes.
+    let (c, s, _pki) = hrr_configs();
+    let (cl, sv) = run(c, s, "localhost", &mut untouched(), &mut untouched()).unwrap();
+    assert!(cl.established.is_some() && sv.established.is_some());
+}
+
 #[test]
 fn tls12_renegotiation_is_refused_with_a_warning_and_the_session_goes_on() {
     if !have_openssl() {

@@ -68,6 +68,8 @@ pub mod ext {
     pub const EC_POINT_FORMATS: u16 = 11;
     /// signature_algorithms (RFC 8446 4.2.3).
     pub const SIGNATURE_ALGORITHMS: u16 = 13;
+    /// padding (RFC 7685).
+    pub const PADDING: u16 = 21;
     /// extended_master_secret (RFC 7627; TLS 1.2).
     pub const EXTENDED_MASTER_SECRET: u16 = 23;
     /// session_ticket (RFC 5077).

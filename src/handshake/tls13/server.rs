@@ -141,12 +141,7 @@ impl ExpectClientHello {
         }
         let suite = match &self.retry {
             Some(r) => {
-                if ch.random != r.ch1.random
-                    || ch.session_id != r.ch1.session_id
-                    || ch.cipher_suites != r.ch1.cipher_suites
-                {
-                    return Err(Error::IllegalParameter("second ClientHello changed"));
-                }
+                check_second_hello(&r.ch1, &ch)?;
                 r.suite
             }
             None => *config
@@ -331,6 +326,39 @@ impl ExpectClientHello {
             app,
         }))
     }
+}
+
+/// RFC 8446 4.1.2: after a HelloRetryRequest the client sends the same
+/// ClientHello except that it may replace key_share, add the cookie it was
+/// given, remove early_data, and change padding and pre_shared_key. We send
+/// no cookie, so a cookie must be as it was; anything else that differs is
+/// illegal_parameter.
+fn check_second_hello(ch1: &ClientHello, ch2: &ClientHello) -> Result<(), Error> {
+    const MAY_CHANGE: [u16; 3] = [ext::KEY_SHARE, ext::PADDING, ext::PRE_SHARED_KEY];
+    if ch2.extension(ext::EARLY_DATA).is_some() {
+        return Err(Error::IllegalParameter(
+            "early_data in the ClientHello after HelloRetryRequest",
+        ));
+    }
+    let fixed = |ch: &ClientHello| -> Vec<(u16, Vec<u8>)> {
+        ch.extensions
+            .iter()
+            .filter(|e| !MAY_CHANGE.contains(&e.typ) && e.typ != ext::EARLY_DATA)
+            .map(|e| (e.typ, e.data.clone()))
+            .collect()
+    };
+    if ch2.legacy_version != ch1.legacy_version
+        || ch2.random != ch1.random
+        || ch2.session_id != ch1.session_id
+        || ch2.cipher_suites != ch1.cipher_suites
+        || ch2.compression_methods != ch1.compression_methods
+        || fixed(ch2) != fixed(ch1)
+    {
+        return Err(Error::IllegalParameter(
+            "second ClientHello changed more than RFC 8446 4.1.2 allows",
+        ));
+    }
+    Ok(())
 }
 
 fn hello_retry(
