@@ -44,6 +44,11 @@ impl Duplex for std::net::TcpStream {
     }
 }
 
+/// How much rejected early data a server skips (RFC 8446 4.2.10 bounds it
+/// by the max_early_data_size of a ticket; we issue none, so this is ours):
+/// record bodies, headers not counted.
+const MAX_SKIPPED_EARLY_DATA: usize = 1 << 16;
+
 /// The fragment of an unprotected record, at most 2^14 bytes (RFC 8446 5.1,
 /// RFC 5246 6.2.1: record_overflow otherwise).
 fn plaintext_payload(rec: Record) -> Result<bytes::Bytes, Error> {
@@ -180,6 +185,9 @@ pub struct Connection<S: Read + Write> {
     failed: bool,
     /// Whether the peer's TLS 1.3 compatibility ChangeCipherSpec came.
     compat_ccs_seen: bool,
+    /// While rejected early data may still come: how many more bytes of
+    /// it are skipped.
+    early_skip_budget: Option<usize>,
 }
 
 impl<S: Read + Write> std::fmt::Debug for Connection<S> {
@@ -225,6 +233,7 @@ impl<S: Read + Write> Connection<S> {
             peer_closed: false,
             failed: false,
             compat_ccs_seen: false,
+            early_skip_budget: None,
         }
     }
 
@@ -340,6 +349,9 @@ impl<S: Read + Write> Connection<S> {
                     }
                     self.read_version = Some(k.version);
                 }
+                Action::SkipRejectedEarlyData => {
+                    self.early_skip_budget = Some(MAX_SKIPPED_EARLY_DATA);
+                }
                 Action::SendWarning(alert) => {
                     w.flush_handshake()?;
                     self.cx
@@ -382,23 +394,53 @@ impl<S: Read + Write> Connection<S> {
         };
         let header_type = rec.typ();
         let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
-        let (typ, payload, protected) = match (&mut self.opener, header_type) {
+        let (typ, payload, protected) = match (self.opener.is_some(), header_type) {
             // RFC 8446 5: an unprotected CCS may appear during the handshake,
             // and alerts may come in the clear from a peer that failed early.
-            (Some(_), ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
+            (true, ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
                 (header_type, plaintext_payload(rec)?, false)
             }
-            (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
+            (true, t) if tls13_protected && t != ContentType::ApplicationData => {
                 return Err(Error::unexpected(
                     "an encrypted record",
                     format!("{t:?} record"),
                 ));
             }
-            (Some(o), _) => {
-                let (t, p) = o.open(rec.into_bytes())?;
-                (t, p, true)
+            (true, _) => {
+                let len = rec.payload().len();
+                let opener = self.opener.as_mut().ok_or(Error::Internal("opener"))?;
+                match opener.open(rec.into_bytes()) {
+                    Ok((t, p)) => {
+                        // RFC 8446 4.2.10: the first record that decrypts
+                        // starts the client's second flight.
+                        self.early_skip_budget = None;
+                        (t, p, true)
+                    }
+                    // Rejected early data does not decrypt under the
+                    // handshake key: skipped, up to the bound.
+                    Err(crate::record::Error::BadRecordMac)
+                        if self.early_skip_budget.is_some() && self.skip_early_data(len) =>
+                    {
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
-            (None, _) => (header_type, plaintext_payload(rec)?, false),
+            // Before the second ClientHello (after HelloRetryRequest) early
+            // data comes as application_data records we have no keys for.
+            (false, ContentType::ApplicationData)
+                if self.early_skip_budget.is_some()
+                    && self.skip_early_data(rec.payload().len()) =>
+            {
+                return Ok(());
+            }
+            (false, t) => {
+                if t == ContentType::Handshake {
+                    // The second ClientHello: no early data follows it.
+                    self.early_skip_budget = None;
+                }
+                (header_type, plaintext_payload(rec)?, false)
+            }
         };
         match typ {
             ContentType::Handshake => {
@@ -473,6 +515,24 @@ impl<S: Read + Write> Connection<S> {
             }
         }
         Ok(())
+    }
+
+    /// Counts a record of `len` bytes that is rejected early data against
+    /// [`MAX_SKIPPED_EARLY_DATA`] (RFC 8446 4.2.10); whether it is dropped.
+    /// Past the bound nothing more is skipped.
+    fn skip_early_data(&mut self, len: usize) -> bool {
+        match self.early_skip_budget {
+            Some(budget) if len <= budget => {
+                self.early_skip_budget = Some(budget - len);
+                self.trace()
+                    .step(|| format!("skipped {len} bytes of rejected early data"));
+                true
+            }
+            _ => {
+                self.early_skip_budget = None;
+                false
+            }
+        }
     }
 
     fn dispatch(&mut self, input: Input) -> Result<(), Error> {

@@ -142,6 +142,27 @@ impl Raw {
         out
     }
 
+    /// At least one record, or none if the server closed or the deadline
+    /// passed.
+    fn read_some(&mut self) -> Vec<Rec> {
+        let start = Instant::now();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let recs = take_records(&mut self.buf);
+            if !recs.is_empty() || start.elapsed() >= ANSWER_DEADLINE {
+                return recs;
+            }
+            match self.sock.read(&mut chunk) {
+                Ok(0) => {
+                    self.closed = true;
+                    return recs;
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return recs,
+            }
+        }
+    }
+
     /// Records until one of type `typ` came (inclusive), or the server
     /// closed, or the deadline passed.
     fn read_until_type(&mut self, typ: u8) -> Vec<Rec> {
@@ -921,4 +942,257 @@ fn tls12_renegotiation_is_refused_with_a_warning_and_the_session_goes_on() {
     let _ = cl.outbox();
     assert_eq!(cl.warnings, [Alert::NoRenegotiation]);
     assert!(cl.is_connected());
+}
+
+/// A ClientHello offering 0-RTT as a resuming client would: early_data,
+/// psk_key_exchange_modes and (last) a pre_shared_key with a ticket the
+/// server never issued.
+fn early_data_hello(kx: &KeyExchange) -> ClientHello {
+    let mut ch = client_hello_with(kx, version::TLS12, &[version::TLS13]);
+    ch.extensions.push(Extension {
+        typ: ext::EARLY_DATA,
+        data: vec![],
+    });
+    ch.extensions
+        .push(Extension::build(ext::PSK_KEY_EXCHANGE_MODES, |w| {
+            w.vec8(|w| {
+                w.u8(1);
+            });
+        }));
+    ch.extensions
+        .push(Extension::build(ext::PRE_SHARED_KEY, |w| {
+            w.vec16(|w| {
+                w.vec16(|w| {
+                    w.bytes(b"a ticket from another server");
+                })
+                .u32(0x1234_5678);
+            })
+            .vec16(|w| {
+                w.vec8(|w| {
+                    w.bytes(&[0x42; 32]);
+                });
+            });
+        }));
+    ch
+}
+
+/// `n` early data records of `len` random bytes each: to a server without
+/// the early keys, indistinguishable from real 0-RTT records.
+fn early_records(n: usize, len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut body = vec![0u8; len];
+        getrandom_fill(&mut body);
+        out.extend(frame(APP_DATA, 0x0303, &body));
+    }
+    out
+}
+
+/// The client half of a TLS 1.3 handshake (TLS_AES_128_GCM_SHA256) from
+/// sealwire's public pieces: after `first` (the ClientHello, and whatever
+/// the test sends after it) went out, reads ServerHello, answers one
+/// HelloRetryRequest with `retry` (the second ClientHello for a share of
+/// the group asked for), decrypts the server's flight, sends Finished, and
+/// returns the application data the server sends next, or the server's
+/// error as seen from here.
+fn tls13_client(
+    raw: &mut Raw,
+    kx: KeyExchange,
+    ch1: &ClientHello,
+    retry: impl Fn(&KeyExchange) -> ClientHello,
+) -> Result<Vec<u8>, String> {
+    use sealwire::handshake::keyschedule::EarlySecret;
+    use sealwire::handshake::messages::{encode_finished, HandshakeJoiner, ServerHello};
+    use sealwire::handshake::transcript::{HashAlg, Transcript};
+    use sealwire::record::{CipherSuite, ContentType, Opener, Sealer, TrafficKeys};
+
+    let keys = |ki: sealwire::handshake::keyschedule::KeyIv| {
+        TrafficKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &ki.key, &ki.iv[..]).unwrap()
+    };
+    let mut pending = std::collections::VecDeque::new();
+    let next = |raw: &mut Raw, pending: &mut std::collections::VecDeque<Rec>| loop {
+        if let Some(r) = pending.pop_front() {
+            return Ok(r);
+        }
+        let got = raw.read_some();
+        if got.is_empty() {
+            return Err(format!(
+                "server closed or went quiet (closed={})",
+                raw.closed
+            ));
+        }
+        pending.extend(got);
+    };
+    let server_hello = |r: &Rec| -> Result<(HandshakeMessage, ServerHello), String> {
+        if r.typ != HANDSHAKE || r.payload.first() != Some(&hs_type::SERVER_HELLO) {
+            return Err(format!("expected ServerHello, got {r:?}"));
+        }
+        let msg = HandshakeMessage::new(hs_type::SERVER_HELLO, &r.payload[4..]);
+        let sh = ServerHello::parse(msg.body()).map_err(|e| e.to_string())?;
+        Ok((msg, sh))
+    };
+    let mut transcript = Transcript::new();
+    let ch1_msg = ch1.encode();
+    let (mut sh_msg, mut sh) = server_hello(&next(raw, &mut pending)?)?;
+    let mut kx = kx;
+    if sh.is_hrr() {
+        let g = sh.hrr_group().unwrap().unwrap();
+        transcript.add(&ch1_msg.raw);
+        transcript.start_hash(HashAlg::Sha256).unwrap();
+        transcript.replace_with_message_hash().unwrap();
+        transcript.add(&sh_msg.raw);
+        kx = KeyExchange::generate(g).unwrap();
+        let ch2 = retry(&kx).encode();
+        raw.send(&frame(HANDSHAKE, 0x0303, &ch2.raw));
+        transcript.add(&ch2.raw);
+        loop {
+            let r = next(raw, &mut pending)?;
+            if r.typ != CCS {
+                (sh_msg, sh) = server_hello(&r)?;
+                break;
+            }
+        }
+    } else {
+        transcript.start_hash(HashAlg::Sha256).unwrap();
+        transcript.add(&ch1_msg.raw);
+    }
+    transcript.add(&sh_msg.raw);
+    let share = sh.key_share().unwrap().unwrap();
+    let shared = kx.agree(&share.key_exchange).unwrap();
+    let hs = EarlySecret::new(HashAlg::Sha256).into_handshake(&shared);
+    let (c_hs, s_hs) = hs.traffic_secrets(transcript.current().unwrap().as_bytes());
+    let mut opener = Opener::new(keys(s_hs.key_iv(16))).unwrap();
+    let mut joiner = HandshakeJoiner::new();
+    'flight: loop {
+        let r = next(raw, &mut pending)?;
+        if r.typ == CCS {
+            continue;
+        }
+        if r.typ == ALERT {
+            return Err(format!("plaintext alert {:?}", r.payload));
+        }
+        let (typ, pt) = opener
+            .open(bytes::BytesMut::from(&reframe(&r)[..]))
+            .map_err(|e| e.to_string())?;
+        if typ == ContentType::Alert {
+            return Err(format!("alert {}", Alert::from_code(pt[1])));
+        }
+        joiner.push(&pt);
+        while let Some(m) = joiner.next_message().unwrap() {
+            transcript.add(&m.raw);
+            if m.typ == hs_type::FINISHED {
+                break 'flight;
+            }
+        }
+    }
+    let through_server_finished = transcript.current().unwrap();
+    let fin = encode_finished(c_hs.finished(through_server_finished.as_bytes()).as_bytes());
+    let mut sealer = Sealer::new(keys(c_hs.key_iv(16))).unwrap();
+    let mut rec = bytes::BytesMut::new();
+    sealer
+        .seal_payload(ContentType::Handshake, &fin.raw, &mut rec)
+        .unwrap();
+    raw.send(&rec);
+    let app = hs
+        .into_master()
+        .application_secrets(through_server_finished.as_bytes());
+    let mut opener = Opener::new(keys(app.server.key_iv(16))).unwrap();
+    loop {
+        let r = next(raw, &mut pending)?;
+        let (typ, pt) = opener
+            .open(bytes::BytesMut::from(&reframe(&r)[..]))
+            .map_err(|e| e.to_string())?;
+        match typ {
+            ContentType::ApplicationData => return Ok(pt.to_vec()),
+            ContentType::Alert => return Err(format!("alert {}", Alert::from_code(pt[1]))),
+            _ => {}
+        }
+    }
+}
+
+/// A TLS 1.3 server that sends `GREETING` once the handshake is done.
+fn greeting_server(s: ServerConfig) -> (SocketAddr, JoinHandle<Result<(), Error>>) {
+    serve(s, |c| c.write_all(GREETING))
+}
+
+const GREETING: &[u8] = b"handshake done, early data skipped";
+
+#[test]
+fn rejected_early_data_is_skipped_up_to_a_bound() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    // Ten early records, a few KiB: skipped; the handshake completes.
+    for (n, len) in [(1usize, 100usize), (10, 1000), (4, 1 << 14)] {
+        let (addr, h) = greeting_server(s.clone());
+        let mut raw = Raw::connect(addr);
+        let kx = KeyExchange::generate(group::X25519).unwrap();
+        let ch = early_data_hello(&kx);
+        let mut wire = frame(HANDSHAKE, 0x0301, &ch.encode().raw);
+        wire.extend(frame(CCS, 0x0303, &[1]));
+        wire.extend(early_records(n, len));
+        raw.send(&wire);
+        let got = tls13_client(&mut raw, kx, &ch, |_| unreachable!("no HelloRetryRequest"));
+        assert_eq!(got.as_deref(), Ok(GREETING), "{n} x {len}");
+        h.join().unwrap().unwrap();
+    }
+    // Past the bound, an undecryptable record is bad_record_mac again.
+    let (addr, h) = greeting_server(s.clone());
+    let mut raw = Raw::connect(addr);
+    let kx = KeyExchange::generate(group::X25519).unwrap();
+    let ch = early_data_hello(&kx);
+    let mut wire = frame(HANDSHAKE, 0x0301, &ch.encode().raw);
+    wire.extend(early_records(5, 1 << 14));
+    raw.send(&wire);
+    let got = tls13_client(&mut raw, kx, &ch, |_| unreachable!());
+    assert!(got.is_err(), "{got:?}");
+    assert!(matches!(h.join().unwrap(), Err(Error::BadRecordMac)));
+    // Without early_data in the ClientHello nothing is skipped.
+    let (addr, h) = greeting_server(s);
+    let mut raw = Raw::connect(addr);
+    let kx = KeyExchange::generate(group::X25519).unwrap();
+    let ch = client_hello_with(&kx, version::TLS12, &[version::TLS13]);
+    let mut wire = frame(HANDSHAKE, 0x0301, &ch.encode().raw);
+    wire.extend(early_records(1, 100));
+    raw.send(&wire);
+    let got = tls13_client(&mut raw, kx, &ch, |_| unreachable!());
+    assert!(got.is_err(), "{got:?}");
+    assert!(matches!(h.join().unwrap(), Err(Error::BadRecordMac)));
+}
+
+#[test]
+fn early_data_before_the_second_client_hello_is_skipped() {
+    let Some((_, mut s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    s.groups = vec![group::SECP256R1];
+    let (addr, h) = greeting_server(s);
+    let mut raw = Raw::connect(addr);
+    let kx = KeyExchange::generate(group::X25519).unwrap();
+    let ch1 = early_data_hello(&kx);
+    let mut wire = frame(HANDSHAKE, 0x0301, &ch1.encode().raw);
+    wire.extend(frame(CCS, 0x0303, &[1]));
+    wire.extend(early_records(3, 500));
+    raw.send(&wire);
+    let retry = |kx2: &KeyExchange| {
+        let mut ch2 = ch1.clone();
+        ch2.extensions.retain(|e| e.typ != ext::EARLY_DATA);
+        replace_ext_in_place(
+            &mut ch2.extensions,
+            build::key_share_client(&[sealwire::handshake::messages::KeyShareEntry {
+                group: kx2.group(),
+                key_exchange: kx2.public_key().to_vec(),
+            }]),
+        );
+        ch2
+    };
+    let got = tls13_client(&mut raw, kx, &ch1, retry);
+    assert_eq!(got.as_deref(), Ok(GREETING));
+    h.join().unwrap().unwrap();
+}
+
+/// Replaces the extension of `e`'s type where it stands.
+fn replace_ext_in_place(exts: &mut [Extension], e: Extension) {
+    let slot = exts.iter_mut().find(|x| x.typ == e.typ).unwrap();
+    *slot = e;
 }

@@ -408,6 +408,11 @@ pub enum Action {
     /// Send this alert at the warning level under the current write
     /// protection; the connection goes on (TLS 1.2 no_renegotiation).
     SendWarning(Alert),
+    /// The client offered early data (0-RTT) that we do not accept: skip
+    /// its early records, a bounded amount, until its next flight (RFC 8446
+    /// 4.2.10): protected records that fail to decrypt under the handshake
+    /// key, and application_data records before a second ClientHello.
+    SkipRejectedEarlyData,
 }
 
 /// What the driver hands a state.

@@ -87,6 +87,7 @@ impl Peer {
                 }
                 Action::Established(e) => self.established = Some(e),
                 Action::SendWarning(a) => self.warnings.push(a),
+                Action::SkipRejectedEarlyData => {}
             }
         }
         wire

@@ -168,6 +168,15 @@ impl ExpectClientHello {
             ));
         }
         let server_name = ch.server_name()?;
+        // We issue no tickets, so no early data is accepted: the extension
+        // is ignored and the early records skipped (RFC 8446 4.2.10), also
+        // those before a second ClientHello if we ask for one.
+        let early_data = ch.extension(ext::EARLY_DATA).is_some();
+        if early_data && !retried {
+            cx.trace
+                .step(|| "ClientHello offers early data: rejected, skipping it".into());
+            cx.actions.push(Action::SkipRejectedEarlyData);
+        }
 
         // A share in one of our groups (ours preferred) is used at once;
         // otherwise ask for our most preferred group the client supports.
