@@ -243,8 +243,9 @@ fn getrandom_fill(b: &mut [u8]) {
     rand::thread_rng().fill_bytes(b);
 }
 
-/// Sends `records` (already framed) and returns what the server sent back
-/// until it closed or the deadline passed, and the server's result.
+/// Sends `wire` (framed records) and returns the records the server sent
+/// back until it closed or the deadline passed, whether it closed, and the
+/// server's result.
 fn exchange(cfg: ServerConfig, wire: &[u8]) -> (Vec<Rec>, bool, Result<(), Error>) {
     let (addr, h) = serve_handshake(cfg);
     let mut raw = Raw::connect(addr);
@@ -452,7 +453,8 @@ fn high_legacy_version_without_tls13_negotiates_tls12() {
     }
 }
 
-/// Which way a record goes through the [`proxy`].
+/// What the [`proxy`] does with each client record: given its index and
+/// the record, the bytes to forward in its place.
 type Hook = Box<dyn FnMut(usize, Rec) -> Vec<Vec<u8>> + Send>;
 
 /// Forwards one connection to `to`; each whole record from the client goes
