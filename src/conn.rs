@@ -18,14 +18,14 @@
 #![forbid(unsafe_code)]
 
 use crate::handshake::error::{Alert, Error};
-use crate::handshake::messages::HandshakeJoiner;
+use crate::handshake::messages::{version, HandshakeJoiner};
 use crate::handshake::{
     tls13, Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys,
     ServerConfig, State, Trace,
 };
 use crate::record::{
-    CipherSuite, ContentType, Deframer, Opener, Sealer, TrafficKeys, MAX_CIPHERTEXT_LEN_TLS13,
-    MAX_PLAINTEXT_LEN,
+    CipherSuite, ContentType, Deframer, Error as RecordError, Opener, Record, Sealer, TrafficKeys,
+    MAX_CIPHERTEXT_LEN_TLS13, MAX_PLAINTEXT_LEN,
 };
 use bytes::BytesMut;
 use std::io::{Read, Write};
@@ -44,6 +44,25 @@ impl Duplex for std::net::TcpStream {
     }
 }
 
+/// How much rejected early data a server skips (RFC 8446 4.2.10 bounds it
+/// by the max_early_data_size of a ticket; we issue none, so this is ours):
+/// record bodies, headers not counted.
+const MAX_SKIPPED_EARLY_DATA: usize = 1 << 16;
+
+/// The fragment of an unprotected record, at most 2^14 bytes (RFC 8446 5.1,
+/// RFC 5246 6.2.1: record_overflow otherwise).
+fn plaintext_payload(rec: Record) -> Result<bytes::Bytes, Error> {
+    let len = rec.payload().len();
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(RecordError::RecordOverflow {
+            len,
+            max: MAX_PLAINTEXT_LEN,
+        }
+        .into());
+    }
+    Ok(rec.into_payload())
+}
+
 fn traffic_keys(k: &RecordKeys) -> Result<TrafficKeys, Error> {
     let suite =
         CipherSuite::from_iana(k.suite).ok_or(Error::Internal("suite without record keys"))?;
@@ -56,9 +75,10 @@ struct WriteSide<S> {
     sock: S,
     sealer: Option<Sealer>,
     version: Option<ProtocolVersion>,
-    /// Whether a plaintext record was sent yet (the first ClientHello may
-    /// carry record version 0x0301, RFC 8446 5.1).
-    first_record_sent: bool,
+    /// The record version of the next plaintext record: 0x0301 for a
+    /// client's first record (its ClientHello), 0x0303 for every other
+    /// plaintext record, the server's included (RFC 8446 5.1).
+    plaintext_version: u16,
     /// Handshake bytes waiting to be framed (coalesced into records).
     pending_hs: Vec<u8>,
     out: Vec<u8>,
@@ -67,6 +87,11 @@ struct WriteSide<S> {
 }
 
 impl<S: Write> WriteSide<S> {
+    /// The record version for a plaintext record about to be framed.
+    fn take_plaintext_version(&mut self) -> u16 {
+        std::mem::replace(&mut self.plaintext_version, version::TLS12)
+    }
+
     fn record(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), Error> {
         match &mut self.sealer {
             Some(sealer) => {
@@ -81,12 +106,7 @@ impl<S: Write> WriteSide<S> {
                 }
             }
             None => {
-                let version: u16 = if self.first_record_sent {
-                    0x0303
-                } else {
-                    0x0301
-                };
-                self.first_record_sent = true;
+                let version = self.take_plaintext_version();
                 for chunk in payload.chunks(MAX_PLAINTEXT_LEN) {
                     self.out.push(typ.to_u8());
                     self.out.extend_from_slice(&version.to_be_bytes());
@@ -120,12 +140,7 @@ impl<S: Write> WriteSide<S> {
     /// A plaintext CCS record: always unprotected (RFC 8446 5, RFC 5246 7.1).
     fn ccs(&mut self) -> Result<(), Error> {
         self.flush_handshake()?;
-        let version: u16 = if self.first_record_sent {
-            0x0303
-        } else {
-            0x0301
-        };
-        self.first_record_sent = true;
+        let version = self.take_plaintext_version();
         self.out.extend_from_slice(&[20]);
         self.out.extend_from_slice(&version.to_be_bytes());
         self.out.extend_from_slice(&[0, 1, 1]);
@@ -168,6 +183,11 @@ pub struct Connection<S: Read + Write> {
     plaintext: BytesMut,
     peer_closed: bool,
     failed: bool,
+    /// Whether the peer's TLS 1.3 compatibility ChangeCipherSpec came.
+    compat_ccs_seen: bool,
+    /// While rejected early data may still come: how many more bytes of
+    /// it are skipped.
+    early_skip_budget: Option<usize>,
 }
 
 impl<S: Read + Write> std::fmt::Debug for Connection<S> {
@@ -185,13 +205,17 @@ fn lock<S>(m: &Mutex<WriteSide<S>>) -> Result<MutexGuard<'_, WriteSide<S>>, Erro
 }
 
 impl<S: Read + Write> Connection<S> {
-    fn new(sock: S, state: Box<dyn State>, cx: Context) -> Self {
+    fn new(sock: S, state: Box<dyn State>, cx: Context, is_client: bool) -> Self {
         Connection {
             wr: Arc::new(Mutex::new(WriteSide {
                 sock,
                 sealer: None,
                 version: None,
-                first_record_sent: false,
+                plaintext_version: if is_client {
+                    version::TLS10
+                } else {
+                    version::TLS12
+                },
                 pending_hs: Vec::new(),
                 out: Vec::new(),
                 scratch: BytesMut::new(),
@@ -208,6 +232,8 @@ impl<S: Read + Write> Connection<S> {
             plaintext: BytesMut::new(),
             peer_closed: false,
             failed: false,
+            compat_ccs_seen: false,
+            early_skip_budget: None,
         }
     }
 
@@ -216,7 +242,7 @@ impl<S: Read + Write> Connection<S> {
     pub fn client(sock: S, config: ClientConfig, server_name: Option<&str>) -> Result<Self, Error> {
         let mut cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::client::start(config, server_name.map(str::to_string), &mut cx)?;
-        let mut c = Connection::new(sock, state, cx);
+        let mut c = Connection::new(sock, state, cx, true);
         c.handshake()?;
         Ok(c)
     }
@@ -225,7 +251,7 @@ impl<S: Read + Write> Connection<S> {
     pub fn server(sock: S, config: ServerConfig) -> Result<Self, Error> {
         let cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::server::start(config);
-        let mut c = Connection::new(sock, state, cx);
+        let mut c = Connection::new(sock, state, cx, false);
         c.handshake()?;
         Ok(c)
     }
@@ -323,6 +349,16 @@ impl<S: Read + Write> Connection<S> {
                     }
                     self.read_version = Some(k.version);
                 }
+                Action::SkipRejectedEarlyData => {
+                    self.early_skip_budget = Some(MAX_SKIPPED_EARLY_DATA);
+                }
+                Action::SendWarning(alert) => {
+                    w.flush_handshake()?;
+                    self.cx
+                        .trace
+                        .step(|| format!("sending warning alert {alert}"));
+                    w.record(ContentType::Alert, &[1, alert.code()])?;
+                }
                 Action::Established(e) => {
                     self.cx
                         .trace
@@ -358,20 +394,53 @@ impl<S: Read + Write> Connection<S> {
         };
         let header_type = rec.typ();
         let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
-        let (typ, payload) = match (&mut self.opener, header_type) {
+        let (typ, payload, protected) = match (self.opener.is_some(), header_type) {
             // RFC 8446 5: an unprotected CCS may appear during the handshake,
             // and alerts may come in the clear from a peer that failed early.
-            (Some(_), ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
-                (header_type, rec.into_payload())
+            (true, ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
+                (header_type, plaintext_payload(rec)?, false)
             }
-            (Some(_), t) if tls13_protected && t != ContentType::ApplicationData => {
+            (true, t) if tls13_protected && t != ContentType::ApplicationData => {
                 return Err(Error::unexpected(
                     "an encrypted record",
                     format!("{t:?} record"),
                 ));
             }
-            (Some(o), _) => o.open(rec.into_bytes())?,
-            (None, _) => (header_type, rec.into_payload()),
+            (true, _) => {
+                let len = rec.payload().len();
+                let opener = self.opener.as_mut().ok_or(Error::Internal("opener"))?;
+                match opener.open(rec.into_bytes()) {
+                    Ok((t, p)) => {
+                        // RFC 8446 4.2.10: the first record that decrypts
+                        // starts the client's second flight.
+                        self.early_skip_budget = None;
+                        (t, p, true)
+                    }
+                    // Rejected early data does not decrypt under the
+                    // handshake key: skipped, up to the bound.
+                    Err(crate::record::Error::BadRecordMac)
+                        if self.early_skip_budget.is_some() && self.skip_early_data(len) =>
+                    {
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            // Before the second ClientHello (after HelloRetryRequest) early
+            // data comes as application_data records we have no keys for.
+            (false, ContentType::ApplicationData)
+                if self.early_skip_budget.is_some()
+                    && self.skip_early_data(rec.payload().len()) =>
+            {
+                return Ok(());
+            }
+            (false, t) => {
+                if t == ContentType::Handshake {
+                    // The second ClientHello: no early data follows it.
+                    self.early_skip_budget = None;
+                }
+                (header_type, plaintext_payload(rec)?, false)
+            }
         };
         match typ {
             ContentType::Handshake => {
@@ -389,6 +458,23 @@ impl<S: Read + Write> Connection<S> {
                 }
                 let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
                 if tolerated && (tls13_protected || self.read_version.is_none()) {
+                    // RFC 8446 5: the compatibility CCS is one unprotected
+                    // record; a protected one or a second one is
+                    // unexpected_message, so a peer cannot keep the
+                    // handshake waiting on records that are dropped.
+                    if protected {
+                        return Err(Error::unexpected(
+                            "an unprotected ChangeCipherSpec",
+                            "a protected ChangeCipherSpec",
+                        ));
+                    }
+                    if self.compat_ccs_seen {
+                        return Err(Error::unexpected(
+                            "one compatibility ChangeCipherSpec",
+                            "a second ChangeCipherSpec",
+                        ));
+                    }
+                    self.compat_ccs_seen = true;
                     self.trace()
                         .step(|| "received ChangeCipherSpec (compat, ignored)".into());
                 } else {
@@ -429,6 +515,24 @@ impl<S: Read + Write> Connection<S> {
             }
         }
         Ok(())
+    }
+
+    /// Counts a record of `len` bytes that is rejected early data against
+    /// [`MAX_SKIPPED_EARLY_DATA`] (RFC 8446 4.2.10); whether it is dropped.
+    /// Past the bound nothing more is skipped.
+    fn skip_early_data(&mut self, len: usize) -> bool {
+        match self.early_skip_budget {
+            Some(budget) if len <= budget => {
+                self.early_skip_budget = Some(budget - len);
+                self.trace()
+                    .step(|| format!("skipped {len} bytes of rejected early data"));
+                true
+            }
+            _ => {
+                self.early_skip_budget = None;
+                false
+            }
+        }
     }
 
     fn dispatch(&mut self, input: Input) -> Result<(), Error> {

@@ -47,7 +47,10 @@ fn drain(cx: &mut Context, out: &mut VecDeque<Input>, established: &mut bool) {
             Action::Send(m) => out.push_back(Input::Handshake(m)),
             Action::SendCcs => out.push_back(Input::ChangeCipherSpec),
             Action::Established(_) => *established = true,
-            Action::WriteKeys(_) | Action::ReadKeys(_) => {}
+            Action::WriteKeys(_)
+            | Action::ReadKeys(_)
+            | Action::SendWarning(_)
+            | Action::SkipRejectedEarlyData => {}
         }
     }
 }

@@ -746,3 +746,101 @@ fn keylog_path_is_only_written_when_asked() {
     }
     assert!(!trace.contains("CLIENT_RANDOM"), "{trace}");
 }
+
+/// The lines of `log` that mention an alert (for assertion messages).
+fn alert_lines(log: &str) -> String {
+    log.lines()
+        .filter(|l| l.contains("alert") || l.contains("Alert"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// RFC 5246 7.2.2 / 7.4.1.1: a client's renegotiating ClientHello gets a
+/// warning no_renegotiation, not a fatal alert. s_client ("R" on its
+/// input) then gives up with its own fatal handshake_failure, as OpenSSL
+/// does for a refused renegotiation.
+#[test]
+fn renegotiating_client_hello_gets_a_warning_no_renegotiation() {
+    if !have_openssl() {
+        return;
+    }
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let (mut srv, port) = serve(&pki, &["--trace"]);
+    let cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-tls1_2", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", "localhost", "-CAfile", path(&pki.ca)])
+        .args(["-verify_return_error", "-cipher", cipher, "-quiet"])
+        .args(["-no_ign_eof", "-msg"]);
+    let mut cli = Proc::spawn("openssl s_client", cmd);
+    // The echo proves the connection is up before "R" asks to renegotiate
+    // (on a line of its own: s_client reads commands at a read's start).
+    cli.feed(b"hello\n".to_vec());
+    cli.wait_until("the echo", |p| {
+        String::from_utf8_lossy(&p.stdout()).contains("\nhello\n")
+    });
+    cli.feed(b"R\n".to_vec());
+    cli.wait_until("the server's answer", |p| {
+        String::from_utf8_lossy(&p.stdout()).contains("no_renegotiation")
+    });
+    cli.close_stdin();
+    let (_, _) = (cli.finish(), srv.finish());
+    let out = String::from_utf8_lossy(&cli.stdout()).into_owned();
+    let logs = both_logs(&cli, &srv);
+    assert!(
+        out.contains("<<< TLS 1.2, Alert [length 0002], warning no_renegotiation"),
+        "{}\n{logs}",
+        alert_lines(&out)
+    );
+    assert!(
+        srv.stderr()
+            .contains("received a renegotiating ClientHello: sending warning no_renegotiation"),
+        "{logs}"
+    );
+    assert!(!srv.stderr().contains("sending fatal alert"), "{logs}");
+}
+
+/// RFC 5246 7.4.1.1, 7.2.2: our client answers a HelloRequest with a
+/// warning no_renegotiation and keeps the connection; s_server ("R" on its
+/// input) then ends it with its own fatal handshake_failure.
+#[test]
+fn hello_request_gets_a_warning_no_renegotiation() {
+    if !have_openssl() {
+        return;
+    }
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let (mut srv, port) = start_server("openssl s_server", |port| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-tls1_2", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", path(&pki.cert), "-key", path(&pki.key)])
+            .args(["-naccept", "1", "-msg"]);
+        cmd
+    });
+    let mut cli = connect(port, &pki.ca, &["--trace"]);
+    cli.expect_stderr("negotiated: TLS 1.2");
+    srv.feed(b"hello\n".to_vec());
+    cli.expect_stdout(6);
+    srv.feed(b"R\n".to_vec());
+    srv.wait_until("the client's answer", |p| {
+        String::from_utf8_lossy(&p.stdout()).contains("no_renegotiation")
+    });
+    srv.close_stdin();
+    cli.close_stdin();
+    let (_, _) = (cli.finish(), srv.finish());
+    let out = String::from_utf8_lossy(&srv.stdout()).into_owned();
+    let logs = both_logs(&cli, &srv);
+    assert!(
+        out.contains("<<< TLS 1.2, Alert [length 0002], warning no_renegotiation"),
+        "{}\n{logs}",
+        alert_lines(&out)
+    );
+    assert!(
+        cli.stderr()
+            .contains("received HelloRequest: sending warning no_renegotiation"),
+        "{logs}"
+    );
+    assert!(!cli.stderr().contains("sending fatal alert"), "{logs}");
+    assert_eq!(cli.stdout(), b"hello\n");
+}

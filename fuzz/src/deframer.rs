@@ -37,7 +37,8 @@ fn reference(rest: &[u8], limit: usize, version: Option<u16>) -> Expect {
     if !(20..=23).contains(&typ) {
         return Expect::Fail(Error::UnexpectedContentType(typ));
     }
-    if version.is_some_and(|v| v != ver) || !(0x0301..=0x0303).contains(&ver) {
+    // Any 0x03xx unless a version is required (RFC 8446 5.1).
+    if version.is_some_and(|v| v != ver) || ver >> 8 != 3 {
         return Expect::Fail(Error::BadVersion(ver));
     }
     if len > limit {

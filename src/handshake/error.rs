@@ -46,6 +46,8 @@ pub enum Alert {
     InappropriateFallback,
     /// user_canceled(90)
     UserCanceled,
+    /// no_renegotiation(100), a warning (TLS 1.2, RFC 5246 7.2.2)
+    NoRenegotiation,
     /// missing_extension(109)
     MissingExtension,
     /// unsupported_extension(110)
@@ -82,6 +84,7 @@ impl Alert {
             Alert::InternalError => 80,
             Alert::InappropriateFallback => 86,
             Alert::UserCanceled => 90,
+            Alert::NoRenegotiation => 100,
             Alert::MissingExtension => 109,
             Alert::UnsupportedExtension => 110,
             Alert::UnrecognizedName => 112,
@@ -112,6 +115,7 @@ impl Alert {
             Alert::InternalError,
             Alert::InappropriateFallback,
             Alert::UserCanceled,
+            Alert::NoRenegotiation,
             Alert::MissingExtension,
             Alert::UnsupportedExtension,
             Alert::UnrecognizedName,
@@ -145,6 +149,7 @@ impl fmt::Display for Alert {
             Alert::InternalError => "internal_error",
             Alert::InappropriateFallback => "inappropriate_fallback",
             Alert::UserCanceled => "user_canceled",
+            Alert::NoRenegotiation => "no_renegotiation",
             Alert::MissingExtension => "missing_extension",
             Alert::UnsupportedExtension => "unsupported_extension",
             Alert::UnrecognizedName => "unrecognized_name",
@@ -261,8 +266,19 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// The message, with everything but printable ASCII escaped
+    /// ([`super::escape`]): reasons can quote what the peer sent.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&super::escape(&Unescaped(self).to_string()))
+    }
+}
+
+/// The message of an [`Error`] as built, before escaping.
+struct Unescaped<'a>(&'a Error);
+
+impl fmt::Display for Unescaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Decode(e) => write!(f, "malformed message: {e}"),
             Error::UnexpectedMessage { expected, got } => {
                 write!(f, "unexpected message: expected {expected}, got {got}")

@@ -224,6 +224,12 @@ impl TrafficSecret {
     /// Checks a peer's Finished in constant time (bad → decrypt_error).
     pub fn verify_finished(&self, transcript_hash: &[u8], received: &[u8]) -> Result<(), Error> {
         let expect = self.finished(transcript_hash);
+        // RFC 8446 4.4.4, 6.2: verify_data has the hash's length; any other
+        // length does not parse (decode_error), a wrong value of the right
+        // length fails the check (decrypt_error).
+        if received.len() != expect.as_bytes().len() {
+            return Err(super::codec::DecodeError::BadLength("Finished verify_data").into());
+        }
         if bool::from(expect.as_bytes().ct_eq(received)) {
             Ok(())
         } else {
@@ -469,6 +475,17 @@ mod tests {
             s_hs.verify_finished(t.current().unwrap().as_bytes(), &bad),
             Err(Error::BadFinished)
         ));
+        // RFC 8446 6.2: a verify_data of another length is decode_error.
+        for len in [0, 31, 33, 48] {
+            let e = s_hs
+                .verify_finished(t.current().unwrap().as_bytes(), &vec![0; len])
+                .unwrap_err();
+            assert_eq!(
+                e.alert(),
+                Some(crate::handshake::Alert::DecodeError),
+                "{len}"
+            );
+        }
         t.add(&server_finished);
         let to_sfin = t.current().unwrap();
 

@@ -68,6 +68,8 @@ pub mod ext {
     pub const EC_POINT_FORMATS: u16 = 11;
     /// signature_algorithms (RFC 8446 4.2.3).
     pub const SIGNATURE_ALGORITHMS: u16 = 13;
+    /// padding (RFC 7685).
+    pub const PADDING: u16 = 21;
     /// extended_master_secret (RFC 7627; TLS 1.2).
     pub const EXTENDED_MASTER_SECRET: u16 = 23;
     /// session_ticket (RFC 5077).
@@ -432,31 +434,66 @@ impl ClientHello {
     }
 
     /// The `host_name` of `server_name` (RFC 6066 section 3), if sent.
+    /// An empty `server_name_list` or `host_name` does not parse
+    /// (decode_error); a host name that is not a DNS name is
+    /// illegal_parameter.
     pub fn server_name(&self) -> Result<Option<String>, Error> {
         let Some(d) = self.extension(ext::SERVER_NAME) else {
             return Ok(None);
         };
         let mut outer = Reader::new(d);
+        // ServerName server_name_list<1..2^16-1>; HostName <1..2^16-1>.
         let mut r = Reader::new(outer.vec16("server_name_list")?);
         outer.finish("server_name")?;
+        if r.is_empty() {
+            return Err(DecodeError::BadLength("server_name_list").into());
+        }
         let mut host = None;
         while !r.is_empty() {
             let name_type = r.u8("name_type")?;
             let name = r.vec16("host_name")?;
+            if name.is_empty() {
+                return Err(DecodeError::BadLength("host_name").into());
+            }
             if name_type == 0 {
                 if host.is_some() {
                     return Err(Error::IllegalParameter("two host names in server_name"));
                 }
-                let s = std::str::from_utf8(name)
-                    .map_err(|_| Error::IllegalParameter("server_name is not ASCII"))?;
-                if !s.is_ascii() || s.is_empty() {
-                    return Err(Error::IllegalParameter("server_name is not ASCII"));
-                }
-                host = Some(s.to_string());
+                host = Some(dns_host_name(name)?);
             }
         }
         Ok(host)
     }
+}
+
+/// A `host_name` as RFC 6066 3 defines it: a DNS host name in ASCII,
+/// without a trailing dot; dot-separated labels of 1 to 63 letters, digits,
+/// hyphens (and underscores, which real names carry), at most 253 bytes.
+/// NUL, control bytes, spaces and anything non-ASCII are illegal_parameter.
+pub fn dns_host_name(name: &[u8]) -> Result<String, Error> {
+    if name.len() > 253 {
+        return Err(Error::IllegalParameter("server_name longer than 253 bytes"));
+    }
+    if name.last() == Some(&b'.') {
+        return Err(Error::IllegalParameter("server_name ends with a dot"));
+    }
+    for label in name.split(|b| *b == b'.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(Error::IllegalParameter(
+                "server_name label empty or longer than 63 bytes",
+            ));
+        }
+        if !label
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        {
+            return Err(Error::IllegalParameter(
+                "server_name is not a DNS host name",
+            ));
+        }
+    }
+    // Only ASCII letters, digits, '-', '_' and '.' are left.
+    Ok(name.iter().map(|b| char::from(*b)).collect())
 }
 
 fn parse_u16_list16_ext(d: &[u8], what: &'static str) -> Result<Vec<u16>, Error> {

@@ -131,12 +131,34 @@ impl Trace {
         self.0.is_some()
     }
 
-    /// Emits a step; the text is only built when tracing is on.
+    /// Emits a step; the text is only built when tracing is on. Steps quote
+    /// what the peer sent (names, subjects), so the line is [`escape`]d.
     pub fn step(&self, text: impl FnOnce() -> String) {
         if let Some(sink) = &self.0 {
-            sink(&text());
+            sink(&escape(&text()));
         }
     }
+}
+
+/// `text` with every character other than printable ASCII (and the
+/// backslash itself) written as an escape (`\x1b`, `\u{202e}`), so that
+/// nothing a peer sent can reach a terminal as a control sequence.
+pub fn escape(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out
 }
 
 /// A sink for secrets in the NSS key log format
@@ -383,6 +405,14 @@ pub enum Action {
     ReadKeys(RecordKeys),
     /// The handshake is complete: application data may flow both ways.
     Established(Established),
+    /// Send this alert at the warning level under the current write
+    /// protection; the connection goes on (TLS 1.2 no_renegotiation).
+    SendWarning(Alert),
+    /// The client offered early data (0-RTT) that we do not accept: skip
+    /// its early records, a bounded amount, until its next flight (RFC 8446
+    /// 4.2.10): protected records that fail to decrypt under the handshake
+    /// key, and application_data records before a second ClientHello.
+    SkipRejectedEarlyData,
 }
 
 /// What the driver hands a state.
@@ -447,5 +477,36 @@ pub trait State: Send + std::fmt::Debug {
         Err(Error::Misuse(
             "KeyUpdate is only possible on a connected TLS 1.3 session",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_leaves_only_printable_ascii() {
+        assert_eq!(escape("plain text: a-b_c.d"), "plain text: a-b_c.d");
+        assert_eq!(
+            escape("\x1b]0;t\x07\0\r\n\x7f\\"),
+            "\\x1b]0;t\\x07\\x00\\x0d\\x0a\\x7f\\\\"
+        );
+        assert_eq!(escape("b\u{fc}\u{202e}"), "b\\u{fc}\\u{202e}");
+    }
+
+    #[test]
+    fn trace_lines_and_errors_are_escaped() {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        let t = Trace::to(move |l| sink.lock().unwrap().push(l.to_string()));
+        t.step(|| "name \x1b[2Jgone".into());
+        assert_eq!(*lines.lock().unwrap(), ["name \\x1b[2Jgone"]);
+        let e = Error::Certificate {
+            alert: Alert::BadCertificate,
+            reason: "presented \x1b[31m".into(),
+        };
+        assert!(!e.to_string().contains('\x1b'), "{e}");
+        let e = Error::unexpected("Finished", "\u{9b}31m");
+        assert!(e.to_string().chars().all(|c| !c.is_control()), "{e}");
     }
 }

@@ -72,7 +72,7 @@ impl Default for Deframer {
 
 impl Deframer {
     /// Accepts records up to the TLS 1.2 ciphertext limit (2^14 + 2048,
-    /// RFC 5246 6.2.3) with any TLS 1.x record version: what a peer may send
+    /// RFC 5246 6.2.3) with any 0x03xx record version: what a peer may send
     /// before the version is known.
     pub fn new() -> Deframer {
         Self::with_max_len(MAX_CIPHERTEXT_LEN_TLS12)
@@ -173,7 +173,7 @@ impl Deframer {
     }
 
     /// RFC 8446 5.1 / 5.2, RFC 5246 6.2.1: known type (unexpected_message),
-    /// TLS 1.x version (protocol_version), length within the limit
+    /// major version 3 (protocol_version), length within the limit
     /// (record_overflow), and no empty handshake, alert or
     /// change_cipher_spec fragment (decode_error).
     fn check_header(&self) -> Result<(ContentType, u16, usize), Error> {
@@ -182,9 +182,10 @@ impl Deframer {
         let version = u16::from_be_bytes([h[1], h[2]]);
         match self.version {
             Some(v) if v != version => return Err(Error::BadVersion(version)),
-            // SSL 3.0 and anything not 3.x is refused; TLS 1.0-1.2 values
-            // appear in legacy_record_version.
-            _ if !(0x0301..=0x0303).contains(&version) => return Err(Error::BadVersion(version)),
+            // RFC 8446 5.1: legacy_record_version is ignored for all
+            // purposes (a first ClientHello may carry 0x0300 .. 0x03ff);
+            // only a major version other than 3 is not a TLS record at all.
+            _ if version >> 8 != 3 => return Err(Error::BadVersion(version)),
             _ => {}
         }
         let len = usize::from(u16::from_be_bytes([h[3], h[4]]));

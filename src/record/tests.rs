@@ -805,7 +805,6 @@ fn deframer_corrupted_streams() {
             vec![0x47, 0x45, 0x54, 0x20, 0x2f],
             AlertDescription::UnexpectedMessage,
         ),
-        (vec![22, 3, 0, 0, 1, 0], AlertDescription::ProtocolVersion),
         (vec![22, 2, 0, 0, 1, 0], AlertDescription::ProtocolVersion),
         (
             vec![23, 0x7f, 3, 0, 1, 0],
@@ -855,6 +854,19 @@ fn deframer_corrupted_streams() {
     d.require_version(0x0303);
     d.push(&[22, 3, 1, 0, 1, 0]);
     assert_eq!(d.next_record().unwrap_err(), Error::BadVersion(0x0301));
+}
+
+#[test]
+fn deframer_ignores_the_minor_record_version() {
+    // RFC 8446 5.1: legacy_record_version is ignored; a first ClientHello
+    // from an old or future client may carry any 0x03xx.
+    for v in [0x0300u16, 0x0301, 0x0303, 0x0304, 0x03fe] {
+        let mut d = Deframer::new();
+        let [hi, lo] = v.to_be_bytes();
+        d.push(&[22, hi, lo, 0, 2, 1, 2]);
+        let r = d.next_record().unwrap().expect("a whole record");
+        assert_eq!((r.version(), r.payload()), (v, &[1u8, 2][..]));
+    }
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub struct Peer {
     pub established: Option<Established>,
     /// The handshake type of every message sent, in order.
     pub sent_types: Vec<u8>,
+    /// Every warning alert queued, in order.
+    pub warnings: Vec<Alert>,
 }
 
 impl Peer {
@@ -58,6 +60,7 @@ impl Peer {
             write_versions: Vec::new(),
             established: None,
             sent_types: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -83,6 +86,8 @@ impl Peer {
                     self.read_keys.push([&k.key[..], &k.iv[..]].concat());
                 }
                 Action::Established(e) => self.established = Some(e),
+                Action::SendWarning(a) => self.warnings.push(a),
+                Action::SkipRejectedEarlyData => {}
             }
         }
         wire

@@ -27,8 +27,8 @@
 //!   not negotiate it gets handshake_failure (RFC 7627 5.2/5.3 allow this),
 //!   so the classic master secret of RFC 5246 8.1 never exists here.
 //! - No renegotiation (RFC 5746 is signalled with an empty
-//!   renegotiation_info; a later ClientHello is refused, a HelloRequest is
-//!   ignored as RFC 5246 7.4.1.1 allows), no session resumption, no
+//!   renegotiation_info; a later ClientHello or a HelloRequest is answered
+//!   with a warning no_renegotiation, RFC 5246 7.2.2), no session resumption, no
 //!   client certificates (a CertificateRequest is answered with an empty
 //!   Certificate, RFC 5246 7.4.6).
 //! - A TLS 1.3-enabled server puts the RFC 8446 4.1.3 downgrade sentinel in
@@ -41,12 +41,12 @@ pub mod client;
 pub mod messages;
 pub mod server;
 
-use super::error::Error;
+use super::error::{Alert, Error};
 use super::messages::{hs_type, suite, HandshakeMessage};
 use super::prf::{KeyBlock, MasterSecret};
 use super::transcript::HashAlg;
 use super::verify::scheme;
-use super::{Context, Input, ProtocolVersion, RecordKeys, State};
+use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
 use zeroize::Zeroizing;
 
 /// How a TLS 1.2 suite authenticates the server's ECDHE parameters.
@@ -167,10 +167,14 @@ fn expect_ccs(input: Input) -> Result<(), Error> {
 }
 
 /// Compares the peer's Finished.verify_data with ours in constant time
-/// (RFC 5246 7.4.9: a mismatch is decrypt_error).
+/// (RFC 5246 7.4.9: a mismatch is decrypt_error; a verify_data of another
+/// length does not parse, decode_error).
 fn check_finished(got: &[u8], want: &[u8]) -> Result<(), Error> {
     use subtle::ConstantTimeEq;
-    if got.len() == want.len() && bool::from(got.ct_eq(want)) {
+    if got.len() != want.len() {
+        return Err(super::codec::DecodeError::BadLength("Finished verify_data").into());
+    }
+    if bool::from(got.ct_eq(want)) {
         Ok(())
     } else {
         Err(Error::BadFinished)
@@ -188,8 +192,10 @@ pub struct Connected {
 impl State for Connected {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
         match input {
-            // RFC 5246 7.4.1.1: the client MAY ignore HelloRequest (we do not
-            // renegotiate).
+            // RFC 5246 7.4.1.1, 7.2.2: sealwire does not renegotiate; a
+            // HelloRequest (client) or a new ClientHello (server) is
+            // answered with a warning no_renegotiation and the connection
+            // goes on.
             Input::Handshake(m) if self.is_client && m.typ == hs_type::HELLO_REQUEST => {
                 if !m.body().is_empty() {
                     return Err(Error::Decode(super::codec::DecodeError::TrailingData(
@@ -197,12 +203,17 @@ impl State for Connected {
                     )));
                 }
                 cx.trace
-                    .step(|| "received HelloRequest (ignored: no renegotiation)".into());
+                    .step(|| "received HelloRequest: sending warning no_renegotiation".into());
+                cx.actions.push(Action::SendWarning(Alert::NoRenegotiation));
                 Ok(self)
             }
-            Input::Handshake(m) if !self.is_client && m.typ == hs_type::CLIENT_HELLO => Err(
-                Error::HandshakeFailure("renegotiation is not supported (RFC 5746)"),
-            ),
+            Input::Handshake(m) if !self.is_client && m.typ == hs_type::CLIENT_HELLO => {
+                cx.trace.step(|| {
+                    "received a renegotiating ClientHello: sending warning no_renegotiation".into()
+                });
+                cx.actions.push(Action::SendWarning(Alert::NoRenegotiation));
+                Ok(self)
+            }
             Input::Handshake(m) => Err(Error::unexpected("application data", m.name())),
             Input::ChangeCipherSpec => {
                 Err(Error::unexpected("application data", "ChangeCipherSpec"))
@@ -260,28 +271,33 @@ mod tests {
         ));
         assert!(matches!(
             check_finished(&[1; 11], &[1; 12]),
-            Err(Error::BadFinished)
+            Err(Error::Decode(_))
         ));
         assert!(matches!(
             check_finished(&[1; 13], &[1; 12]),
-            Err(Error::BadFinished)
+            Err(Error::Decode(_))
         ));
     }
 
     #[test]
-    fn connected_refuses_renegotiation() {
+    fn connected_refuses_renegotiation_with_a_warning() {
+        let warned = |cx: &mut Context| {
+            matches!(
+                cx.actions.drain(..).collect::<Vec<_>>()[..],
+                [Action::SendWarning(Alert::NoRenegotiation)]
+            )
+        };
         let mut cx = Context::default();
         let hr = HandshakeMessage::new(hs_type::HELLO_REQUEST, &[]);
         let st: Box<dyn State> = Box::new(Connected { is_client: true });
         let st = st.handle(&mut cx, Input::Handshake(hr.clone())).unwrap();
         assert!(st.is_connected());
+        assert!(warned(&mut cx));
         let server: Box<dyn State> = Box::new(Connected { is_client: false });
         let ch = HandshakeMessage::new(hs_type::CLIENT_HELLO, &[]);
-        assert!(matches!(
-            server.handle(&mut cx, Input::Handshake(ch)),
-            Err(Error::HandshakeFailure(_))
-        ));
-        let server: Box<dyn State> = Box::new(Connected { is_client: false });
+        let server = server.handle(&mut cx, Input::Handshake(ch)).unwrap();
+        assert!(server.is_connected());
+        assert!(warned(&mut cx));
         assert!(matches!(
             server.handle(&mut cx, Input::Handshake(hr)),
             Err(Error::UnexpectedMessage { .. })

@@ -84,8 +84,14 @@ fn build_client_hello(
         suites.push(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
     }
     let mut exts = Vec::new();
-    // RFC 6066 3: literal IP addresses are not sent in server_name.
-    if let Some(name) = server_name.filter(|n| n.parse::<std::net::IpAddr>().is_err()) {
+    // RFC 6066 3: server_name carries a DNS host name without the trailing
+    // dot; literal IP addresses (and anything else that is not a host name)
+    // are not sent.
+    let sni = server_name
+        .map(|n| n.strip_suffix('.').unwrap_or(n))
+        .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+        .filter(|n| messages::dns_host_name(n.as_bytes()).is_ok());
+    if let Some(name) = sni {
         exts.push(build::server_name(name));
     }
     exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &config.groups));

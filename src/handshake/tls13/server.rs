@@ -74,6 +74,17 @@ impl State for ExpectClientHello {
                 format!("ClientHello: offered suites {}", s.join(", "))
             });
         }
+        // RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused,
+        // whatever supported_versions says.
+        if ch.legacy_version <= 0x0300 {
+            cx.trace.step(|| {
+                format!(
+                    "ClientHello legacy_version {:#06x} is SSL 3.0 or older",
+                    ch.legacy_version
+                )
+            });
+            return Err(Error::ProtocolVersion);
+        }
         let versions = ch.supported_versions()?;
         let offers13 = versions
             .as_ref()
@@ -130,12 +141,7 @@ impl ExpectClientHello {
         }
         let suite = match &self.retry {
             Some(r) => {
-                if ch.random != r.ch1.random
-                    || ch.session_id != r.ch1.session_id
-                    || ch.cipher_suites != r.ch1.cipher_suites
-                {
-                    return Err(Error::IllegalParameter("second ClientHello changed"));
-                }
+                check_second_hello(&r.ch1, &ch)?;
                 r.suite
             }
             None => *config
@@ -162,6 +168,15 @@ impl ExpectClientHello {
             ));
         }
         let server_name = ch.server_name()?;
+        // We issue no tickets, so no early data is accepted: the extension
+        // is ignored and the early records skipped (RFC 8446 4.2.10), also
+        // those before a second ClientHello if we ask for one.
+        let early_data = ch.extension(ext::EARLY_DATA).is_some();
+        if early_data && !retried {
+            cx.trace
+                .step(|| "ClientHello offers early data: rejected, skipping it".into());
+            cx.actions.push(Action::SkipRejectedEarlyData);
+        }
 
         // A share in one of our groups (ours preferred) is used at once;
         // otherwise ask for our most preferred group the client supports.
@@ -320,6 +335,39 @@ impl ExpectClientHello {
             app,
         }))
     }
+}
+
+/// RFC 8446 4.1.2: after a HelloRetryRequest the client sends the same
+/// ClientHello except that it may replace key_share, add the cookie it was
+/// given, remove early_data, and change padding and pre_shared_key. We send
+/// no cookie, so a cookie must be as it was; anything else that differs is
+/// illegal_parameter.
+fn check_second_hello(ch1: &ClientHello, ch2: &ClientHello) -> Result<(), Error> {
+    const MAY_CHANGE: [u16; 3] = [ext::KEY_SHARE, ext::PADDING, ext::PRE_SHARED_KEY];
+    if ch2.extension(ext::EARLY_DATA).is_some() {
+        return Err(Error::IllegalParameter(
+            "early_data in the ClientHello after HelloRetryRequest",
+        ));
+    }
+    let fixed = |ch: &ClientHello| -> Vec<(u16, Vec<u8>)> {
+        ch.extensions
+            .iter()
+            .filter(|e| !MAY_CHANGE.contains(&e.typ) && e.typ != ext::EARLY_DATA)
+            .map(|e| (e.typ, e.data.clone()))
+            .collect()
+    };
+    if ch2.legacy_version != ch1.legacy_version
+        || ch2.random != ch1.random
+        || ch2.session_id != ch1.session_id
+        || ch2.cipher_suites != ch1.cipher_suites
+        || ch2.compression_methods != ch1.compression_methods
+        || fixed(ch2) != fixed(ch1)
+    {
+        return Err(Error::IllegalParameter(
+            "second ClientHello changed more than RFC 8446 4.1.2 allows",
+        ));
+    }
+    Ok(())
 }
 
 fn hello_retry(
