@@ -353,6 +353,9 @@ fn first_difference(a: &[u8], b: &[u8]) -> usize {
         .unwrap_or(a.len().min(b.len()))
 }
 
+/// Ciphertext and tag.
+type Sealed = (Vec<u8>, [u8; 16]);
+
 /// A case's key on each implementation (the references key per call).
 struct Keyed {
     imp: Impl,
@@ -372,7 +375,7 @@ impl Keyed {
 
     /// Ciphertext and tag, or `None` when the implementation does not take
     /// this IV length.
-    fn seal(&self, c: &mut Case) -> Result<Option<(Vec<u8>, [u8; 16])>, String> {
+    fn seal(&self, c: &mut Case) -> Result<Option<Sealed>, String> {
         let mut buf = c.pt.clone();
         let tag = match (self.imp, &self.key) {
             (Impl::AesGcmCrate, _) => aes_gcm_seal(&c.key, &c.nonce, &c.aad, &mut buf),
@@ -652,12 +655,19 @@ impl BatchCase {
     }
 }
 
+/// Seals a batch, in parallel or not.
+type SealAll = fn(&mut [SealJob<'_>], bool);
+/// Opens a batch, in parallel or not; one result per job.
+type OpenAll = fn(&mut [OpenJob<'_>], bool) -> Vec<Result<(), Error>>;
+/// A job's ciphertext, AAD, IV and tag as handed to the open.
+type Received = (Vec<u8>, Vec<u8>, [u8; 12], [u8; 16]);
+
 /// The batch entry points a batch case runs through (the tests hand in
 /// faulty ones).
 #[derive(Clone, Copy)]
 struct BatchPaths {
-    seal: fn(&mut [SealJob<'_>], bool),
-    open: fn(&mut [OpenJob<'_>], bool) -> Vec<Result<(), Error>>,
+    seal: SealAll,
+    open: OpenAll,
 }
 
 const BATCH_PATHS: BatchPaths = BatchPaths {
@@ -737,7 +747,7 @@ fn check_batch(case: &BatchCase, paths: BatchPaths) -> Result<(), (usize, String
     }
 
     // Open the references' output as one batch, some jobs tampered.
-    let mut inputs: Vec<(Vec<u8>, Vec<u8>, [u8; 12], [u8; 16])> = case
+    let mut inputs: Vec<Received> = case
         .jobs
         .iter()
         .zip(want)
@@ -845,7 +855,7 @@ impl Lineup {
 
     /// The implementations of single case `index`.
     fn single(&self, index: u64) -> &[Impl] {
-        if index <= 600 || index % SLOW_EVERY == 0 {
+        if index <= 600 || index.is_multiple_of(SLOW_EVERY) {
             &self.all
         } else {
             &self.fast
@@ -854,7 +864,7 @@ impl Lineup {
 
     /// The backends the keys of batch case `index` are drawn from.
     fn batch(&self, index: u64) -> &[Backend] {
-        if index % SLOW_BATCH_EVERY == 0 || self.fast_backends.is_empty() {
+        if index.is_multiple_of(SLOW_BATCH_EVERY) || self.fast_backends.is_empty() {
             &self.backends
         } else {
             &self.fast_backends
