@@ -376,10 +376,9 @@ impl Keyed {
     /// Ciphertext and tag, or `None` when the implementation does not take
     /// this IV length.
     fn seal(&self, c: &mut Case) -> Result<Option<Sealed>, String> {
-        let mut buf = c.pt.clone();
-        let tag = match (self.imp, &self.key) {
-            (Impl::AesGcmCrate, _) => aes_gcm_seal(&c.key, &c.nonce, &c.aad, &mut buf),
-            (Impl::AwsLc, _) => aws_lc_seal(&c.key, &c.nonce, &c.aad, &mut buf),
+        let seal = match (self.imp, &self.key) {
+            (Impl::AesGcmCrate, _) => aes_gcm_seal,
+            (Impl::AwsLc, _) => aws_lc_seal,
             (_, Some(k)) => {
                 let (ct, tag) = seal_at(k, &c.nonce, &c.aad, &c.pt, c.rng.below(16))?;
                 #[cfg(test)]
@@ -390,7 +389,8 @@ impl Keyed {
             }
             (_, None) => unreachable!("backends hold a key"),
         };
-        Ok(tag.map(|t| (buf, t)))
+        let mut buf = c.pt.clone();
+        Ok(seal(&c.key, &c.nonce, &c.aad, &mut buf).map(|t| (buf, t)))
     }
 
     /// The buffer after the open and whether it authenticated, or `None`
