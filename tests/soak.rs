@@ -45,7 +45,7 @@ mod linux {
     use std::io::{ErrorKind, Read, Write};
     use std::net::{SocketAddr, TcpStream};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{mpsc, Arc, Barrier, Mutex};
+    use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
@@ -67,6 +67,10 @@ mod linux {
         max_concurrent: usize,
         handshake_timeout: Duration,
         idle_timeout: Duration,
+        /// Whether every good client waits, after its handshake, until all
+        /// have shaken hands, so that all of them are open at once (needs
+        /// `max_concurrent` above the number of clients).
+        hold: bool,
         /// Added to the handshake timeout for the bad clients' close: the
         /// server's clock starts at accept, after any wait in the backlog.
         slack: Duration,
@@ -79,6 +83,7 @@ mod linux {
         max_len: MIB,
         bad_each: 20,
         max_concurrent: 96,
+        hold: false,
         handshake_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(4),
         slack: Duration::from_secs(15),
@@ -91,6 +96,7 @@ mod linux {
         max_len: MIB,
         bad_each: 50,
         max_concurrent: 1100,
+        hold: true,
         handshake_timeout: Duration::from_secs(5),
         idle_timeout: Duration::from_secs(10),
         slack: Duration::from_secs(30),
@@ -122,6 +128,36 @@ mod linux {
         Ok(s)
     }
 
+    /// A meeting point for `n` threads with a bounded wait (std's
+    /// `Barrier` waits for ever).
+    struct Rendezvous {
+        n: usize,
+        arrived: Mutex<usize>,
+        all_in: Condvar,
+    }
+
+    impl Rendezvous {
+        fn new(n: usize) -> Self {
+            Rendezvous {
+                n,
+                arrived: Mutex::new(0),
+                all_in: Condvar::new(),
+            }
+        }
+
+        /// Arrives and waits up to `limit` for the others; whether all came.
+        fn meet(&self, limit: Duration) -> bool {
+            let mut arrived = self.arrived.lock().unwrap();
+            *arrived += 1;
+            self.all_in.notify_all();
+            let (arrived, _) = self
+                .all_in
+                .wait_timeout_while(arrived, limit, |a| *a < self.n)
+                .unwrap();
+            *arrived >= self.n
+        }
+    }
+
     /// What one good client measured.
     struct Echoed {
         handshake: Duration,
@@ -129,19 +165,29 @@ mod linux {
     }
 
     /// A full handshake, then `len` bytes echoed chunk by chunk and
-    /// compared, close_notify both ways. `between` runs after each chunk.
+    /// compared, close_notify both ways. With `hold`, all clients meet
+    /// there after their handshakes (a failed one too) before echoing.
+    /// `between` runs after each chunk.
     fn good_client(
         addr: SocketAddr,
         cfg: ClientConfig,
         seed: u64,
         len: usize,
+        hold: Option<&Rendezvous>,
         mut between: impl FnMut(usize),
     ) -> Result<Echoed, String> {
         let start = Instant::now();
-        let sock = connect(addr).map_err(|e| format!("connect: {e}"))?;
-        let mut conn = Connection::client(sock, cfg, Some("localhost"))
-            .map_err(|e| format!("handshake: {e}"))?;
+        let conn = connect(addr)
+            .map_err(|e| format!("connect: {e}"))
+            .and_then(|sock| {
+                Connection::client(sock, cfg, Some("localhost"))
+                    .map_err(|e| format!("handshake: {e}"))
+            });
         let handshake = start.elapsed();
+        if hold.is_some_and(|r| !r.meet(CLIENT_IO)) {
+            return Err("not every client finished its handshake in time".into());
+        }
+        let mut conn = conn?;
         let data = pattern(seed, len);
         let mut back = vec![0u8; CHUNK];
         for (i, chunk) in data.chunks(CHUNK).enumerate() {
@@ -371,7 +417,7 @@ mod linux {
 
         // One connection served and gone, so that buffers and lazily made
         // state are in the baseline.
-        good_client(addr, cfg.clone(), 0, CHUNK, |_| {}).expect("warm-up client");
+        good_client(addr, cfg.clone(), 0, CHUNK, None, |_| {}).expect("warm-up client");
         let idle_since = Instant::now();
         while threads_fds(pid).0 != 1 && idle_since.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(20));
@@ -434,14 +480,15 @@ mod linux {
         std::thread::sleep(Duration::from_millis(200));
 
         let gate = Arc::new(Barrier::new(p.good + 1));
+        let hold = p.hold.then(|| Arc::new(Rendezvous::new(p.good)));
         let good: Vec<JoinHandle<Result<Echoed, String>>> = (0..p.good)
             .map(|i| {
-                let (cfg, gate) = (cfg.clone(), gate.clone());
+                let (cfg, gate, hold) = (cfg.clone(), gate.clone(), hold.clone());
                 let span = p.max_len - p.min_len;
                 let len = p.min_len + (i * 7919 * KIB) % (span + 1);
                 std::thread::spawn(move || {
                     gate.wait();
-                    good_client(addr, cfg, 1 + i as u64, len, |_| {})
+                    good_client(addr, cfg, 1 + i as u64, len, hold.as_deref(), |_| {})
                 })
             })
             .collect();
@@ -478,15 +525,16 @@ mod linux {
         let mut hs: Vec<Duration> = echoed.iter().map(|e| e.handshake).collect();
         hs.sort();
         loud(&format!(
-            "good clients: {} handshakes and {:.1} MiB echoed in {:.2} s: {:.0} handshakes/s, \
-             {:.1} MB/s each way; handshake latency median {:.1} ms, max {:.1} ms",
+            "good clients: {} handshakes and {:.1} MiB echoed in {:.2} s ({:.1} MB/s each way); \
+             the last handshake done {:.2} s after the start ({:.0} handshakes/s); \
+             handshake latency median {:.1} ms",
             echoed.len(),
             bytes as f64 / MIB as f64,
             wall.as_secs_f64(),
-            echoed.len() as f64 / wall.as_secs_f64(),
             bytes as f64 / 1e6 / wall.as_secs_f64(),
+            hs[hs.len() - 1].as_secs_f64(),
+            echoed.len() as f64 / hs[hs.len() - 1].as_secs_f64(),
             hs[hs.len() / 2].as_secs_f64() * 1e3,
-            hs[hs.len() - 1].as_secs_f64() * 1e3,
         ));
         for kind in [
             Bad::RandomBytes,
@@ -520,6 +568,13 @@ mod linux {
         }
 
         let peak_threads = peak_threads.load(Ordering::SeqCst);
+        if p.hold {
+            assert!(
+                peak_threads > p.good,
+                "the {} good clients were not open at once ({peak_threads} server threads at most)",
+                p.good
+            );
+        }
         let hwm_kb = status_kb(pid, "VmHWM");
         let after = settle(pid, baseline, Duration::from_secs(10));
         loud(&format!(
@@ -548,7 +603,7 @@ mod linux {
 
         // Still serving after the abuse.
         for i in 0..4 {
-            good_client(addr, cfg.clone(), 10_000 + i, 256 * KIB, |_| {})
+            good_client(addr, cfg.clone(), 10_000 + i, 256 * KIB, None, |_| {})
                 .unwrap_or_else(|e| panic!("after the soak: {e}\n{}", server_tail(&server)));
         }
 
@@ -559,7 +614,7 @@ mod linux {
         let last = {
             let cfg = cfg.clone();
             std::thread::spawn(move || {
-                good_client(addr, cfg, 20_000, 8 * CHUNK, |i| {
+                good_client(addr, cfg, 20_000, 8 * CHUNK, None, |i| {
                     if i == 0 {
                         let _ = first_chunk.send(());
                         let _ = resume.recv_timeout(CLIENT_IO);
