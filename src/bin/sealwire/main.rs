@@ -1,7 +1,7 @@
 //! The `sealwire` command line: `backends`, `selftest`, `speed`, `serve`
 //! and `connect`, built on the library's public API only.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod speed;
 mod tls;

@@ -10,12 +10,16 @@ use sealwire::handshake::verify::{RootStore, ServerVerification};
 use sealwire::handshake::{
     ClientConfig, Error, KeyLogFile, KeyLogSink, ServerConfig, Trace, Versions,
 };
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::cell::Cell;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+mod signal;
 
 /// Options shared by both commands.
 #[derive(Args, Debug, Clone)]
@@ -62,12 +66,42 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one, printed to standard error).
     #[arg(long, default_value_t = 4433)]
     port: u16,
-    /// Exit after this many connections (default: serve forever). The exit
-    /// status is non-zero if any of them failed.
-    #[arg(long)]
-    max_connections: Option<usize>,
+    /// Stop accepting after this many connections, finish them and exit
+    /// (default: serve until SIGINT/SIGTERM). The exit status is non-zero
+    /// if any of them failed.
+    #[arg(long, value_name = "N", alias = "max-connections")]
+    exit_after: Option<usize>,
+    /// Connections served at once; further ones wait in the listen backlog
+    /// until one of these ends.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = parse_count)]
+    max_concurrent: usize,
+    /// Seconds from accept to the end of the handshake, however the peer
+    /// paces its bytes.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    handshake_timeout: Duration,
+    /// Seconds a connection may go without a byte read or written before it
+    /// is dropped (default: --timeout). On SIGINT/SIGTERM, open connections
+    /// get this long to finish.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    idle_timeout: Option<Duration>,
     #[command(flatten)]
     common: Common,
+}
+
+/// A positive whole number.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?}: expected a whole number above 0")),
+    }
+}
+
+/// Seconds, fractions allowed, at least a millisecond and at most a day.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.001..=86_400.0).contains(&x) => Ok(Duration::from_secs_f64(x)),
+        _ => Err(format!("{s:?}: expected seconds from 0.001 to 86400")),
+    }
 }
 
 /// `sealwire connect`.
@@ -201,7 +235,10 @@ fn describe(e: &Error) -> String {
     }
 }
 
-/// Runs the server.
+/// Runs the server until `--exit-after` connections were served or SIGINT
+/// or SIGTERM arrives. On a signal it stops accepting, gives the open
+/// connections the idle timeout to finish and exits 0 if they all did (1 if
+/// some had to be cut off; a second signal cuts them off at once).
 pub fn serve(args: ServeArgs) -> ExitCode {
     match serve_inner(args) {
         Ok(true) => ExitCode::SUCCESS,
@@ -210,6 +247,70 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             eprintln!("sealwire serve: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// How long a connection may take.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// From accept to the end of the handshake.
+    handshake: Duration,
+    /// Any one read or write.
+    idle: Duration,
+}
+
+/// How long the accept loop sleeps when there is nothing to accept, and so
+/// how late it sees a signal.
+const POLL: Duration = Duration::from_millis(10);
+
+/// The number of connections being served, and waits on it.
+#[derive(Default)]
+struct Slots {
+    open: Mutex<usize>,
+    changed: Condvar,
+}
+
+/// One connection's place among `--max-concurrent`, given back on drop
+/// (also when the connection's thread panics).
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *self.0.lock() -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
+impl Slots {
+    /// The count; nothing panics while holding the lock, so a poisoned lock
+    /// still holds a correct count.
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `limit` for fewer than `max` open connections.
+    fn wait_below(&self, max: usize, limit: Duration) -> bool {
+        let open = self.lock();
+        let (open, _) = self
+            .changed
+            .wait_timeout_while(open, limit, |n| *n >= max)
+            .unwrap_or_else(PoisonError::into_inner);
+        *open < max
+    }
+
+    /// Waits up to `limit` for no open connection; how many are open.
+    fn wait_empty(&self, limit: Duration) -> usize {
+        let open = self.lock();
+        let (open, _) = self
+            .changed
+            .wait_timeout_while(open, limit, |n| *n > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        *open
+    }
+
+    fn take(self: &Arc<Self>) -> Slot {
+        *self.lock() += 1;
+        Slot(Arc::clone(self))
     }
 }
 
@@ -239,54 +340,118 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     }
     config.trace = p.trace;
     config.keylog = p.keylog;
+    let limits = Limits {
+        handshake: args.handshake_timeout,
+        idle: args
+            .idle_timeout
+            .unwrap_or(Duration::from_secs(args.common.timeout.max(1))),
+    };
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // Non-blocking, so that the loop sees a signal while no one connects
+    // (see `signal`).
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    signal::install();
     eprintln!("sealwire serve: listening on {local}");
-    let timeout = Duration::from_secs(args.common.timeout.max(1));
-    let mut handles = Vec::new();
+    let slots = Arc::new(Slots::default());
+    let failed = Arc::new(AtomicBool::new(false));
     let mut accepted = 0usize;
-    for stream in listener.incoming() {
-        let stream = match stream {
+    let by_signal = loop {
+        if signal::received() > 0 {
+            break true;
+        }
+        if args.exit_after.is_some_and(|m| accepted >= m) {
+            break false;
+        }
+        // At the cap, further connections stay in the kernel's backlog.
+        if !slots.wait_below(args.max_concurrent, POLL) {
+            continue;
+        }
+        let (stream, peer) = match listener.accept() {
             Ok(s) => s,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
+                // E.g. out of file descriptors: retry later rather than spin.
                 eprintln!("sealwire serve: accept: {e}");
+                std::thread::sleep(POLL);
                 continue;
             }
         };
-        let config = config.clone();
-        handles.push(std::thread::spawn(move || {
-            let peer = stream
-                .peer_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_else(|_| "?".into());
-            match serve_one(stream, config, timeout) {
-                Ok(n) => {
-                    eprintln!("sealwire serve: {peer}: echoed {n} bytes, closed cleanly");
-                    true
-                }
-                Err(e) => {
-                    eprintln!("sealwire serve: {peer}: {}", describe(&e));
-                    false
-                }
-            }
-        }));
         accepted += 1;
-        if args.max_connections.is_some_and(|m| accepted >= m) {
+        spawn_connection(stream, peer, config.clone(), limits, slots.take(), &failed);
+    };
+    // Closed, the listener refuses new connections at once instead of
+    // leaving them in the backlog.
+    drop(listener);
+    let mut cut_off_at = None;
+    loop {
+        let open = slots.wait_empty(Duration::from_millis(100));
+        if open == 0 {
             break;
         }
+        if signal::received() > 0 && cut_off_at.is_none() {
+            eprintln!(
+                "sealwire serve: stopping: no new connections; {open} open get {:.1} s to finish",
+                limits.idle.as_secs_f64()
+            );
+            cut_off_at = Some(Instant::now() + limits.idle);
+        }
+        if signal::received() > 1 || cut_off_at.is_some_and(|t| Instant::now() >= t) {
+            eprintln!("sealwire serve: {open} connections did not finish; closing them");
+            return Ok(false);
+        }
     }
-    let mut ok = true;
-    for h in handles {
-        ok &= h.join().unwrap_or(false);
+    if by_signal {
+        eprintln!("sealwire serve: stopped on a signal; every connection finished");
+        return Ok(true);
     }
-    Ok(ok)
+    Ok(!failed.load(Ordering::SeqCst))
 }
 
-fn serve_one(stream: TcpStream, config: ServerConfig, timeout: Duration) -> Result<u64, Error> {
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
+/// Serves one connection on a thread of its own, which holds `slot` until
+/// it ends.
+fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: ServerConfig,
+    limits: Limits,
+    slot: Slot,
+    failed: &Arc<AtomicBool>,
+) {
+    let failed = Arc::clone(failed);
+    let run = {
+        let failed = Arc::clone(&failed);
+        move || {
+            let _slot = slot;
+            match serve_one(stream, config, limits) {
+                Ok(n) => eprintln!("sealwire serve: {peer}: echoed {n} bytes, closed cleanly"),
+                Err(e) => {
+                    failed.store(true, Ordering::SeqCst);
+                    eprintln!("sealwire serve: {peer}: {}", describe(&e));
+                }
+            }
+        }
+    };
+    // A failed spawn drops `run`, and with it the stream and the slot.
+    if let Err(e) = std::thread::Builder::new()
+        .name("connection".into())
+        .spawn(run)
+    {
+        failed.store(true, Ordering::SeqCst);
+        eprintln!("sealwire serve: {peer}: no thread to serve it ({e}); closed");
+    }
+}
+
+fn serve_one(stream: TcpStream, config: ServerConfig, limits: Limits) -> Result<u64, Error> {
+    // Accepted sockets inherit the listener's O_NONBLOCK on some systems.
+    stream.set_nonblocking(false)?;
     stream.set_nodelay(true)?;
-    let mut conn = Connection::server(stream, config)?;
+    let mut conn = Connection::server(Timed::new(stream, limits), config)?;
+    conn.with_transport(Timed::handshake_done)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
     loop {
@@ -297,6 +462,105 @@ fn serve_one(stream: TcpStream, config: ServerConfig, timeout: Duration) -> Resu
         }
         conn.write_all(&buf[..n])?;
         total += n as u64;
+    }
+}
+
+/// A socket whose every read and write waits at most the idle timeout and,
+/// until [`Timed::handshake_done`], no later than the handshake deadline:
+/// the socket's read and write timeouts are set to what is left before each
+/// call. A peer that trickles bytes to keep single reads alive still meets
+/// the deadline.
+struct Timed {
+    sock: TcpStream,
+    idle: Duration,
+    handshake_by: Cell<Option<Instant>>,
+    /// The timeouts the socket has now, to skip setting them again.
+    read_set: Option<Duration>,
+    write_set: Option<Duration>,
+}
+
+impl Timed {
+    fn new(sock: TcpStream, limits: Limits) -> Self {
+        Timed {
+            sock,
+            idle: limits.idle,
+            handshake_by: Cell::new(Some(Instant::now() + limits.handshake)),
+            read_set: None,
+            write_set: None,
+        }
+    }
+
+    /// Lifts the handshake deadline; the idle timeout stays.
+    fn handshake_done(&self) {
+        self.handshake_by.set(None);
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.handshake_by.get().is_some_and(|t| Instant::now() >= t)
+    }
+
+    /// The wait allowed for the next call (at least 1 ms: a zero timeout
+    /// means none to the socket).
+    fn limit(&self) -> std::io::Result<Duration> {
+        match self.handshake_by.get() {
+            None => Ok(self.idle),
+            Some(t) => match t.checked_duration_since(Instant::now()) {
+                Some(left) if left >= Duration::from_millis(1) => Ok(left.min(self.idle)),
+                _ => Err(self.timed_out()),
+            },
+        }
+    }
+
+    fn timed_out(&self) -> std::io::Error {
+        let why = if self.past_deadline() {
+            "handshake not finished in time (--handshake-timeout)".to_string()
+        } else {
+            format!(
+                "nothing sent or received for {:.1} s (--idle-timeout)",
+                self.idle.as_secs_f64()
+            )
+        };
+        std::io::Error::new(ErrorKind::TimedOut, why)
+    }
+
+    /// Runs `io` until it is not interrupted by a signal (a socket with a
+    /// timeout is not restarted after one), naming an expired timeout.
+    fn retry<T>(&self, mut io: impl FnMut(&TcpStream) -> std::io::Result<T>) -> std::io::Result<T> {
+        loop {
+            match io(&self.sock) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(self.timed_out())
+                }
+                r => return r,
+            }
+        }
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let limit = self.limit()?;
+        if self.read_set != Some(limit) {
+            self.sock.set_read_timeout(Some(limit))?;
+            self.read_set = Some(limit);
+        }
+        self.retry(|mut s| s.read(buf))
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let limit = self.limit()?;
+        if self.write_set != Some(limit) {
+            self.sock.set_write_timeout(Some(limit))?;
+            self.write_set = Some(limit);
+        }
+        self.retry(|mut s| s.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.retry(|mut s| s.flush())
     }
 }
 
