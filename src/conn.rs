@@ -261,6 +261,15 @@ impl<S: Read + Write> Connection<S> {
         self.established.as_ref()
     }
 
+    /// The peer's certificate chain (DER, end-entity first) as verified in
+    /// the handshake: on a client the server's; on a server the client's
+    /// (mutual TLS), empty when the client sent none.
+    pub fn peer_certificates(&self) -> &[Vec<u8>] {
+        self.established
+            .as_ref()
+            .map_or(&[], |e| e.peer_chain.as_slice())
+    }
+
     fn trace(&self) -> &Trace {
         &self.cx.trace
     }

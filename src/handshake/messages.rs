@@ -853,6 +853,34 @@ pub struct CertificateRequest13 {
 }
 
 impl CertificateRequest13 {
+    /// A request during the handshake: an empty context (RFC 8446 4.3.2)
+    /// and the signature schemes accepted in the client's
+    /// CertificateVerify.
+    pub fn for_handshake(schemes: &[u16]) -> Self {
+        CertificateRequest13 {
+            context: Vec::new(),
+            extensions: vec![build::u16_list(ext::SIGNATURE_ALGORITHMS, schemes)],
+        }
+    }
+
+    /// Encodes as a framed handshake message.
+    pub fn encode(&self) -> HandshakeMessage {
+        let mut w = Writer::new();
+        w.vec8(|w| {
+            w.bytes(&self.context);
+        });
+        write_extensions(&mut w, &self.extensions);
+        HandshakeMessage::new(hs_type::CERTIFICATE_REQUEST, w.as_bytes())
+    }
+
+    /// The `signature_algorithms` the server accepts (present: [`Self::parse`]
+    /// checks it).
+    pub fn signature_algorithms(&self) -> Result<Vec<u16>, Error> {
+        let d = find_extension(&self.extensions, ext::SIGNATURE_ALGORITHMS)
+            .ok_or(Error::MissingExtension("signature_algorithms"))?;
+        parse_u16_list16_ext(d, "signature_algorithms")
+    }
+
     /// Parses the body.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
         let mut r = Reader::new(body);
@@ -1012,6 +1040,19 @@ mod tests {
             DigitallySigned::parse_certificate_verify(m.body()).unwrap(),
             s
         );
+        let req = CertificateRequest13::for_handshake(&[0x0403, 0x0804]);
+        let m = req.encode();
+        assert_eq!(
+            m.raw,
+            [13, 0, 0, 13, 0, 0, 10, 0, 13, 0, 6, 0, 4, 4, 3, 8, 4]
+        );
+        let back = CertificateRequest13::parse(m.body()).unwrap();
+        assert_eq!(back, req);
+        assert_eq!(back.signature_algorithms().unwrap(), [0x0403, 0x0804]);
+        assert!(matches!(
+            CertificateRequest13::parse(&[0, 0, 0]),
+            Err(Error::MissingExtension(_))
+        ));
         assert!(parse_key_update(&[2]).is_err());
         assert!(parse_key_update(&[1]).unwrap());
     }

@@ -244,6 +244,10 @@ pub struct ClientConfig {
     pub trace: Trace,
     /// `--keylog`.
     pub keylog: KeyLogSink,
+    /// The certificate and key sent when the server asks for one (`--cert`,
+    /// `--key`); without it, or when the server accepts none of its
+    /// signature schemes, the answer is an empty Certificate.
+    pub client_cert: Option<verify::CertifiedKey>,
 }
 
 impl ClientConfig {
@@ -267,6 +271,7 @@ impl ClientConfig {
             verification,
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
+            client_cert: None,
         }
     }
 }
@@ -291,6 +296,9 @@ pub struct ServerConfig {
     pub trace: Trace,
     /// `--keylog`.
     pub keylog: KeyLogSink,
+    /// Client certificates (`--client-ca`, `--client-auth`): asked for and
+    /// verified when set.
+    pub client_auth: Option<verify::ClientAuth>,
 }
 
 impl ServerConfig {
@@ -298,12 +306,7 @@ impl ServerConfig {
     /// not belong to the end-entity certificate is refused here, with a
     /// [`Error::Config`] saying so.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
-        let chain: Vec<Vec<u8>> = verify::certs_from_pem(cert_pem)?
-            .into_iter()
-            .map(|c| c.to_vec())
-            .collect();
-        let key = verify::SigningKey::from_pem(key_pem)?;
-        key.check_matches(&chain[0])?;
+        let (chain, key) = verify::chain_and_key_from_pem(cert_pem, key_pem)?;
         Ok(Self::new(chain, key))
     }
 
@@ -328,6 +331,7 @@ impl ServerConfig {
             key: Arc::new(key),
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
+            client_auth: None,
         }
     }
 }
@@ -368,7 +372,9 @@ pub struct Established {
     /// The signature scheme of the server's handshake signature
     /// (CertificateVerify in TLS 1.3, ServerKeyExchange in TLS 1.2).
     pub signature_scheme: u16,
-    /// The peer's certificate chain (empty for a server without client auth).
+    /// The peer's certificate chain, end-entity first: the server's on the
+    /// client; on the server the client's verified chain, empty when the
+    /// client did not authenticate.
     pub peer_chain: Vec<Vec<u8>>,
     /// The server name the client asked for, if any.
     pub server_name: Option<String>,

@@ -122,6 +122,8 @@ enum State {
 #[derive(Clone)]
 pub struct Transcript {
     state: State,
+    /// Every message since [`Transcript::keep_messages`], when asked for.
+    kept: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -146,11 +148,38 @@ impl Transcript {
     pub fn new() -> Self {
         Transcript {
             state: State::Buffering(Vec::new()),
+            kept: None,
         }
+    }
+
+    /// From now on also keeps the messages themselves, starting with those
+    /// buffered, for a signature over them rather than over their hash
+    /// (TLS 1.2 CertificateVerify, RFC 5246 7.4.8). Only possible before
+    /// the hash is chosen (otherwise an internal error): earlier messages
+    /// are gone then.
+    pub fn keep_messages(&mut self) -> Result<(), Error> {
+        match &self.state {
+            State::Buffering(b) => {
+                self.kept = Some(b.clone());
+                Ok(())
+            }
+            _ => Err(Error::Internal(
+                "transcript messages asked for after hashing began",
+            )),
+        }
+    }
+
+    /// Every message added, when [`Transcript::keep_messages`] was called
+    /// before the first.
+    pub fn messages(&self) -> Option<&[u8]> {
+        self.kept.as_deref()
     }
 
     /// Adds a whole handshake message (header included).
     pub fn add(&mut self, msg: &[u8]) {
+        if let Some(k) = &mut self.kept {
+            k.extend_from_slice(msg);
+        }
         match &mut self.state {
             State::Buffering(b) => b.extend_from_slice(msg),
             State::Sha256(h) => h.update(msg),
@@ -235,6 +264,18 @@ mod tests {
             HashAlg::Sha384.hash(b"hello world").as_bytes()
         );
         assert!(t.start_hash(HashAlg::Sha256).is_err());
+    }
+
+    #[test]
+    fn kept_messages_are_everything_added() {
+        let mut t = Transcript::new();
+        assert!(t.messages().is_none());
+        t.add(b"client ");
+        t.keep_messages().unwrap();
+        t.start_hash(HashAlg::Sha256).unwrap();
+        t.add(b"server");
+        assert_eq!(t.messages(), Some(&b"client server"[..]));
+        assert!(t.keep_messages().is_err());
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! - [`verify_signed`]: a `SignatureScheme` signature by the end-entity key
 //!   (TLS 1.3 CertificateVerify, RFC 8446 4.4.3; TLS 1.2 ServerKeyExchange,
 //!   RFC 5246 7.4.3).
-//! - [`SigningKey`]: the server's key from any PEM form OpenSSL writes
+//! - Client certificates (mutual TLS): [`ClientAuth`], the server's roots
+//!   and policy, checked with the client-auth extended key usage; and
+//!   [`CertifiedKey`], the client's chain and key.
+//! - [`SigningKey`]: a server's or client's key from any PEM form OpenSSL writes
 //!   (ECDSA P-256 or P-384, Ed25519, RSA; PKCS#8 or the traditional SEC 1
 //!   and PKCS#1 forms), [`SigningKey::sign`], and
 //!   [`SigningKey::check_matches`] against the certificate.
@@ -185,6 +188,33 @@ pub fn verify_signed(
     Err(Error::BadSignature)
 }
 
+/// Checks a peer's handshake signature (TLS 1.3 CertificateVerify either
+/// way, TLS 1.2 CertificateVerify and ServerKeyExchange): `scheme` must be
+/// one we `offered` (illegal_parameter otherwise), and then [`verify_signed`].
+pub fn verify_peer_signature(
+    end_entity: &[u8],
+    offered: &[u16],
+    scheme: u16,
+    message: &[u8],
+    signature: &[u8],
+    tls13: bool,
+) -> Result<(), Error> {
+    if !offered.contains(&scheme) {
+        return Err(Error::IllegalParameter("signature scheme was not offered"));
+    }
+    verify_signed(end_entity, scheme, message, signature, tls13)
+}
+
+/// The schemes offered for handshake signatures: [`SUPPORTED_SCHEMES`],
+/// without RSASSA-PKCS1-v1_5 for TLS 1.3 (RFC 8446 4.2.3).
+pub fn handshake_schemes(tls13: bool) -> Vec<u16> {
+    SUPPORTED_SCHEMES
+        .iter()
+        .copied()
+        .filter(|s| !tls13 || !scheme::is_pkcs1(*s))
+        .collect()
+}
+
 /// Maps a validation failure to its alert (RFC 8446 6.2).
 fn cert_error(e: webpki::Error) -> Error {
     let alert = match &e {
@@ -297,6 +327,37 @@ pub fn verify_server_chain(
     server_name: &str,
     now: UnixTime,
 ) -> Result<(), Error> {
+    let name = ServerName::try_from(server_name)
+        .map_err(|_| Error::Config(format!("invalid server name {server_name:?}")))?;
+    verify_chain(
+        chain,
+        roots,
+        webpki::KeyUsage::server_auth(),
+        Some(&name),
+        now,
+    )
+}
+
+/// Validates a client's `chain` (end-entity first) against `roots` at
+/// `now` for client authentication: an extended key usage, if present,
+/// must include id-kp-clientAuth (RFC 5280 4.2.1.12). No name is checked.
+pub fn verify_client_chain(
+    chain: &[Vec<u8>],
+    roots: &RootStore,
+    now: UnixTime,
+) -> Result<(), Error> {
+    verify_chain(chain, roots, webpki::KeyUsage::client_auth(), None, now)
+}
+
+/// The chain validation both sides share: path building to `roots` with
+/// [`CERT_ALGS`], `usage` on the end entity, and `name` when given.
+fn verify_chain(
+    chain: &[Vec<u8>],
+    roots: &RootStore,
+    usage: webpki::KeyUsage,
+    name: Option<&ServerName<'_>>,
+    now: UnixTime,
+) -> Result<(), Error> {
     let (ee, rest) = chain.split_first().ok_or(Error::Certificate {
         alert: Alert::DecodeError,
         reason: "empty certificate chain".into(),
@@ -312,15 +373,135 @@ pub fn verify_server_chain(
         &roots.anchors,
         &intermediates,
         now,
-        webpki::KeyUsage::server_auth(),
+        usage,
         None,
         None,
     )
     .map_err(cert_error)?;
-    let name = ServerName::try_from(server_name)
-        .map_err(|_| Error::Config(format!("invalid server name {server_name:?}")))?;
-    ee.verify_is_valid_for_subject_name(&name)
-        .map_err(cert_error)
+    match name {
+        Some(name) => ee
+            .verify_is_valid_for_subject_name(name)
+            .map_err(cert_error),
+        None => Ok(()),
+    }
+}
+
+/// How a server asks for and checks client certificates (mutual TLS):
+/// TLS 1.3 CertificateRequest (RFC 8446 4.3.2), TLS 1.2 CertificateRequest
+/// (RFC 5246 7.4.4).
+#[derive(Debug, Clone)]
+pub struct ClientAuth {
+    /// The roots a client chain must lead to.
+    pub roots: Arc<RootStore>,
+    /// Whether a client that sends no certificate is refused
+    /// (certificate_required in TLS 1.3, RFC 8446 4.4.2.4; handshake_failure
+    /// in TLS 1.2, RFC 5246 7.4.6). Otherwise it is served unauthenticated.
+    pub required: bool,
+}
+
+impl ClientAuth {
+    /// Client certificates chaining to `roots` are required.
+    pub fn required(roots: Arc<RootStore>) -> Self {
+        ClientAuth {
+            roots,
+            required: true,
+        }
+    }
+
+    /// Client certificates chaining to `roots` are checked when sent.
+    pub fn optional(roots: Arc<RootStore>) -> Self {
+        ClientAuth {
+            roots,
+            required: false,
+        }
+    }
+}
+
+/// The server's check of the client's Certificate message, shared by TLS 1.3
+/// (RFC 8446 4.4.2.4) and TLS 1.2 (RFC 5246 7.4.6). An empty list is
+/// refused when `auth.required` (certificate_required in TLS 1.3,
+/// handshake_failure in TLS 1.2) and accepted otherwise; a chain must
+/// verify against `auth.roots` for client authentication. Returns whether
+/// the client authenticated (a CertificateVerify must follow). The outcome
+/// is traced.
+pub(crate) fn check_client_certificate(
+    trace: &super::Trace,
+    auth: &ClientAuth,
+    chain: &[Vec<u8>],
+    tls13: bool,
+) -> Result<bool, Error> {
+    let Some(ee) = chain.first() else {
+        trace.step(|| {
+            format!(
+                "client Certificate: empty; client authentication is {}",
+                if auth.required {
+                    "required: refusing"
+                } else {
+                    "optional: going on unauthenticated"
+                }
+            )
+        });
+        return match (auth.required, tls13) {
+            (false, _) => Ok(false),
+            (true, true) => Err(Error::Certificate {
+                alert: Alert::CertificateRequired,
+                reason: "the client sent no certificate".into(),
+            }),
+            (true, false) => Err(Error::HandshakeFailure(
+                "the client sent no certificate, and one is required",
+            )),
+        };
+    };
+    let res = verify_client_chain(chain, &auth.roots, UnixTime::now());
+    trace.step(|| match &res {
+        Ok(()) => format!(
+            "client Certificate: subject {}; chain of {} verified for client authentication",
+            subject_summary(ee),
+            chain.len()
+        ),
+        Err(e) => format!(
+            "client Certificate: subject {}; NOT verified: {e}",
+            subject_summary(ee)
+        ),
+    });
+    res.map(|()| true)
+}
+
+/// A certificate chain (end-entity first, DER) with its private key: what a
+/// client presents when a server asks for a certificate.
+#[derive(Debug, Clone)]
+pub struct CertifiedKey {
+    /// The chain, end-entity first.
+    pub chain: Vec<Vec<u8>>,
+    /// The end-entity certificate's key.
+    pub key: Arc<SigningKey>,
+}
+
+impl CertifiedKey {
+    /// Loads the chain and key from PEM files' contents; a key that does
+    /// not belong to the end-entity certificate is an [`Error::Config`].
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
+        let (chain, key) = chain_and_key_from_pem(cert_pem, key_pem)?;
+        Ok(CertifiedKey {
+            chain,
+            key: Arc::new(key),
+        })
+    }
+}
+
+/// A chain (end-entity first, DER) and the private key that must belong to
+/// its end entity, from PEM files' contents.
+pub fn chain_and_key_from_pem(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<(Vec<Vec<u8>>, SigningKey), Error> {
+    let chain: Vec<Vec<u8>> = certs_from_pem(cert_pem)?
+        .into_iter()
+        .map(|c| c.to_vec())
+        .collect();
+    let key = SigningKey::from_pem(key_pem)?;
+    key.check_matches(&chain[0])?;
+    Ok((chain, key))
 }
 
 /// Every CERTIFICATE block of a PEM file, in order.
@@ -365,7 +546,7 @@ enum Inner {
     Rsa(lc::RsaKeyPair),
 }
 
-/// The server's private key.
+/// A handshake signing key (the server's, or a client's for mutual TLS).
 pub struct SigningKey {
     typ: KeyType,
     inner: Inner,

@@ -206,3 +206,56 @@ pub fn make_pki(kind: KeyKind, names: &[&str]) -> Pki {
         dir,
     }
 }
+
+/// A client certificate of `kind` for the subject `/CN={name}` with
+/// extendedKeyUsage clientAuth, signed by `pki`'s CA, written into
+/// `pki.dir`: `(certificate, key)`. `name` is also the files' stem.
+pub fn make_client_cert(pki: &Pki, kind: KeyKind, name: &str) -> (PathBuf, PathBuf) {
+    let dir = &pki.dir;
+    let (key, csr, ext, cert) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.ext"),
+        format!("{name}.pem"),
+    );
+    genkey(dir, kind, &key);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &key,
+            "-subj",
+            &format!("/CN={name}/O=sealwire"),
+            "-out",
+            &csr,
+        ],
+    );
+    std::fs::write(
+        dir.join(&ext),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            &cert,
+            "-extfile",
+            &ext,
+        ],
+    );
+    (dir.join(cert), dir.join(key))
+}

@@ -2,11 +2,13 @@
 //! command line. Diagnostics and `--trace` go to standard error; standard
 //! output carries only application data.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use sealwire::conn::Connection;
 use sealwire::handshake::kx::group;
 use sealwire::handshake::messages::suite;
-use sealwire::handshake::verify::{RootStore, ServerVerification};
+use sealwire::handshake::verify::{
+    subject_summary, CertifiedKey, ClientAuth, RootStore, ServerVerification,
+};
 use sealwire::handshake::{
     ClientConfig, Error, KeyLogFile, KeyLogSink, ServerConfig, Trace, Versions,
 };
@@ -63,6 +65,16 @@ pub struct ServeArgs {
     /// certificate.
     #[arg(long)]
     key: PathBuf,
+    /// Ask clients for a certificate and verify it against these CA
+    /// certificates (PEM); the certificate needs the clientAuth extended
+    /// key usage if it has one.
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// With --client-ca: `required` refuses clients without a certificate
+    /// (certificate_required in TLS 1.3, handshake_failure in TLS 1.2);
+    /// `optional` serves them unauthenticated.
+    #[arg(long, value_enum, requires = "client_ca", default_value_t = ClientAuthMode::Required)]
+    client_auth: ClientAuthMode,
     /// Port on 127.0.0.1 (0 picks a free one, printed to standard error).
     #[arg(long, default_value_t = 4433)]
     port: u16,
@@ -104,6 +116,15 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Whether a client certificate is required (`serve --client-auth`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMode {
+    /// Clients without a certificate are refused.
+    Required,
+    /// Clients without a certificate are served unauthenticated.
+    Optional,
+}
+
 /// `sealwire connect`.
 #[derive(Args, Debug)]
 pub struct ConnectArgs {
@@ -115,6 +136,13 @@ pub struct ConnectArgs {
     /// DANGEROUS: do not verify the server certificate at all.
     #[arg(long)]
     insecure: bool,
+    /// Client certificate chain (PEM, end-entity first), sent when the
+    /// server asks for one.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM, as for `serve --key`).
+    #[arg(long = "key", value_name = "FILE", requires = "cert")]
+    client_key: Option<PathBuf>,
     /// Name to send (SNI) and verify (default: HOST).
     #[arg(long)]
     servername: Option<String>,
@@ -346,6 +374,16 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
             .idle_timeout
             .unwrap_or(Duration::from_secs(args.common.timeout.max(1))),
     };
+    if let Some(ca) = &args.client_ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        let roots = Arc::new(
+            RootStore::from_pem(&pem).map_err(|e| format!("--client-ca {}: {e}", ca.display()))?,
+        );
+        config.client_auth = Some(match args.client_auth {
+            ClientAuthMode::Required => ClientAuth::required(roots),
+            ClientAuthMode::Optional => ClientAuth::optional(roots),
+        });
+    }
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     // Non-blocking, so that the loop sees a signal while no one connects
@@ -427,7 +465,7 @@ fn spawn_connection(
         let failed = Arc::clone(&failed);
         move || {
             let _slot = slot;
-            match serve_one(stream, config, limits) {
+            match serve_one(stream, config, limits, &peer.to_string()) {
                 Ok(n) => eprintln!("sealwire serve: {peer}: echoed {n} bytes, closed cleanly"),
                 Err(e) => {
                     failed.store(true, Ordering::SeqCst);
@@ -446,12 +484,28 @@ fn spawn_connection(
     }
 }
 
-fn serve_one(stream: TcpStream, config: ServerConfig, limits: Limits) -> Result<u64, Error> {
+fn serve_one(
+    stream: TcpStream,
+    config: ServerConfig,
+    limits: Limits,
+    peer: &str,
+) -> Result<u64, Error> {
     // Accepted sockets inherit the listener's O_NONBLOCK on some systems.
     stream.set_nonblocking(false)?;
     stream.set_nodelay(true)?;
+    let asked = config.client_auth.is_some();
     let mut conn = Connection::server(Timed::new(stream, limits), config)?;
     conn.with_transport(Timed::handshake_done)?;
+    if asked {
+        // The subject is the client's text: escaped for the terminal.
+        match conn.peer_certificates().first() {
+            Some(ee) => eprintln!(
+                "sealwire serve: {peer}: client certificate verified: subject {}",
+                sealwire::handshake::escape(&subject_summary(ee))
+            ),
+            None => eprintln!("sealwire serve: {peer}: no client certificate"),
+        }
+    }
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
     loop {
@@ -615,6 +669,17 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
     }
     config.trace = p.trace;
     config.keylog = p.keylog;
+    if let (Some(cert), Some(key)) = (&args.cert, &args.client_key) {
+        let cert_pem = std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
+        // The key's PEM text is wiped once the config holds the key.
+        let key_pem = zeroize::Zeroizing::new(
+            std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?,
+        );
+        config.client_cert = Some(
+            CertifiedKey::from_pem(&cert_pem, &key_pem)
+                .map_err(|e| format!("--cert {} --key {}: {e}", cert.display(), key.display()))?,
+        );
+    }
 
     let host = args
         .addr

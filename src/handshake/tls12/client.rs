@@ -3,13 +3,18 @@
 //!
 //! ```text
 //! (ServerHello) ─▶ ExpectCertificate ─▶ ExpectServerKeyExchange ─▶ ExpectServerHelloDone
-//!   ─▶ send [Certificate], ClientKeyExchange, ChangeCipherSpec, Finished
+//!   ─▶ send [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished
 //!   ─▶ ExpectChangeCipherSpec ─▶ ExpectFinished ─▶ Connected
 //! ```
+//!
+//! A CertificateRequest (RFC 5246 7.4.4) is answered with
+//! [`ClientConfig::client_cert`] and a CertificateVerify over the handshake
+//! messages (7.4.8) when its key fits the request, and with an empty
+//! Certificate otherwise (7.4.6).
 
 #![forbid(unsafe_code)]
 
-use super::messages::{self as m12, ServerKeyExchange};
+use super::messages::{self as m12, CertificateRequest12, ServerKeyExchange};
 use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Connected, SuiteParams,
@@ -18,11 +23,12 @@ use crate::handshake::error::Error;
 use crate::handshake::handoff::Tls12ClientStart;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
-    self, ext, hs_type, suite, version, Certificate12, HandshakeMessage, ServerHello,
+    self, ext, hs_type, suite, version, Certificate12, DigitallySigned, HandshakeMessage,
+    ServerHello,
 };
 use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
-use crate::handshake::verify::{self, scheme};
+use crate::handshake::verify::{self, scheme, KeyType};
 use crate::handshake::{
     Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys, State,
 };
@@ -114,6 +120,10 @@ pub fn from_server_hello(
         .ok_or(Error::Internal("our ClientHello lacks supported_groups"))?;
     let client_random = ch.random;
     let mut transcript = start.transcript;
+    if start.config.client_cert.is_some() {
+        // Our CertificateVerify would sign the messages themselves.
+        transcript.keep_messages()?;
+    }
     transcript.start_hash(suite.hash)?;
     transcript.add(&raw.raw);
     cx.trace.step(|| {
@@ -226,6 +236,7 @@ impl State for ExpectServerKeyExchange {
             kx,
             server_public: ske.params.public,
             cert_requested: false,
+            client_scheme: None,
         }))
     }
 }
@@ -236,6 +247,25 @@ struct ExpectServerHelloDone {
     kx: KeyExchange,
     server_public: Vec<u8>,
     cert_requested: bool,
+    /// The scheme of our CertificateVerify, when the server asked for a
+    /// certificate that our key fits.
+    client_scheme: Option<u16>,
+}
+
+/// The scheme our key signs CertificateVerify with for this request: the
+/// key type must be one of `certificate_types` (RFC 5246 7.4.4; RFC 8422 5.5
+/// for ecdsa_sign) and a scheme of the key in
+/// `supported_signature_algorithms`. `None`: no suitable certificate.
+fn client_scheme(config: &ClientConfig, req: &CertificateRequest12) -> Option<u16> {
+    let key = &config.client_cert.as_ref()?.key;
+    let typ = match key.key_type() {
+        KeyType::Rsa(_) => m12::CERT_TYPE_RSA_SIGN,
+        KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::Ed25519 => m12::CERT_TYPE_ECDSA_SIGN,
+    };
+    if !req.certificate_types.contains(&typ) {
+        return None;
+    }
+    key.choose_scheme(&req.schemes, false).ok()
 }
 
 impl State for ExpectServerHelloDone {
@@ -248,10 +278,27 @@ impl State for ExpectServerHelloDone {
             Input::Handshake(m)
                 if m.typ == hs_type::CERTIFICATE_REQUEST && !self.cert_requested =>
             {
-                m12::check_certificate_request(m.body())?;
-                cx.trace.step(|| {
-                    "CertificateRequest: we have no client certificate; sending an empty one".into()
-                });
+                let req = CertificateRequest12::parse(m.body())?;
+                self.client_scheme = client_scheme(&self.h.config, &req);
+                cx.trace
+                    .step(|| {
+                        match (&self.h.config.client_cert, self.client_scheme) {
+                    (Some(c), Some(s)) => format!(
+                        "CertificateRequest: sending our certificate ({} key, {})",
+                        c.key.kind_name(),
+                        scheme::name(s)
+                    ),
+                    (Some(c), None) => format!(
+                        "CertificateRequest: the server accepts no certificate type or \
+                         signature scheme of our {} key; sending an empty Certificate",
+                        c.key.kind_name()
+                    ),
+                    (None, _) => {
+                        "CertificateRequest: we have no client certificate; sending an empty one"
+                            .into()
+                    }
+                }
+                    });
                 self.h.transcript.add(&m.raw);
                 self.cert_requested = true;
                 return Ok(self);
@@ -264,14 +311,20 @@ impl State for ExpectServerHelloDone {
             kx,
             server_public,
             cert_requested,
+            client_scheme,
         } = *self;
         h.transcript.add(&msg.raw);
 
+        let signer = client_scheme.and_then(|s| h.config.client_cert.clone().map(|c| (c, s)));
         if cert_requested {
-            // RFC 5246 7.4.6: no suitable certificate, so an empty list.
-            let empty = Certificate12 { chain: vec![] }.encode();
-            h.transcript.add(&empty.raw);
-            cx.send(empty);
+            // RFC 5246 7.4.6: without a suitable certificate, an empty list.
+            let chain = signer
+                .as_ref()
+                .map(|(c, _)| c.chain.clone())
+                .unwrap_or_default();
+            let cert = Certificate12 { chain }.encode();
+            h.transcript.add(&cert.raw);
+            cx.send(cert);
         }
         let grp = kx.group();
         let cke = m12::encode_client_key_exchange(kx.public_key());
@@ -280,8 +333,30 @@ impl State for ExpectServerHelloDone {
             .step(|| format!("ClientKeyExchange: our {} public key", group::name(grp)));
         h.transcript.add(&cke.raw);
         cx.send(cke);
-
+        // RFC 7627 3: session_hash covers ClientHello .. ClientKeyExchange,
+        // so it is taken before CertificateVerify.
         let session_hash = h.transcript.current()?;
+        if let Some((certified, s)) = signer {
+            let messages = h
+                .transcript
+                .messages()
+                .ok_or(Error::Internal("handshake messages were not kept"))?;
+            let cv = DigitallySigned {
+                scheme: s,
+                signature: certified.key.sign(s, messages)?,
+            }
+            .encode_certificate_verify();
+            h.transcript.add(&cv.raw);
+            cx.trace.step(|| {
+                format!(
+                    "CertificateVerify: subject {}; signed with {}",
+                    verify::subject_summary(&certified.chain[0]),
+                    scheme::name(s)
+                )
+            });
+            cx.send(cv);
+        }
+
         let ms = MasterSecret::extended(h.suite.hash, pms, session_hash.as_bytes());
         announce_secrets(cx, &ms, &h.client_random);
         let kb = ms.key_block(h.suite.key_len, &h.client_random, &h.server_random);

@@ -1,6 +1,7 @@
 //! The TLS 1.2 messages that TLS 1.3 does not have: ServerKeyExchange and
 //! ClientKeyExchange for ECDHE (RFC 8422 section 5.4 and 5.7), the empty
-//! ServerHelloDone (RFC 5246 section 7.4.5), the content the server signs
+//! ServerHelloDone (RFC 5246 section 7.4.5), CertificateRequest (RFC 5246
+//! section 7.4.4), the content the server signs
 //! (RFC 8422 section 5.4), and the TLS 1.2 hello extensions
 //! ec_point_formats (RFC 8422 5.1.2), extended_master_secret (RFC 7627 5.1)
 //! and renegotiation_info (RFC 5746 3.2).
@@ -146,20 +147,67 @@ pub fn parse_server_hello_done(body: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks a TLS 1.2 CertificateRequest (RFC 5246 section 7.4.4) is well
-/// formed: `certificate_types<1..2^8-1>`,
-/// `supported_signature_algorithms<2..2^16-2>`,
-/// `certificate_authorities<0..2^16-1>`. We answer with an empty
-/// Certificate, so nothing of it is kept.
-pub fn check_certificate_request(body: &[u8]) -> Result<(), Error> {
-    let mut r = Reader::new(body);
-    if r.vec8("certificate_types")?.is_empty() {
-        return Err(DecodeError::BadLength("certificate_types").into());
+/// `ClientCertificateType` (RFC 5246 7.4.4): rsa_sign.
+pub const CERT_TYPE_RSA_SIGN: u8 = 1;
+
+/// `ClientCertificateType` (RFC 8422 5.5): ecdsa_sign, which also covers
+/// Ed25519 keys.
+pub const CERT_TYPE_ECDSA_SIGN: u8 = 64;
+
+/// TLS 1.2 CertificateRequest (RFC 5246 7.4.4):
+///
+/// ```text
+/// struct {
+///     ClientCertificateType certificate_types<1..2^8-1>;
+///     SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>;
+///     DistinguishedName certificate_authorities<0..2^16-1>;
+/// } CertificateRequest;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRequest12 {
+    /// `certificate_types`.
+    pub certificate_types: Vec<u8>,
+    /// `supported_signature_algorithms` (SignatureScheme code points).
+    pub schemes: Vec<u16>,
+    /// `certificate_authorities`, undecoded (we send an empty list and do
+    /// not choose certificates by issuer).
+    pub authorities: Vec<u8>,
+}
+
+impl CertificateRequest12 {
+    /// Encodes as a framed handshake message.
+    pub fn encode(&self) -> HandshakeMessage {
+        let mut w = Writer::new();
+        w.vec8(|w| {
+            w.bytes(&self.certificate_types);
+        });
+        w.vec16(|w| {
+            for s in &self.schemes {
+                w.u16(*s);
+            }
+        });
+        w.vec16(|w| {
+            w.bytes(&self.authorities);
+        });
+        HandshakeMessage::new(hs_type::CERTIFICATE_REQUEST, w.as_bytes())
     }
-    r.u16_list16(1, "supported_signature_algorithms")?;
-    r.vec16("certificate_authorities")?;
-    r.finish("CertificateRequest")?;
-    Ok(())
+
+    /// Parses the body.
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let certificate_types = r.vec8("certificate_types")?.to_vec();
+        if certificate_types.is_empty() {
+            return Err(DecodeError::BadLength("certificate_types").into());
+        }
+        let schemes = r.u16_list16(1, "supported_signature_algorithms")?;
+        let authorities = r.vec16("certificate_authorities")?.to_vec();
+        r.finish("CertificateRequest")?;
+        Ok(CertificateRequest12 {
+            certificate_types,
+            schemes,
+            authorities,
+        })
+    }
 }
 
 /// ec_point_formats with the uncompressed format only (RFC 8422 5.1.2).
@@ -322,9 +370,18 @@ mod tests {
 
     #[test]
     fn certificate_request_syntax() {
-        assert!(check_certificate_request(&[1, 64, 0, 2, 4, 3, 0, 0]).is_ok());
-        assert!(check_certificate_request(&[0, 0, 2, 4, 3, 0, 0]).is_err());
-        assert!(check_certificate_request(&[1, 64, 0, 0, 0, 0]).is_err());
-        assert!(check_certificate_request(&[1, 64, 0, 2, 4, 3, 0, 0, 9]).is_err());
+        let req = CertificateRequest12 {
+            certificate_types: vec![CERT_TYPE_RSA_SIGN, CERT_TYPE_ECDSA_SIGN],
+            schemes: vec![scheme::ECDSA_SECP256R1_SHA256, scheme::RSA_PKCS1_SHA256],
+            authorities: Vec::new(),
+        };
+        let m = req.encode();
+        assert_eq!(m.raw, [13, 0, 0, 10, 2, 1, 64, 0, 4, 4, 3, 4, 1, 0, 0]);
+        assert_eq!(CertificateRequest12::parse(m.body()).unwrap(), req);
+        let parse = CertificateRequest12::parse;
+        assert!(parse(&[1, 64, 0, 2, 4, 3, 0, 0]).is_ok());
+        assert!(parse(&[0, 0, 2, 4, 3, 0, 0]).is_err());
+        assert!(parse(&[1, 64, 0, 0, 0, 0]).is_err());
+        assert!(parse(&[1, 64, 0, 2, 4, 3, 0, 0, 9]).is_err());
     }
 }

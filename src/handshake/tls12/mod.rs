@@ -10,8 +10,9 @@
 //!                                            ServerKeyExchange (signed ECDHE params)
 //!                                            [CertificateRequest]
 //!                                            ServerHelloDone
-//!  [Certificate (empty)]
+//!  [Certificate]
 //!  ClientKeyExchange
+//!  [CertificateVerify]
 //!  ChangeCipherSpec
 //!  Finished                        ────────▶
 //!                                  ◀──────── ChangeCipherSpec
@@ -28,9 +29,11 @@
 //!   so the classic master secret of RFC 5246 8.1 never exists here.
 //! - No renegotiation (RFC 5746 is signalled with an empty
 //!   renegotiation_info; a later ClientHello or a HelloRequest is answered
-//!   with a warning no_renegotiation, RFC 5246 7.2.2), no session resumption, no
-//!   client certificates (a CertificateRequest is answered with an empty
-//!   Certificate, RFC 5246 7.4.6).
+//!   with a warning no_renegotiation, RFC 5246 7.2.2), no session resumption.
+//! - Client certificates when configured: the server asks with
+//!   CertificateRequest and verifies the chain and CertificateVerify; the
+//!   client answers with its certificate if its key fits the request, and
+//!   with an empty Certificate otherwise (RFC 5246 7.4.6).
 //! - A TLS 1.3-enabled server puts the RFC 8446 4.1.3 downgrade sentinel in
 //!   ServerHello.random; the client side check is done before the hand-off
 //!   in `tls13::client`.

@@ -2,14 +2,18 @@
 //! negotiation is in `tls13::server`):
 //!
 //! ```text
-//! (ClientHello) ─▶ send ServerHello, Certificate, ServerKeyExchange, ServerHelloDone
-//!   ─▶ ExpectClientKeyExchange ─▶ ExpectChangeCipherSpec ─▶ ExpectFinished
-//!   ─▶ send ChangeCipherSpec, Finished ─▶ Connected
+//! (ClientHello) ─▶ send ServerHello, Certificate, ServerKeyExchange, [CertificateRequest], ServerHelloDone
+//!   ─▶ [ExpectCertificate] ─▶ ExpectClientKeyExchange ─▶ [ExpectCertificateVerify]
+//!   ─▶ ExpectChangeCipherSpec ─▶ ExpectFinished ─▶ send ChangeCipherSpec, Finished ─▶ Connected
 //! ```
+//!
+//! With [`ServerConfig::client_auth`] set, the server asks for a client
+//! certificate (RFC 5246 7.4.4); a client that sends one must prove its key
+//! with CertificateVerify (7.4.8) after ClientKeyExchange.
 
 #![forbid(unsafe_code)]
 
-use super::messages::{self as m12, EcdhParams, ServerKeyExchange};
+use super::messages::{self as m12, CertificateRequest12, EcdhParams, ServerKeyExchange};
 use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Auth, Connected, SuiteParams,
@@ -22,7 +26,7 @@ use crate::handshake::messages::{
 };
 use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
-use crate::handshake::verify::{scheme, KeyType, SigningKey};
+use crate::handshake::verify::{self, scheme, ClientAuth, KeyType, SigningKey};
 use crate::handshake::{
     Action, Context, Established, Input, ProtocolVersion, RecordKeys, ServerConfig, State,
 };
@@ -181,6 +185,10 @@ pub fn from_client_hello(
     }
     .encode();
     let mut transcript = Transcript::new();
+    if config.client_auth.is_some() {
+        // A client CertificateVerify signs the messages themselves.
+        transcript.keep_messages()?;
+    }
     transcript.start_hash(c.suite.hash)?;
     transcript.add(&raw.raw);
     transcript.add(&sh.raw);
@@ -219,12 +227,15 @@ pub fn from_client_hello(
     .encode();
     transcript.add(&ske.raw);
     cx.send(ske);
+    if config.client_auth.is_some() {
+        request_client_certificate(cx, &mut transcript);
+    }
 
     let done = m12::encode_server_hello_done();
     transcript.add(&done.raw);
     cx.send(done);
 
-    Ok(Box::new(ExpectClientKeyExchange(Handshaking {
+    let h = Handshaking {
         client_random: ch.random,
         server_random: random,
         suite: c.suite,
@@ -233,7 +244,33 @@ pub fn from_client_hello(
         sig_scheme: c.sig_scheme,
         transcript,
         kx,
-    })))
+        peer_chain: Vec::new(),
+    };
+    Ok(match config.client_auth {
+        Some(auth) => Box::new(ExpectCertificate { auth, h }),
+        None => Box::new(ExpectClientKeyExchange(h)),
+    })
+}
+
+/// Sends CertificateRequest (RFC 5246 7.4.4): RSA and ECDSA (with Ed25519,
+/// RFC 8422 5.5) keys, the schemes we verify, and no certificate
+/// authorities (the list may be empty).
+fn request_client_certificate(cx: &mut Context, transcript: &mut Transcript) {
+    let req = CertificateRequest12 {
+        certificate_types: vec![m12::CERT_TYPE_RSA_SIGN, m12::CERT_TYPE_ECDSA_SIGN],
+        schemes: verify::handshake_schemes(false),
+        authorities: Vec::new(),
+    };
+    cx.trace.step(|| {
+        let names: Vec<_> = req.schemes.iter().map(|s| scheme::name(*s)).collect();
+        format!(
+            "CertificateRequest: client certificate asked for; rsa_sign, ecdsa_sign; schemes {}",
+            names.join(", ")
+        )
+    });
+    let req = req.encode();
+    transcript.add(&req.raw);
+    cx.send(req);
 }
 
 #[derive(Debug)]
@@ -246,6 +283,29 @@ struct Handshaking {
     sig_scheme: u16,
     transcript: Transcript,
     kx: KeyExchange,
+    /// The client's verified chain; empty without client authentication.
+    peer_chain: Vec<Vec<u8>>,
+}
+
+/// Waiting for the client's Certificate, which we asked for (RFC 5246
+/// 7.4.6).
+#[derive(Debug)]
+struct ExpectCertificate {
+    auth: ClientAuth,
+    h: Handshaking,
+}
+
+impl State for ExpectCertificate {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "Certificate", hs_type::CERTIFICATE)?;
+        let ExpectCertificate { auth, mut h } = *self;
+        let cert = Certificate12::parse(msg.body())?;
+        if verify::check_client_certificate(&cx.trace, &auth, &cert.chain, false)? {
+            h.peer_chain = cert.chain;
+        }
+        h.transcript.add(&msg.raw);
+        Ok(Box::new(ExpectClientKeyExchange(h)))
+    }
 }
 
 #[derive(Debug)]
@@ -263,6 +323,7 @@ impl State for ExpectClientKeyExchange {
             sig_scheme,
             mut transcript,
             kx,
+            peer_chain,
         } = self.0;
         let client_public = m12::parse_client_key_exchange(msg.body())?;
         let pms = PreMasterSecret::new(kx.agree(&client_public)?.to_vec());
@@ -275,7 +336,7 @@ impl State for ExpectClientKeyExchange {
         announce_secrets(cx, &ms, &client_random);
         let kb = ms.key_block(suite.key_len, &client_random, &server_random);
         let (client_keys, server_keys) = record_keys(&kb, suite.code);
-        Ok(Box::new(ExpectChangeCipherSpec(Keyed {
+        let keyed = Keyed {
             suite,
             group: grp,
             server_name,
@@ -284,7 +345,48 @@ impl State for ExpectClientKeyExchange {
             ms,
             client_keys,
             server_keys,
-        })))
+            peer_chain,
+        };
+        Ok(if keyed.peer_chain.is_empty() {
+            Box::new(ExpectChangeCipherSpec(keyed))
+        } else {
+            Box::new(ExpectCertificateVerify(keyed))
+        })
+    }
+}
+
+/// Waiting for the CertificateVerify of a client that sent a certificate:
+/// a signature over every handshake message so far (RFC 5246 7.4.8).
+#[derive(Debug)]
+struct ExpectCertificateVerify(Keyed);
+
+impl State for ExpectCertificateVerify {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = expect_handshake(input, "CertificateVerify", hs_type::CERTIFICATE_VERIFY)?;
+        let mut k = self.0;
+        let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
+        let messages = k
+            .transcript
+            .messages()
+            .ok_or(Error::Internal("handshake messages were not kept"))?;
+        let res = verify::verify_peer_signature(
+            &k.peer_chain[0],
+            &verify::handshake_schemes(false),
+            cv.scheme,
+            messages,
+            &cv.signature,
+            false,
+        );
+        cx.trace.step(|| {
+            format!(
+                "client CertificateVerify: {} signature {}",
+                scheme::name(cv.scheme),
+                if res.is_ok() { "verified" } else { "INVALID" }
+            )
+        });
+        res?;
+        k.transcript.add(&msg.raw);
+        Ok(Box::new(ExpectChangeCipherSpec(k)))
     }
 }
 
@@ -298,6 +400,7 @@ struct Keyed {
     ms: MasterSecret,
     client_keys: RecordKeys,
     server_keys: RecordKeys,
+    peer_chain: Vec<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -315,6 +418,7 @@ impl State for ExpectChangeCipherSpec {
             ms,
             client_keys,
             server_keys,
+            peer_chain,
         } = self.0;
         cx.trace
             .step(|| "received ChangeCipherSpec: client records now protected".into());
@@ -327,6 +431,7 @@ impl State for ExpectChangeCipherSpec {
             transcript,
             ms,
             server_keys,
+            peer_chain,
         }))
     }
 }
@@ -340,6 +445,7 @@ struct ExpectFinished {
     transcript: Transcript,
     ms: MasterSecret,
     server_keys: RecordKeys,
+    peer_chain: Vec<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -363,7 +469,7 @@ impl State for ExpectFinished {
             suite: f.suite.code,
             group: f.group,
             signature_scheme: f.sig_scheme,
-            peer_chain: Vec::new(),
+            peer_chain: f.peer_chain,
             server_name: f.server_name,
         }));
         Ok(Box::new(Connected { is_client: false }))

@@ -307,6 +307,13 @@ impl ExpectServerHello {
                 "supported_versions in HelloRetryRequest",
             ));
         }
+        if self.hrr_suite.is_some() {
+            // RFC 8446 4.1.4: the ServerHello must keep the version of the
+            // HelloRetryRequest.
+            return Err(Error::IllegalParameter(
+                "TLS 1.2 ServerHello after a HelloRetryRequest",
+            ));
+        }
         if sh.legacy_version != version::TLS12 || !self.config.versions.tls12 {
             return Err(Error::ProtocolVersion);
         }
@@ -481,6 +488,7 @@ impl ExpectServerHello {
             c_hs,
             s_hs,
             cert_request: None,
+            client_scheme: None,
             chain: Vec::new(),
             sig_scheme: 0,
         })))
@@ -500,6 +508,9 @@ struct Handshaking {
     c_hs: TrafficSecret,
     s_hs: TrafficSecret,
     cert_request: Option<CertificateRequest13>,
+    /// The scheme our CertificateVerify uses, when the server asked for a
+    /// certificate and accepts one our key makes.
+    client_scheme: Option<u16>,
     chain: Vec<Vec<u8>>,
     /// The scheme of the server's CertificateVerify, once verified.
     sig_scheme: u16,
@@ -558,8 +569,19 @@ impl State for ExpectCertificate {
                 if m.typ == hs_type::CERTIFICATE_REQUEST && h.cert_request.is_none() =>
             {
                 let req = CertificateRequest13::parse(m.body())?;
-                cx.trace
-                    .step(|| "CertificateRequest: we will answer with no certificate".into());
+                let accepted = req.signature_algorithms()?;
+                cx.trace.step(|| match &h.config.client_cert {
+                    Some(c) => format!(
+                        "CertificateRequest: we have a certificate ({} key)",
+                        c.key.kind_name()
+                    ),
+                    None => "CertificateRequest: we will answer with no certificate".into(),
+                });
+                h.client_scheme = h
+                    .config
+                    .client_cert
+                    .as_ref()
+                    .and_then(|c| c.key.choose_scheme(&accepted, true).ok());
                 h.transcript.add(&m.raw);
                 h.cert_request = Some(req);
                 return Ok(Box::new(ExpectCertificate(h)));
@@ -597,13 +619,15 @@ impl State for ExpectCertificateVerify {
         let msg = expect_handshake(input, "CertificateVerify", hs_type::CERTIFICATE_VERIFY)?;
         let mut h = self.0;
         let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
-        if !offered_schemes(&h.config).contains(&cv.scheme) {
-            return Err(Error::IllegalParameter(
-                "CertificateVerify scheme was not offered",
-            ));
-        }
         let content = verify::tls13_signed_content(true, h.transcript.current()?.as_bytes());
-        let res = verify::verify_signed(&h.chain[0], cv.scheme, &content, &cv.signature, true);
+        let res = verify::verify_peer_signature(
+            &h.chain[0],
+            &offered_schemes(&h.config),
+            cv.scheme,
+            &content,
+            &cv.signature,
+            true,
+        );
         cx.trace.step(|| {
             format!(
                 "CertificateVerify: {} signature {}",
@@ -652,14 +676,8 @@ impl State for ExpectFinished {
         }
         cx.actions
             .push(Action::WriteKeys(record_keys(&h.c_hs, h.suite)?));
-        if let Some(req) = &h.cert_request {
-            let empty = Certificate13 {
-                context: req.context.clone(),
-                chain: vec![],
-            }
-            .encode();
-            h.transcript.add(&empty.raw);
-            cx.send(empty);
+        if let Some(req) = h.cert_request.take() {
+            send_client_certificate(cx, &h.config, h.client_scheme, &mut h.transcript, req)?;
         }
         let fin = h.c_hs.finished(h.transcript.current()?.as_bytes());
         cx.send(messages::encode_finished(fin.as_bytes()));
@@ -689,4 +707,60 @@ impl State for ExpectFinished {
     fn tolerates_ccs(&self) -> bool {
         true
     }
+}
+
+/// Answers a CertificateRequest (RFC 8446 4.4.2, 4.4.3): our chain and a
+/// CertificateVerify over the transcript so far with the context string of
+/// the client, or an empty Certificate when we have no certificate or the
+/// server accepts none of our key's schemes (4.4.2.3).
+fn send_client_certificate(
+    cx: &mut Context,
+    config: &ClientConfig,
+    client_scheme: Option<u16>,
+    transcript: &mut Transcript,
+    req: CertificateRequest13,
+) -> Result<(), Error> {
+    let signer = match (&config.client_cert, client_scheme) {
+        (Some(c), Some(s)) => Some((c.clone(), s)),
+        (Some(c), None) => {
+            cx.trace.step(|| {
+                format!(
+                    "the server accepts no signature scheme of our {} key: sending no certificate",
+                    c.key.kind_name()
+                )
+            });
+            None
+        }
+        (None, _) => None,
+    };
+    let chain = signer
+        .as_ref()
+        .map(|(c, _)| c.chain.clone())
+        .unwrap_or_default();
+    let cert = Certificate13 {
+        context: req.context,
+        chain,
+    }
+    .encode();
+    transcript.add(&cert.raw);
+    cx.send(cert);
+    let Some((certified, s)) = signer else {
+        return Ok(());
+    };
+    let content = verify::tls13_signed_content(false, transcript.current()?.as_bytes());
+    let cv = DigitallySigned {
+        scheme: s,
+        signature: certified.key.sign(s, &content)?,
+    }
+    .encode_certificate_verify();
+    transcript.add(&cv.raw);
+    cx.trace.step(|| {
+        format!(
+            "client Certificate: subject {}; CertificateVerify signed with {}",
+            verify::subject_summary(&certified.chain[0]),
+            scheme::name(s)
+        )
+    });
+    cx.send(cv);
+    Ok(())
 }

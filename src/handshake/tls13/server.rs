@@ -2,9 +2,13 @@
 //!
 //! ```text
 //! ExpectClientHello ─(share in no group of ours)─▶ HelloRetryRequest ─▶ ExpectClientHello (retry)
-//!   ─▶ ServerHello, {EncryptedExtensions, Certificate, CertificateVerify, Finished}
-//!   ─▶ ExpectFinished ─▶ Connected
+//!   ─▶ ServerHello, {EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished}
+//!   ─▶ [ExpectCertificate ─(not empty)─▶ ExpectCertificateVerify] ─▶ ExpectFinished ─▶ Connected
 //! ```
+//!
+//! With [`ServerConfig::client_auth`] set, the server asks for a client
+//! certificate (RFC 8446 4.3.2) and checks the client's Certificate
+//! (4.4.2.4) and CertificateVerify (4.4.3) before its Finished.
 //!
 //! Version negotiation happens on the first ClientHello: a client without
 //! TLS 1.3 in supported_versions (or a `--tls1.2` server) goes to `tls12`
@@ -17,11 +21,11 @@ use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
 use crate::handshake::kx::{self, group};
 use crate::handshake::messages::{
-    self, build, ext, hs_type, suite, version, Certificate13, ClientHello, DigitallySigned,
-    EncryptedExtensions, HandshakeMessage, KeyShareEntry, ServerHello, HRR_RANDOM,
+    self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
+    DigitallySigned, EncryptedExtensions, HandshakeMessage, KeyShareEntry, ServerHello, HRR_RANDOM,
 };
 use crate::handshake::transcript::Transcript;
-use crate::handshake::verify::{self, scheme};
+use crate::handshake::verify::{self, scheme, ClientAuth};
 use crate::handshake::{
     handoff, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
 };
@@ -275,6 +279,9 @@ impl ExpectClientHello {
         .encode();
         transcript.add(&ee.raw);
         cx.send(ee);
+        if config.client_auth.is_some() {
+            request_client_certificate(cx, &mut transcript);
+        }
 
         let cert = Certificate13 {
             context: Vec::new(),
@@ -324,7 +331,7 @@ impl ExpectClientHello {
             .push(Action::WriteKeys(record_keys(&app.server, suite)?));
         cx.actions
             .push(Action::ReadKeys(record_keys(&c_hs, suite)?));
-        Ok(Box::new(ExpectFinished {
+        let finished = ExpectFinished {
             suite,
             group: share.group,
             sig_scheme,
@@ -333,8 +340,30 @@ impl ExpectClientHello {
             transcript,
             c_hs,
             app,
-        }))
+            peer_chain: Vec::new(),
+        };
+        Ok(match config.client_auth {
+            Some(auth) => Box::new(ExpectCertificate { auth, finished }),
+            None => Box::new(finished),
+        })
     }
+}
+
+/// Sends CertificateRequest (RFC 8446 4.3.2): an empty
+/// certificate_request_context, as during the handshake, and the schemes
+/// we verify in signature_algorithms.
+fn request_client_certificate(cx: &mut Context, transcript: &mut Transcript) {
+    let schemes = verify::handshake_schemes(true);
+    let req = CertificateRequest13::for_handshake(&schemes).encode();
+    transcript.add(&req.raw);
+    cx.trace.step(|| {
+        let names: Vec<_> = schemes.iter().map(|s| scheme::name(*s)).collect();
+        format!(
+            "CertificateRequest: client certificate asked for; schemes {}",
+            names.join(", ")
+        )
+    });
+    cx.send(req);
 }
 
 /// RFC 8446 4.1.2: after a HelloRetryRequest the client sends the same
@@ -416,6 +445,86 @@ fn hello_retry(
     }))
 }
 
+/// Waiting for the client's Certificate, which we asked for.
+#[derive(Debug)]
+struct ExpectCertificate {
+    auth: ClientAuth,
+    finished: ExpectFinished,
+}
+
+impl State for ExpectCertificate {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = match input {
+            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE => m,
+            Input::Handshake(m) => return Err(Error::unexpected("Certificate", m.name())),
+            Input::ChangeCipherSpec => {
+                return Err(Error::unexpected("Certificate", "ChangeCipherSpec"))
+            }
+        };
+        let ExpectCertificate { auth, mut finished } = *self;
+        let cert = Certificate13::parse(msg.body())?;
+        // RFC 8446 4.4.2: the context of our request, which was empty.
+        if !cert.context.is_empty() {
+            return Err(Error::IllegalParameter(
+                "client certificate_request_context differs from the request",
+            ));
+        }
+        let authenticated = verify::check_client_certificate(&cx.trace, &auth, &cert.chain, true)?;
+        finished.transcript.add(&msg.raw);
+        if !authenticated {
+            return Ok(Box::new(finished));
+        }
+        finished.peer_chain = cert.chain;
+        Ok(Box::new(ExpectCertificateVerify(finished)))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}
+
+/// Waiting for the client's CertificateVerify over the transcript up to
+/// its Certificate.
+#[derive(Debug)]
+struct ExpectCertificateVerify(ExpectFinished);
+
+impl State for ExpectCertificateVerify {
+    fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
+        let msg = match input {
+            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE_VERIFY => m,
+            Input::Handshake(m) => return Err(Error::unexpected("CertificateVerify", m.name())),
+            Input::ChangeCipherSpec => {
+                return Err(Error::unexpected("CertificateVerify", "ChangeCipherSpec"))
+            }
+        };
+        let mut f = self.0;
+        let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
+        let content = verify::tls13_signed_content(false, f.transcript.current()?.as_bytes());
+        let res = verify::verify_peer_signature(
+            &f.peer_chain[0],
+            &verify::handshake_schemes(true),
+            cv.scheme,
+            &content,
+            &cv.signature,
+            true,
+        );
+        cx.trace.step(|| {
+            format!(
+                "client CertificateVerify: {} signature {}",
+                scheme::name(cv.scheme),
+                if res.is_ok() { "verified" } else { "INVALID" }
+            )
+        });
+        res?;
+        f.transcript.add(&msg.raw);
+        Ok(Box::new(f))
+    }
+
+    fn tolerates_ccs(&self) -> bool {
+        true
+    }
+}
+
 #[derive(Debug)]
 struct ExpectFinished {
     suite: u16,
@@ -426,6 +535,8 @@ struct ExpectFinished {
     transcript: Transcript,
     c_hs: TrafficSecret,
     app: ApplicationSecrets,
+    /// The client's verified chain; empty without client authentication.
+    peer_chain: Vec<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -450,7 +561,7 @@ impl State for ExpectFinished {
             suite: this.suite,
             group: this.group,
             signature_scheme: this.sig_scheme,
-            peer_chain: Vec::new(),
+            peer_chain: this.peer_chain,
             server_name: this.server_name,
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
