@@ -249,6 +249,7 @@ impl<S: Read + Write> Connection<S> {
 
     /// Runs a server handshake to completion over `sock`.
     pub fn server(sock: S, config: ServerConfig) -> Result<Self, Error> {
+        crate::handshake::alpn::check_config(&config.alpn_protocols)?;
         let cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::server::start(config);
         let mut c = Connection::new(sock, state, cx, false);
@@ -259,6 +260,11 @@ impl<S: Read + Write> Connection<S> {
     /// What the handshake agreed.
     pub fn established(&self) -> Option<&Established> {
         self.established.as_ref()
+    }
+
+    /// The application protocol the server chose (RFC 7301), if any.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.established.as_ref()?.alpn_protocol.as_deref()
     }
 
     fn trace(&self) -> &Trace {

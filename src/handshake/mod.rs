@@ -42,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alpn;
 pub mod codec;
 pub mod error;
 pub mod handoff;
@@ -244,6 +245,9 @@ pub struct ClientConfig {
     pub trace: Trace,
     /// `--keylog`.
     pub keylog: KeyLogSink,
+    /// ALPN protocols offered (RFC 7301), preferred first; empty: no
+    /// extension.
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -267,6 +271,7 @@ impl ClientConfig {
             verification,
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
+            alpn_protocols: Vec::new(),
         }
     }
 }
@@ -291,6 +296,9 @@ pub struct ServerConfig {
     pub trace: Trace,
     /// `--keylog`.
     pub keylog: KeyLogSink,
+    /// ALPN protocols accepted (RFC 7301), preferred first: the first of
+    /// them the client offers is chosen. Empty: the extension is ignored.
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ServerConfig {
@@ -328,6 +336,7 @@ impl ServerConfig {
             key: Arc::new(key),
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
+            alpn_protocols: Vec::new(),
         }
     }
 }
@@ -372,14 +381,20 @@ pub struct Established {
     pub peer_chain: Vec<Vec<u8>>,
     /// The server name the client asked for, if any.
     pub server_name: Option<String>,
+    /// The application protocol the server chose (RFC 7301), if any.
+    pub alpn_protocol: Option<Vec<u8>>,
 }
 
 impl Established {
     /// One line naming the version, suite, group and signature scheme
     /// (for `--trace`).
     pub fn summary(&self) -> String {
+        let alpn = match &self.alpn_protocol {
+            Some(p) => format!(", ALPN {}", alpn::display(p)),
+            None => String::new(),
+        };
         format!(
-            "{}, suite {}, group {}, signature {}",
+            "{}, suite {}, group {}, signature {}{alpn}",
             match self.version {
                 ProtocolVersion::Tls13 => "TLS 1.3",
                 ProtocolVersion::Tls12 => "TLS 1.2",

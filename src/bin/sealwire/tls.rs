@@ -46,6 +46,12 @@ pub struct Common {
     /// Seconds a read may wait before the connection is abandoned.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Application protocols (ALPN, RFC 7301), preferred first, comma
+    /// separated (e.g. h2,http/1.1). A client offers them; a server picks
+    /// its most preferred one the client offers and refuses a client that
+    /// offers none of them (no_application_protocol).
+    #[arg(long, value_delimiter = ',')]
+    alpn: Vec<String>,
 }
 
 /// `sealwire serve`.
@@ -149,6 +155,7 @@ struct Parsed {
     suites12: Option<Vec<u16>>,
     trace: Trace,
     keylog: KeyLogSink,
+    alpn: Vec<Vec<u8>>,
 }
 
 fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
@@ -184,6 +191,8 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
         ))),
         None => KeyLogSink::default(),
     };
+    let alpn: Vec<Vec<u8>> = c.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    sealwire::handshake::alpn::check_config(&alpn).map_err(|e| format!("--alpn: {e}"))?;
     Ok(Parsed {
         versions,
         groups,
@@ -191,6 +200,7 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
         suites12,
         trace,
         keylog,
+        alpn,
     })
 }
 
@@ -239,6 +249,7 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     }
     config.trace = p.trace;
     config.keylog = p.keylog;
+    config.alpn_protocols = p.alpn;
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("sealwire serve: listening on {local}");
@@ -351,6 +362,7 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
     }
     config.trace = p.trace;
     config.keylog = p.keylog;
+    config.alpn_protocols = p.alpn;
 
     let host = args
         .addr
@@ -373,7 +385,16 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let offered_alpn = !config.alpn_protocols.is_empty();
     let mut conn = Connection::client(stream, config, Some(&name)).map_err(|e| describe(&e))?;
+    match conn.alpn_protocol() {
+        Some(p) => eprintln!(
+            "sealwire connect: ALPN protocol: {}",
+            sealwire::handshake::alpn::display(p)
+        ),
+        None if offered_alpn => eprintln!("sealwire connect: no ALPN protocol negotiated"),
+        None => {}
+    }
     if args.key_update {
         conn.key_update(true).map_err(|e| describe(&e))?;
     }

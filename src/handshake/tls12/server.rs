@@ -14,6 +14,7 @@ use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Auth, Connected, SuiteParams,
 };
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
@@ -44,6 +45,7 @@ struct Choice {
     secure_renegotiation: bool,
     point_formats: bool,
     server_name: Option<String>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
@@ -115,6 +117,7 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
         secure_renegotiation,
         point_formats,
         server_name: ch.server_name()?,
+        alpn_protocol: alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?,
     })
 }
 
@@ -169,6 +172,11 @@ pub fn from_client_hello(
     }
     if c.point_formats {
         exts.push(m12::ec_point_formats_ext());
+    }
+    if let Some(p) = &c.alpn_protocol {
+        cx.trace
+            .step(|| format!("ServerHello (TLS 1.2): ALPN {}", alpn::display(p)));
+        exts.push(alpn::extension(std::slice::from_ref(p)));
     }
     let sh = ServerHello {
         legacy_version: version::TLS12,
@@ -233,6 +241,7 @@ pub fn from_client_hello(
         sig_scheme: c.sig_scheme,
         transcript,
         kx,
+        alpn_protocol: c.alpn_protocol,
     })))
 }
 
@@ -246,6 +255,7 @@ struct Handshaking {
     sig_scheme: u16,
     transcript: Transcript,
     kx: KeyExchange,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -263,6 +273,7 @@ impl State for ExpectClientKeyExchange {
             sig_scheme,
             mut transcript,
             kx,
+            alpn_protocol,
         } = self.0;
         let client_public = m12::parse_client_key_exchange(msg.body())?;
         let pms = PreMasterSecret::new(kx.agree(&client_public)?.to_vec());
@@ -284,6 +295,7 @@ impl State for ExpectClientKeyExchange {
             ms,
             client_keys,
             server_keys,
+            alpn_protocol,
         })))
     }
 }
@@ -298,6 +310,7 @@ struct Keyed {
     ms: MasterSecret,
     client_keys: RecordKeys,
     server_keys: RecordKeys,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -315,6 +328,7 @@ impl State for ExpectChangeCipherSpec {
             ms,
             client_keys,
             server_keys,
+            alpn_protocol,
         } = self.0;
         cx.trace
             .step(|| "received ChangeCipherSpec: client records now protected".into());
@@ -327,6 +341,7 @@ impl State for ExpectChangeCipherSpec {
             transcript,
             ms,
             server_keys,
+            alpn_protocol,
         }))
     }
 }
@@ -340,6 +355,7 @@ struct ExpectFinished {
     transcript: Transcript,
     ms: MasterSecret,
     server_keys: RecordKeys,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -365,6 +381,7 @@ impl State for ExpectFinished {
             signature_scheme: f.sig_scheme,
             peer_chain: Vec::new(),
             server_name: f.server_name,
+            alpn_protocol: f.alpn_protocol,
         }));
         Ok(Box::new(Connected { is_client: false }))
     }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use super::{announce, record_keys, suite_params, Connected};
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
 use crate::handshake::kx::{self, group};
@@ -168,6 +169,7 @@ impl ExpectClientHello {
             ));
         }
         let server_name = ch.server_name()?;
+        let alpn_protocol = alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?;
         // We issue no tickets, so no early data is accepted: the extension
         // is ignored and the early records skipped (RFC 8446 4.2.10), also
         // those before a second ClientHello if we ask for one.
@@ -269,8 +271,14 @@ impl ExpectClientHello {
         cx.actions
             .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
+        let mut ee_exts = Vec::new();
+        if let Some(p) = &alpn_protocol {
+            cx.trace
+                .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
+            ee_exts.push(alpn::extension(std::slice::from_ref(p)));
+        }
         let ee = EncryptedExtensions {
-            extensions: Vec::new(),
+            extensions: ee_exts,
         }
         .encode();
         transcript.add(&ee.raw);
@@ -333,6 +341,7 @@ impl ExpectClientHello {
             transcript,
             c_hs,
             app,
+            alpn_protocol,
         }))
     }
 }
@@ -426,6 +435,7 @@ struct ExpectFinished {
     transcript: Transcript,
     c_hs: TrafficSecret,
     app: ApplicationSecrets,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -452,6 +462,7 @@ impl State for ExpectFinished {
             signature_scheme: this.sig_scheme,
             peer_chain: Vec::new(),
             server_name: this.server_name,
+            alpn_protocol: this.alpn_protocol,
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
         Ok(Box::new(Connected::new(
