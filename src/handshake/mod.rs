@@ -428,6 +428,15 @@ pub enum Action {
     /// 4.2.10): protected records that fail to decrypt under the handshake
     /// key, and application_data records before a second ClientHello.
     SkipRejectedEarlyData,
+    /// The handshake is done (TLS 1.3): the driver keeps the secret of our
+    /// sending keys and updates them from now on.
+    WriteUpdater(tls13::WriteUpdater),
+    /// Send a KeyUpdate (TLS 1.3, RFC 8446 4.6.3) and switch our sending
+    /// keys, asking the peer to update too when `request_peer`.
+    KeyUpdate {
+        /// Set `update_requested`.
+        request_peer: bool,
+    },
 }
 
 /// What the driver hands a state.

@@ -52,6 +52,11 @@ pub struct Common {
     /// offers none of them (no_application_protocol).
     #[arg(long, value_delimiter = ',')]
     alpn: Vec<String>,
+    /// Update our sending keys (TLS 1.3 KeyUpdate) after every N records,
+    /// for testing; without it keys are updated before the AES-GCM usage
+    /// limit and when the peer asks.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    key_update_every: Option<u64>,
 }
 
 /// `sealwire serve`.
@@ -254,6 +259,7 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("sealwire serve: listening on {local}");
     let timeout = Duration::from_secs(args.common.timeout.max(1));
+    let key_update_every = args.common.key_update_every;
     let mut handles = Vec::new();
     let mut accepted = 0usize;
     for stream in listener.incoming() {
@@ -270,7 +276,7 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
                 .peer_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_else(|_| "?".into());
-            match serve_one(stream, config, timeout) {
+            match serve_one(stream, config, timeout, key_update_every) {
                 Ok(n) => {
                     eprintln!("sealwire serve: {peer}: echoed {n} bytes, closed cleanly");
                     true
@@ -293,11 +299,19 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     Ok(ok)
 }
 
-fn serve_one(stream: TcpStream, config: ServerConfig, timeout: Duration) -> Result<u64, Error> {
+fn serve_one(
+    stream: TcpStream,
+    config: ServerConfig,
+    timeout: Duration,
+    key_update_every: Option<u64>,
+) -> Result<u64, Error> {
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     stream.set_nodelay(true)?;
     let mut conn = Connection::server(stream, config)?;
+    if key_update_every.is_some() {
+        conn.set_key_update_every(key_update_every)?;
+    }
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
     loop {
@@ -394,6 +408,10 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         ),
         None if offered_alpn => eprintln!("sealwire connect: no ALPN protocol negotiated"),
         None => {}
+    }
+    if args.common.key_update_every.is_some() {
+        conn.set_key_update_every(args.common.key_update_every)
+            .map_err(|e| format!("--key-update-every: {}", describe(&e)))?;
     }
     if args.key_update {
         conn.key_update(true).map_err(|e| describe(&e))?;

@@ -696,6 +696,7 @@ impl State for ExpectFinished {
             alpn_protocol: h.alpn,
         }));
         Ok(Box::new(Connected::new(
+            cx,
             true,
             h.suite,
             h.client_random,

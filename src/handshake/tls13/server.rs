@@ -466,6 +466,7 @@ impl State for ExpectFinished {
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
         Ok(Box::new(Connected::new(
+            cx,
             false,
             this.suite,
             this.client_random,
