@@ -84,7 +84,17 @@ struct WriteSide<S> {
     out: Vec<u8>,
     scratch: BytesMut,
     closed: bool,
+    /// The secret of our sending keys once a TLS 1.3 handshake is done.
+    updater: Option<tls13::WriteUpdater>,
+    /// Update our sending keys after this many records (TLS 1.3).
+    key_update_every: Option<u64>,
+    /// Records sealed with the current sending keys.
+    records_with_key: u64,
 }
+
+/// Records left under a sending key when it is updated (RFC 8446 5.5):
+/// the KeyUpdate itself is the last record sealed with it.
+const KEY_UPDATE_MARGIN: u64 = 1;
 
 impl<S: Write> WriteSide<S> {
     /// The record version for a plaintext record about to be framed.
@@ -103,6 +113,7 @@ impl<S: Write> WriteSide<S> {
                 for chunk in chunks {
                     sealer.seal_payload(typ, chunk, &mut self.scratch)?;
                     self.out.extend_from_slice(&self.scratch);
+                    self.records_with_key += 1;
                 }
             }
             None => {
@@ -162,9 +173,46 @@ impl<S: Write> WriteSide<S> {
             return Err(Error::Misuse("write before the handshake completed"));
         }
         for chunk in data.chunks(MAX_PLAINTEXT_LEN) {
+            self.update_if_due()?;
             self.record(ContentType::ApplicationData, chunk)?;
         }
         self.flush()
+    }
+
+    /// Sends a KeyUpdate under the current keys, then seals with the next
+    /// ones (TLS 1.3, RFC 8446 4.6.3).
+    fn key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        self.flush_handshake()?;
+        let updater = self.updater.as_mut().ok_or(Error::Misuse(
+            "KeyUpdate is only possible on a connected TLS 1.3 session",
+        ))?;
+        let (msg, keys) = updater.update(request_peer)?;
+        let keys = traffic_keys(&keys)?;
+        self.record(ContentType::Handshake, &msg.raw)?;
+        self.sealer
+            .as_mut()
+            .ok_or(Error::Internal("KeyUpdate without a sealer"))?
+            .update_keys(keys)?;
+        self.records_with_key = 0;
+        Ok(())
+    }
+
+    /// Updates the sending keys before the next record when they are close
+    /// to the AES-GCM usage limit, or after `key_update_every` records.
+    /// Without TLS 1.3 keys nothing happens (TLS 1.2 has no KeyUpdate: its
+    /// sealer refuses records past the limit).
+    fn update_if_due(&mut self) -> Result<(), Error> {
+        let (Some(sealer), Some(_)) = (&self.sealer, &self.updater) else {
+            return Ok(());
+        };
+        let due = sealer.records_left() <= KEY_UPDATE_MARGIN
+            || self
+                .key_update_every
+                .is_some_and(|n| self.records_with_key >= n);
+        if due {
+            self.key_update(false)?;
+        }
+        Ok(())
     }
 }
 
@@ -220,6 +268,9 @@ impl<S: Read + Write> Connection<S> {
                 out: Vec::new(),
                 scratch: BytesMut::new(),
                 closed: false,
+                updater: None,
+                key_update_every: None,
+                records_with_key: 0,
             })),
             rd_sock: None,
             state: Some(state),
@@ -249,6 +300,7 @@ impl<S: Read + Write> Connection<S> {
 
     /// Runs a server handshake to completion over `sock`.
     pub fn server(sock: S, config: ServerConfig) -> Result<Self, Error> {
+        crate::handshake::alpn::check_config(&config.alpn_protocols)?;
         let cx = Context::new(config.trace.clone(), config.keylog.clone());
         let state = tls13::server::start(config);
         let mut c = Connection::new(sock, state, cx, false);
@@ -268,6 +320,11 @@ impl<S: Read + Write> Connection<S> {
         self.established
             .as_ref()
             .map_or(&[], |e| e.peer_chain.as_slice())
+    }
+
+    /// The application protocol the server chose (RFC 7301), if any.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.established.as_ref()?.alpn_protocol.as_deref()
     }
 
     fn trace(&self) -> &Trace {
@@ -368,6 +425,8 @@ impl<S: Read + Write> Connection<S> {
                         .step(|| format!("sending warning alert {alert}"));
                     w.record(ContentType::Alert, &[1, alert.code()])?;
                 }
+                Action::WriteUpdater(u) => w.updater = Some(u),
+                Action::KeyUpdate { request_peer } => w.key_update(request_peer)?,
                 Action::Established(e) => {
                     self.cx
                         .trace
@@ -589,6 +648,21 @@ impl<S: Read + Write> Connection<S> {
             .ok_or(Error::Misuse("connection failed earlier"))?;
         state.send_key_update(&mut self.cx, request_peer)?;
         self.apply_actions()
+    }
+
+    /// Updates our sending keys after every `records` records (TLS 1.3),
+    /// for testing KeyUpdate; `None` (the default) updates them only
+    /// before the AES-GCM usage limit, on request, and when the peer asks.
+    /// A TLS 1.2 connection has no KeyUpdate: [`Error::Misuse`].
+    pub fn set_key_update_every(&mut self, records: Option<u64>) -> Result<(), Error> {
+        let mut w = lock(&self.wr)?;
+        if records.is_some() && w.updater.is_none() {
+            return Err(Error::Misuse(
+                "KeyUpdate is only possible on a connected TLS 1.3 session",
+            ));
+        }
+        w.key_update_every = records.filter(|n| *n > 0);
+        Ok(())
     }
 
     /// Sends close_notify; no more data may be written.

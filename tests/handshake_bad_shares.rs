@@ -50,7 +50,9 @@ fn drain(cx: &mut Context, out: &mut VecDeque<Input>, established: &mut bool) {
             Action::WriteKeys(_)
             | Action::ReadKeys(_)
             | Action::SendWarning(_)
-            | Action::SkipRejectedEarlyData => {}
+            | Action::SkipRejectedEarlyData
+            | Action::WriteUpdater(_)
+            | Action::KeyUpdate { .. } => {}
         }
     }
 }

@@ -229,6 +229,9 @@ pub enum Error {
     /// Something that cannot happen with a well-behaved peer and correct code
     /// (internal_error), e.g. a signature that our own key cannot make.
     Internal(&'static str),
+    /// The client offers no application protocol the server supports
+    /// (RFC 7301 3.2: no_application_protocol).
+    NoApplicationProtocol,
 }
 
 impl Error {
@@ -248,6 +251,7 @@ impl Error {
             Error::BadRecordMac => Alert::BadRecordMac,
             Error::Record { alert, .. } => *alert,
             Error::Internal(_) => Alert::InternalError,
+            Error::NoApplicationProtocol => Alert::NoApplicationProtocol,
             Error::PeerAlert(_)
             | Error::UnexpectedEof
             | Error::Timeout
@@ -309,6 +313,9 @@ impl fmt::Display for Unescaped<'_> {
             Error::Config(why) => write!(f, "configuration: {why}"),
             Error::Misuse(why) => write!(f, "API misuse: {why}"),
             Error::Internal(why) => write!(f, "internal error: {why}"),
+            Error::NoApplicationProtocol => {
+                write!(f, "no application protocol (ALPN) in common")
+            }
         }
     }
 }

@@ -68,6 +68,8 @@ pub mod ext {
     pub const EC_POINT_FORMATS: u16 = 11;
     /// signature_algorithms (RFC 8446 4.2.3).
     pub const SIGNATURE_ALGORITHMS: u16 = 13;
+    /// application_layer_protocol_negotiation (RFC 7301).
+    pub const ALPN: u16 = 16;
     /// padding (RFC 7685).
     pub const PADDING: u16 = 21;
     /// extended_master_secret (RFC 7627; TLS 1.2).

@@ -42,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alpn;
 pub mod codec;
 pub mod error;
 pub mod handoff;
@@ -248,6 +249,9 @@ pub struct ClientConfig {
     /// `--key`); without it, or when the server accepts none of its
     /// signature schemes, the answer is an empty Certificate.
     pub client_cert: Option<verify::CertifiedKey>,
+    /// ALPN protocols offered (RFC 7301), preferred first; empty: no
+    /// extension.
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -272,6 +276,7 @@ impl ClientConfig {
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
             client_cert: None,
+            alpn_protocols: Vec::new(),
         }
     }
 }
@@ -299,6 +304,9 @@ pub struct ServerConfig {
     /// Client certificates (`--client-ca`, `--client-auth`): asked for and
     /// verified when set.
     pub client_auth: Option<verify::ClientAuth>,
+    /// ALPN protocols accepted (RFC 7301), preferred first: the first of
+    /// them the client offers is chosen. Empty: the extension is ignored.
+    pub alpn_protocols: Vec<Vec<u8>>,
 }
 
 impl ServerConfig {
@@ -332,6 +340,7 @@ impl ServerConfig {
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
             client_auth: None,
+            alpn_protocols: Vec::new(),
         }
     }
 }
@@ -378,14 +387,20 @@ pub struct Established {
     pub peer_chain: Vec<Vec<u8>>,
     /// The server name the client asked for, if any.
     pub server_name: Option<String>,
+    /// The application protocol the server chose (RFC 7301), if any.
+    pub alpn_protocol: Option<Vec<u8>>,
 }
 
 impl Established {
     /// One line naming the version, suite, group and signature scheme
     /// (for `--trace`).
     pub fn summary(&self) -> String {
+        let alpn = match &self.alpn_protocol {
+            Some(p) => format!(", ALPN {}", alpn::display(p)),
+            None => String::new(),
+        };
         format!(
-            "{}, suite {}, group {}, signature {}",
+            "{}, suite {}, group {}, signature {}{alpn}",
             match self.version {
                 ProtocolVersion::Tls13 => "TLS 1.3",
                 ProtocolVersion::Tls12 => "TLS 1.2",
@@ -419,6 +434,15 @@ pub enum Action {
     /// 4.2.10): protected records that fail to decrypt under the handshake
     /// key, and application_data records before a second ClientHello.
     SkipRejectedEarlyData,
+    /// The handshake is done (TLS 1.3): the driver keeps the secret of our
+    /// sending keys and updates them from now on.
+    WriteUpdater(tls13::WriteUpdater),
+    /// Send a KeyUpdate (TLS 1.3, RFC 8446 4.6.3) and switch our sending
+    /// keys, asking the peer to update too when `request_peer`.
+    KeyUpdate {
+        /// Set `update_requested`.
+        request_peer: bool,
+    },
 }
 
 /// What the driver hands a state.

@@ -17,7 +17,7 @@
 
 use super::pki::{make_pki, KeyKind, Pki};
 use sealwire::handshake::messages::HandshakeMessage;
-use sealwire::handshake::tls13::{client, server};
+use sealwire::handshake::tls13::{client, server, WriteUpdater};
 use sealwire::handshake::verify::{RootStore, ServerVerification};
 use sealwire::handshake::{
     Action, Alert, ClientConfig, Context, Error, Established, Input, ProtocolVersion, ServerConfig,
@@ -48,6 +48,8 @@ pub struct Peer {
     pub sent_types: Vec<u8>,
     /// Every warning alert queued, in order.
     pub warnings: Vec<Alert>,
+    /// The secret of the sending keys once connected (TLS 1.3).
+    pub updater: Option<WriteUpdater>,
 }
 
 impl Peer {
@@ -61,6 +63,7 @@ impl Peer {
             established: None,
             sent_types: Vec::new(),
             warnings: Vec::new(),
+            updater: None,
         }
     }
 
@@ -88,6 +91,18 @@ impl Peer {
                 Action::Established(e) => self.established = Some(e),
                 Action::SendWarning(a) => self.warnings.push(a),
                 Action::SkipRejectedEarlyData => {}
+                Action::WriteUpdater(u) => self.updater = Some(u),
+                Action::KeyUpdate { request_peer } => {
+                    let u = self
+                        .updater
+                        .as_mut()
+                        .expect("KeyUpdate before WriteUpdater");
+                    let (m, k) = u.update(request_peer).expect("KeyUpdate");
+                    self.sent_types.push(m.typ);
+                    wire.push(Input::Handshake(m));
+                    self.write_versions.push(k.version);
+                    self.write_keys.push([&k.key[..], &k.iv[..]].concat());
+                }
             }
         }
         wire

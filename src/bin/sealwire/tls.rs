@@ -52,6 +52,17 @@ pub struct Common {
     /// Seconds a read may wait before the connection is abandoned.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Application protocols (ALPN, RFC 7301), preferred first, comma
+    /// separated (e.g. h2,http/1.1). A client offers them; a server picks
+    /// its most preferred one the client offers and refuses a client that
+    /// offers none of them (no_application_protocol).
+    #[arg(long, value_delimiter = ',')]
+    alpn: Vec<String>,
+    /// Update our sending keys (TLS 1.3 KeyUpdate) after every N records,
+    /// for testing; without it keys are updated before the AES-GCM usage
+    /// limit and when the peer asks.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    key_update_every: Option<u64>,
 }
 
 /// `sealwire serve`.
@@ -211,6 +222,7 @@ struct Parsed {
     suites12: Option<Vec<u16>>,
     trace: Trace,
     keylog: KeyLogSink,
+    alpn: Vec<Vec<u8>>,
 }
 
 fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
@@ -246,6 +258,8 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
         ))),
         None => KeyLogSink::default(),
     };
+    let alpn: Vec<Vec<u8>> = c.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    sealwire::handshake::alpn::check_config(&alpn).map_err(|e| format!("--alpn: {e}"))?;
     Ok(Parsed {
         versions,
         groups,
@@ -253,6 +267,7 @@ fn parse_common(c: &Common, who: &'static str) -> Result<Parsed, String> {
         suites12,
         trace,
         keylog,
+        alpn,
     })
 }
 
@@ -384,6 +399,7 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
             ClientAuthMode::Optional => ClientAuth::optional(roots),
         });
     }
+    config.alpn_protocols = p.alpn;
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     // Non-blocking, so that the loop sees a signal while no one connects
@@ -393,6 +409,7 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     eprintln!("sealwire serve: listening on {local}");
     let slots = Arc::new(Slots::default());
     let failed = Arc::new(AtomicBool::new(false));
+    let key_update_every = args.common.key_update_every;
     let mut accepted = 0usize;
     let by_signal = loop {
         if signal::received() > 0 {
@@ -420,7 +437,15 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
             }
         };
         accepted += 1;
-        spawn_connection(stream, peer, config.clone(), limits, slots.take(), &failed);
+        spawn_connection(
+            stream,
+            peer,
+            config.clone(),
+            limits,
+            slots.take(),
+            &failed,
+            key_update_every,
+        );
     };
     // Closed, the listener refuses new connections at once instead of
     // leaving them in the backlog.
@@ -459,13 +484,14 @@ fn spawn_connection(
     limits: Limits,
     slot: Slot,
     failed: &Arc<AtomicBool>,
+    key_update_every: Option<u64>,
 ) {
     let failed = Arc::clone(failed);
     let run = {
         let failed = Arc::clone(&failed);
         move || {
             let _slot = slot;
-            match serve_one(stream, config, limits, &peer.to_string()) {
+            match serve_one(stream, config, limits, &peer.to_string(), key_update_every) {
                 Ok(n) => eprintln!("sealwire serve: {peer}: echoed {n} bytes, closed cleanly"),
                 Err(e) => {
                     failed.store(true, Ordering::SeqCst);
@@ -489,6 +515,7 @@ fn serve_one(
     config: ServerConfig,
     limits: Limits,
     peer: &str,
+    key_update_every: Option<u64>,
 ) -> Result<u64, Error> {
     // Accepted sockets inherit the listener's O_NONBLOCK on some systems.
     stream.set_nonblocking(false)?;
@@ -505,6 +532,9 @@ fn serve_one(
             ),
             None => eprintln!("sealwire serve: {peer}: no client certificate"),
         }
+    }
+    if key_update_every.is_some() {
+        conn.set_key_update_every(key_update_every)?;
     }
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
@@ -680,6 +710,7 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
                 .map_err(|e| format!("--cert {} --key {}: {e}", cert.display(), key.display()))?,
         );
     }
+    config.alpn_protocols = p.alpn;
 
     let host = args
         .addr
@@ -702,7 +733,20 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let offered_alpn = !config.alpn_protocols.is_empty();
     let mut conn = Connection::client(stream, config, Some(&name)).map_err(|e| describe(&e))?;
+    match conn.alpn_protocol() {
+        Some(p) => eprintln!(
+            "sealwire connect: ALPN protocol: {}",
+            sealwire::handshake::alpn::display(p)
+        ),
+        None if offered_alpn => eprintln!("sealwire connect: no ALPN protocol negotiated"),
+        None => {}
+    }
+    if args.common.key_update_every.is_some() {
+        conn.set_key_update_every(args.common.key_update_every)
+            .map_err(|e| format!("--key-update-every: {}", describe(&e)))?;
+    }
     if args.key_update {
         conn.key_update(true).map_err(|e| describe(&e))?;
     }

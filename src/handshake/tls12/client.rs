@@ -19,6 +19,7 @@ use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Connected, SuiteParams,
 };
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::handoff::Tls12ClientStart;
 use crate::handshake::kx::{group, KeyExchange};
@@ -52,6 +53,8 @@ struct Handshaking {
     chain: Vec<Vec<u8>>,
     /// The scheme of the ServerKeyExchange signature, once verified.
     sig_scheme: u16,
+    /// The application protocol the server chose (RFC 7301).
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 /// Continues after a ServerHello that chose TLS 1.2 (RFC 5246 7.4.1.3). The
@@ -81,6 +84,7 @@ pub fn from_server_hello(
         return Err(Error::IllegalParameter("compression method is not null"));
     }
     // RFC 5246 7.4.1.4: only extensions we offered may come back.
+    let mut alpn_protocol = None;
     for e in &sh.extensions {
         // RFC 5746 3.4: the SCSV asks for renegotiation_info as much as the
         // extension does.
@@ -103,6 +107,12 @@ pub fn from_server_hello(
                 ))
             }
             ext::SERVER_NAME => {}
+            ext::ALPN => {
+                let p = alpn::check_answer(&start.config.alpn_protocols, &e.data)?;
+                cx.trace
+                    .step(|| format!("ServerHello (TLS 1.2): ALPN {}", alpn::display(&p)));
+                alpn_protocol = Some(p);
+            }
             other => return Err(Error::UnsupportedExtension(other)),
         }
     }
@@ -155,6 +165,7 @@ pub fn from_server_hello(
         key_shares: start.key_shares,
         chain: Vec::new(),
         sig_scheme: 0,
+        alpn_protocol,
     })))
 }
 
@@ -427,6 +438,7 @@ impl State for ExpectFinished {
             signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
             server_name: h.server_name,
+            alpn_protocol: h.alpn_protocol,
         }));
         Ok(Box::new(Connected { is_client: true }))
     }

@@ -18,6 +18,7 @@ use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Auth, Connected, SuiteParams,
 };
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
@@ -48,6 +49,7 @@ struct Choice {
     secure_renegotiation: bool,
     point_formats: bool,
     server_name: Option<String>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
@@ -119,6 +121,7 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
         secure_renegotiation,
         point_formats,
         server_name: ch.server_name()?,
+        alpn_protocol: alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?,
     })
 }
 
@@ -173,6 +176,11 @@ pub fn from_client_hello(
     }
     if c.point_formats {
         exts.push(m12::ec_point_formats_ext());
+    }
+    if let Some(p) = &c.alpn_protocol {
+        cx.trace
+            .step(|| format!("ServerHello (TLS 1.2): ALPN {}", alpn::display(p)));
+        exts.push(alpn::extension(std::slice::from_ref(p)));
     }
     let sh = ServerHello {
         legacy_version: version::TLS12,
@@ -245,6 +253,7 @@ pub fn from_client_hello(
         transcript,
         kx,
         peer_chain: Vec::new(),
+        alpn_protocol: c.alpn_protocol,
     };
     Ok(match config.client_auth {
         Some(auth) => Box::new(ExpectCertificate { auth, h }),
@@ -285,6 +294,7 @@ struct Handshaking {
     kx: KeyExchange,
     /// The client's verified chain; empty without client authentication.
     peer_chain: Vec<Vec<u8>>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 /// Waiting for the client's Certificate, which we asked for (RFC 5246
@@ -324,6 +334,7 @@ impl State for ExpectClientKeyExchange {
             mut transcript,
             kx,
             peer_chain,
+            alpn_protocol,
         } = self.0;
         let client_public = m12::parse_client_key_exchange(msg.body())?;
         let pms = PreMasterSecret::new(kx.agree(&client_public)?.to_vec());
@@ -346,6 +357,7 @@ impl State for ExpectClientKeyExchange {
             client_keys,
             server_keys,
             peer_chain,
+            alpn_protocol,
         };
         Ok(if keyed.peer_chain.is_empty() {
             Box::new(ExpectChangeCipherSpec(keyed))
@@ -401,6 +413,7 @@ struct Keyed {
     client_keys: RecordKeys,
     server_keys: RecordKeys,
     peer_chain: Vec<Vec<u8>>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -419,6 +432,7 @@ impl State for ExpectChangeCipherSpec {
             client_keys,
             server_keys,
             peer_chain,
+            alpn_protocol,
         } = self.0;
         cx.trace
             .step(|| "received ChangeCipherSpec: client records now protected".into());
@@ -432,6 +446,7 @@ impl State for ExpectChangeCipherSpec {
             ms,
             server_keys,
             peer_chain,
+            alpn_protocol,
         }))
     }
 }
@@ -446,6 +461,7 @@ struct ExpectFinished {
     ms: MasterSecret,
     server_keys: RecordKeys,
     peer_chain: Vec<Vec<u8>>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -471,6 +487,7 @@ impl State for ExpectFinished {
             signature_scheme: f.sig_scheme,
             peer_chain: f.peer_chain,
             server_name: f.server_name,
+            alpn_protocol: f.alpn_protocol,
         }));
         Ok(Box::new(Connected { is_client: false }))
     }

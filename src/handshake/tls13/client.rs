@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use super::{announce, record_keys, suite_params, Connected};
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
 use crate::handshake::kx::{group, KeyExchange};
@@ -52,6 +53,9 @@ fn sent_extension_types(config: &ClientConfig) -> Vec<u16> {
         ext::SUPPORTED_GROUPS,
         ext::SIGNATURE_ALGORITHMS,
     ];
+    if !config.alpn_protocols.is_empty() {
+        v.push(ext::ALPN);
+    }
     if config.versions.tls13 {
         v.extend([ext::SUPPORTED_VERSIONS, ext::KEY_SHARE]);
     }
@@ -99,6 +103,9 @@ fn build_client_hello(
         ext::SIGNATURE_ALGORITHMS,
         &offered_schemes(config),
     ));
+    if !config.alpn_protocols.is_empty() {
+        exts.push(alpn::extension(&config.alpn_protocols));
+    }
     if config.versions.tls12 {
         // RFC 8422 5.1.2: uncompressed points only.
         exts.push(Extension::build(ext::EC_POINT_FORMATS, |w| {
@@ -154,6 +161,7 @@ pub fn start(
     if !config.versions.tls13 && !config.versions.tls12 {
         return Err(Error::Config("no protocol version enabled".into()));
     }
+    alpn::check_config(&config.alpn_protocols)?;
     if matches!(config.verification, ServerVerification::Roots(_)) && server_name.is_none() {
         return Err(Error::Config(
             "certificate verification needs a server name".into(),
@@ -491,6 +499,7 @@ impl ExpectServerHello {
             client_scheme: None,
             chain: Vec::new(),
             sig_scheme: 0,
+            alpn: None,
         })))
     }
 }
@@ -515,6 +524,8 @@ struct Handshaking {
     /// The scheme of the server's CertificateVerify, once verified.
     sig_scheme: u16,
     ccs_sent: bool,
+    /// The application protocol the server chose (RFC 7301).
+    alpn: Option<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -529,6 +540,12 @@ impl State for ExpectEncryptedExtensions {
         for e in &ee.extensions {
             match e.typ {
                 ext::SERVER_NAME | ext::SUPPORTED_GROUPS => {}
+                ext::ALPN if !h.config.alpn_protocols.is_empty() => {
+                    let p = alpn::check_answer(&h.config.alpn_protocols, &e.data)?;
+                    cx.trace
+                        .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(&p)));
+                    h.alpn = Some(p);
+                }
                 ext::KEY_SHARE
                 | ext::SUPPORTED_VERSIONS
                 | ext::SIGNATURE_ALGORITHMS
@@ -694,8 +711,10 @@ impl State for ExpectFinished {
             signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
             server_name: h.server_name,
+            alpn_protocol: h.alpn,
         }));
         Ok(Box::new(Connected::new(
+            cx,
             true,
             h.suite,
             h.client_random,

@@ -8,9 +8,9 @@ pub mod server;
 
 use super::error::Error;
 use super::keyschedule::TrafficSecret;
-use super::messages::{self, hs_type, suite};
+use super::messages::{self, hs_type, suite, HandshakeMessage};
 use super::transcript::HashAlg;
-use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
+use super::{Action, Context, Input, KeyLogSink, ProtocolVersion, RecordKeys, State, Trace};
 use zeroize::Zeroizing;
 
 /// The hash and AEAD key length of a TLS 1.3 suite (RFC 8446 B.4).
@@ -45,45 +45,80 @@ pub(crate) fn announce(cx: &Context, secret: &TrafficSecret, client_random: &[u8
     );
 }
 
+/// The secret of the keys we send with once the handshake is done, handed
+/// to the driver ([`Action::WriteUpdater`]) so that whichever thread writes
+/// can update them (RFC 8446 4.6.3): on request, when the peer asks, and
+/// before the AES-GCM usage limit.
+///
+/// ```text
+/// KeyUpdate (sealed under the current keys) ─▶ secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length)
+///                                           ─▶ keys and IV of secret_N+1 (RFC 8446 7.2, 7.3)
+/// ```
+#[derive(Debug)]
+pub struct WriteUpdater {
+    suite: u16,
+    client_random: [u8; 32],
+    secret: TrafficSecret,
+    trace: Trace,
+    keylog: KeyLogSink,
+}
+
+impl WriteUpdater {
+    /// The KeyUpdate message to send under the current keys, and the keys
+    /// every record after it is sealed with.
+    pub fn update(&mut self, request_peer: bool) -> Result<(HandshakeMessage, RecordKeys), Error> {
+        let msg = messages::encode_key_update(request_peer);
+        self.trace.step(|| format!("send {}", msg.name()));
+        let next = self.secret.next()?;
+        self.trace
+            .step(|| format!("derived {} (label only)", next.kind().rfc_name()));
+        self.keylog.log(
+            &next.kind().keylog_label(),
+            &self.client_random,
+            next.expose_for_keylog(),
+        );
+        let keys = record_keys(&next, self.suite)?;
+        self.secret = next;
+        Ok((msg, keys))
+    }
+}
+
 /// The established TLS 1.3 session: handles NewSessionTicket and KeyUpdate
-/// (RFC 8446 4.6) and starts our own KeyUpdates.
+/// (RFC 8446 4.6). Our own KeyUpdates are made by the driver's
+/// [`WriteUpdater`]; this state asks for them.
 #[derive(Debug)]
 pub struct Connected {
     is_client: bool,
     suite: u16,
     client_random: [u8; 32],
-    /// Secret of the keys we send with.
-    write: TrafficSecret,
     /// Secret of the keys the peer sends with.
     read: TrafficSecret,
 }
 
 impl Connected {
+    /// The connected state; the secret of our sending keys goes to the
+    /// driver as a [`WriteUpdater`].
     pub(crate) fn new(
+        cx: &mut Context,
         is_client: bool,
         suite: u16,
         client_random: [u8; 32],
         write: TrafficSecret,
         read: TrafficSecret,
     ) -> Self {
+        cx.actions.push(Action::WriteUpdater(WriteUpdater {
+            suite,
+            client_random,
+            secret: write,
+            trace: cx.trace.clone(),
+            keylog: cx.keylog.clone(),
+        }));
         Connected {
             is_client,
             suite,
             client_random,
-            write,
             read,
         }
-    }
-
-    fn update_write(&mut self, cx: &mut Context, request_peer: bool) -> Result<(), Error> {
-        // RFC 8446 4.6.3: the KeyUpdate itself goes under the old keys.
-        cx.send(messages::encode_key_update(request_peer));
-        let next = self.write.next()?;
-        announce(cx, &next, &self.client_random);
-        cx.actions
-            .push(Action::WriteKeys(record_keys(&next, self.suite)?));
-        self.write = next;
-        Ok(())
     }
 }
 
@@ -116,7 +151,10 @@ impl State for Connected {
                     .push(Action::ReadKeys(record_keys(&next, self.suite)?));
                 self.read = next;
                 if requested {
-                    self.update_write(cx, false)?;
+                    // RFC 8446 4.6.3: answered with update_not_requested.
+                    cx.actions.push(Action::KeyUpdate {
+                        request_peer: false,
+                    });
                 }
             }
             _ => return Err(Error::unexpected("post-handshake message", msg.name())),
@@ -129,6 +167,7 @@ impl State for Connected {
     }
 
     fn send_key_update(&mut self, cx: &mut Context, request_peer: bool) -> Result<(), Error> {
-        self.update_write(cx, request_peer)
+        cx.actions.push(Action::KeyUpdate { request_peer });
+        Ok(())
     }
 }

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 use super::{announce, record_keys, suite_params, Connected};
+use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
 use crate::handshake::kx::{self, group};
@@ -172,6 +173,7 @@ impl ExpectClientHello {
             ));
         }
         let server_name = ch.server_name()?;
+        let alpn_protocol = alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?;
         // We issue no tickets, so no early data is accepted: the extension
         // is ignored and the early records skipped (RFC 8446 4.2.10), also
         // those before a second ClientHello if we ask for one.
@@ -273,8 +275,14 @@ impl ExpectClientHello {
         cx.actions
             .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
+        let mut ee_exts = Vec::new();
+        if let Some(p) = &alpn_protocol {
+            cx.trace
+                .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
+            ee_exts.push(alpn::extension(std::slice::from_ref(p)));
+        }
         let ee = EncryptedExtensions {
-            extensions: Vec::new(),
+            extensions: ee_exts,
         }
         .encode();
         transcript.add(&ee.raw);
@@ -341,6 +349,7 @@ impl ExpectClientHello {
             c_hs,
             app,
             peer_chain: Vec::new(),
+            alpn_protocol,
         };
         Ok(match config.client_auth {
             Some(auth) => Box::new(ExpectCertificate { auth, finished }),
@@ -537,6 +546,7 @@ struct ExpectFinished {
     app: ApplicationSecrets,
     /// The client's verified chain; empty without client authentication.
     peer_chain: Vec<Vec<u8>>,
+    alpn_protocol: Option<Vec<u8>>,
 }
 
 impl State for ExpectFinished {
@@ -563,9 +573,11 @@ impl State for ExpectFinished {
             signature_scheme: this.sig_scheme,
             peer_chain: this.peer_chain,
             server_name: this.server_name,
+            alpn_protocol: this.alpn_protocol,
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
         Ok(Box::new(Connected::new(
+            cx,
             false,
             this.suite,
             this.client_random,
