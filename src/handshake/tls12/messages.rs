@@ -376,7 +376,7 @@ mod tests {
             authorities: Vec::new(),
         };
         let m = req.encode();
-        assert_eq!(m.raw, [13, 0, 0, 10, 2, 1, 64, 0, 4, 4, 3, 4, 1, 0, 0]);
+        assert_eq!(m.raw, [13, 0, 0, 11, 2, 1, 64, 0, 4, 4, 3, 4, 1, 0, 0]);
         assert_eq!(CertificateRequest12::parse(m.body()).unwrap(), req);
         let parse = CertificateRequest12::parse;
         assert!(parse(&[1, 64, 0, 2, 4, 3, 0, 0]).is_ok());
