@@ -24,19 +24,23 @@
 //!
 //! # Version negotiation and the TLS 1.2 hand-off
 //!
-//! Version negotiation lives in the TLS 1.3 hello handling. The two calls
-//! into TLS 1.2 are the functions of [`handoff`]; their signatures are the
-//! whole boundary between the two versions' state machines:
+//! Version negotiation lives in [`hello`], which both versions' state
+//! machines depend on and which depends on neither. The TLS 1.3 hello
+//! states ask it which version was chosen, then continue themselves or
+//! call one of the two TLS 1.2 entry points; their signatures are the whole
+//! boundary between the two versions' state machines:
 //!
-//! - client: [`handoff::tls12_client_from_server_hello`] — our ClientHello
+//! - client: [`tls12::client::from_server_hello`] — our ClientHello
 //!   offered TLS 1.2 and the server chose it (no `supported_versions` in
 //!   ServerHello, `legacy_version` 0x0303, and the RFC 8446 4.1.3 downgrade
-//!   sentinel already checked). It gets the config, the ClientHello we sent,
+//!   sentinel already checked by [`hello::client_version`]). It gets a
+//!   [`hello::Tls12ClientStart`]: the config, the ClientHello we sent,
 //!   the transcript holding it (hash not yet chosen), the ECDHE key pairs we
 //!   generated for key_share (reusable for ServerKeyExchange's curve if it
 //!   matches), and the ServerHello message; it returns the next state.
-//! - server: [`handoff::tls12_server_from_client_hello`] — the client does
-//!   not offer TLS 1.3 (or this server is `--tls1.2`). It gets the config,
+//! - server: [`tls12::server::from_client_hello`] — the client does
+//!   not offer TLS 1.3 (or this server is `--tls1.2`), as
+//!   [`hello::server_version`] decides. It gets the config,
 //!   the parsed ClientHello and its raw message; it must put the downgrade
 //!   sentinel into ServerHello.random when `config.versions.tls13` is on.
 
@@ -45,7 +49,7 @@
 pub mod alpn;
 pub mod codec;
 pub mod error;
-pub mod handoff;
+pub mod hello;
 pub mod keyschedule;
 pub mod kx;
 pub mod messages;

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::handoff::Tls12ClientStart;
+use crate::handshake::hello::Tls12ClientStart;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
     self, ext, hs_type, suite, version, Certificate12, DigitallySigned, HandshakeMessage,

@@ -10,9 +10,9 @@
 //! certificate (RFC 8446 4.3.2) and checks the client's Certificate
 //! (4.4.2.4) and CertificateVerify (4.4.3) before its Finished.
 //!
-//! Version negotiation happens on the first ClientHello: a client without
-//! TLS 1.3 in supported_versions (or a `--tls1.2` server) goes to `tls12`
-//! through [`crate::handshake::handoff`].
+//! Version negotiation happens on the first ClientHello
+//! ([`crate::handshake::hello`]): a client without TLS 1.3 in
+//! supported_versions (or a `--tls1.2` server) goes to `tls12`.
 
 #![forbid(unsafe_code)]
 
@@ -28,7 +28,7 @@ use crate::handshake::messages::{
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ClientAuth};
 use crate::handshake::{
-    handoff, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
+    hello, tls12, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
 };
 
 /// Starts a server handshake: the state waiting for ClientHello.
@@ -79,40 +79,10 @@ impl State for ExpectClientHello {
                 format!("ClientHello: offered suites {}", s.join(", "))
             });
         }
-        // RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused,
-        // whatever supported_versions says.
-        if ch.legacy_version <= 0x0300 {
-            cx.trace.step(|| {
-                format!(
-                    "ClientHello legacy_version {:#06x} is SSL 3.0 or older",
-                    ch.legacy_version
-                )
-            });
-            return Err(Error::ProtocolVersion);
+        match hello::server_version(cx, this.config.versions, this.retry.is_some(), &ch)? {
+            ProtocolVersion::Tls13 => this.tls13_hello(cx, ch, msg),
+            ProtocolVersion::Tls12 => tls12::server::from_client_hello(cx, this.config, ch, msg),
         }
-        let versions = ch.supported_versions()?;
-        let offers13 = versions
-            .as_ref()
-            .is_some_and(|v| v.contains(&version::TLS13));
-        if this.config.versions.tls13 && offers13 {
-            return this.tls13_hello(cx, ch, msg);
-        }
-        if this.retry.is_some() {
-            return Err(Error::IllegalParameter(
-                "second ClientHello dropped TLS 1.3",
-            ));
-        }
-        let offers12 = match &versions {
-            Some(v) => v.contains(&version::TLS12),
-            None => ch.legacy_version >= version::TLS12,
-        };
-        if this.config.versions.tls12 && offers12 {
-            cx.trace
-                .step(|| "negotiated TLS 1.2: handing over to the TLS 1.2 server".into());
-            return handoff::tls12_server_from_client_hello(cx, this.config, ch, msg);
-        }
-        cx.trace.step(|| "no protocol version in common".into());
-        Err(Error::ProtocolVersion)
     }
 
     fn tolerates_ccs(&self) -> bool {
