@@ -759,44 +759,6 @@ impl Certificate13 {
     }
 }
 
-/// TLS 1.2 Certificate (RFC 5246 7.4.2): a u24 list of u24 DER certificates.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Certificate12 {
-    /// DER certificates, end-entity first.
-    pub chain: Vec<Vec<u8>>,
-}
-
-impl Certificate12 {
-    /// Encodes as a framed handshake message.
-    pub fn encode(&self) -> HandshakeMessage {
-        let mut w = Writer::new();
-        w.vec24(|w| {
-            for c in &self.chain {
-                w.vec24(|w| {
-                    w.bytes(c);
-                });
-            }
-        });
-        HandshakeMessage::new(hs_type::CERTIFICATE, w.as_bytes())
-    }
-
-    /// Parses the body.
-    pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(body);
-        let mut list = Reader::new(r.vec24("certificate_list")?);
-        r.finish("Certificate")?;
-        let mut chain = Vec::new();
-        while !list.is_empty() {
-            let cert = list.vec24("ASN.1Cert")?;
-            if cert.is_empty() {
-                return Err(DecodeError::BadLength("ASN.1Cert").into());
-            }
-            chain.push(cert.to_vec());
-        }
-        Ok(Certificate12 { chain })
-    }
-}
-
 /// A signature with its scheme: the body of TLS 1.3 CertificateVerify
 /// (RFC 8446 4.4.3) and the TLS 1.2 `digitally-signed` struct (RFC 5246
 /// 4.7 with 7.4.1.4.1's SignatureAndHashAlgorithm).
@@ -1029,10 +991,6 @@ mod tests {
             chain: vec![vec![0x30, 1, 2], vec![0x30, 3]],
         };
         assert_eq!(Certificate13::parse(c.encode().body()).unwrap(), c);
-        let c12 = Certificate12 {
-            chain: c.chain.clone(),
-        };
-        assert_eq!(Certificate12::parse(c12.encode().body()).unwrap(), c12);
         let s = DigitallySigned {
             scheme: 0x0807,
             signature: vec![5; 64],

@@ -6,7 +6,8 @@
 //! [`transcript`] hash, certificates and signatures in [`verify`], key
 //! exchange (ECDHE and the X25519MLKEM768 hybrid) in [`kx`], the typed
 //! [`error`]s, the configs, traces and key log below.
-//! TLS 1.3 alone: the [`keyschedule`] typestates and `tls13`'s states.
+//! TLS 1.3 alone: the [`keyschedule`] typestates (in `tls13`) and `tls13`'s
+//! states. TLS 1.2 alone: the [`prf`] (in `tls12`) and `tls12`'s states.
 //!
 //! # The state machine contract
 //!
@@ -50,16 +51,16 @@ pub mod alpn;
 pub mod codec;
 pub mod error;
 pub mod hello;
-pub mod keyschedule;
 pub mod kx;
 pub mod messages;
-pub mod prf;
 pub mod tls12;
 pub mod tls13;
 pub mod transcript;
 pub mod verify;
 
 pub use error::{Alert, Error};
+pub use tls12::prf;
+pub use tls13::keyschedule;
 
 use messages::HandshakeMessage;
 use std::io::Write;

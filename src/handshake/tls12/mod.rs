@@ -42,14 +42,17 @@
 
 pub mod client;
 pub mod messages;
+pub mod prf;
 pub mod server;
 
 use super::error::{Alert, Error};
 use super::messages::{hs_type, suite, HandshakeMessage};
-use super::prf::{KeyBlock, MasterSecret};
 use super::transcript::HashAlg;
 use super::verify::scheme;
+// `prf` names these through `super::`.
+use super::{transcript, KeyLogSink};
 use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
+use prf::{KeyBlock, MasterSecret};
 use zeroize::Zeroizing;
 
 /// How a TLS 1.2 suite authenticates the server's ECDHE parameters.

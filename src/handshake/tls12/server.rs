@@ -13,7 +13,10 @@
 
 #![forbid(unsafe_code)]
 
-use super::messages::{self as m12, CertificateRequest12, EcdhParams, ServerKeyExchange};
+use super::messages::{
+    self as m12, Certificate12, CertificateRequest12, EcdhParams, ServerKeyExchange,
+};
+use super::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use super::{
     announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
     Auth, Connected, SuiteParams,
@@ -22,10 +25,9 @@ use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
-    self, ext, hs_type, suite, version, Certificate12, ClientHello, DigitallySigned,
-    HandshakeMessage, ServerHello, DOWNGRADE_TLS12,
+    self, ext, hs_type, suite, version, ClientHello, DigitallySigned, HandshakeMessage,
+    ServerHello, DOWNGRADE_TLS12,
 };
-use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ClientAuth, KeyType, SigningKey};
 use crate::handshake::{

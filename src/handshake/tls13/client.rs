@@ -10,10 +10,10 @@
 
 #![forbid(unsafe_code)]
 
+use super::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
 use super::{announce, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,

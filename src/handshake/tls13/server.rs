@@ -16,10 +16,10 @@
 
 #![forbid(unsafe_code)]
 
+use super::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
 use super::{announce, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
 use crate::handshake::kx::{self, group};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
