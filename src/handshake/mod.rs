@@ -488,6 +488,27 @@ impl Context {
     }
 }
 
+/// The handshake message of type `typ`, or unexpected_message.
+pub(crate) fn expect_handshake(
+    input: Input,
+    expected: &'static str,
+    typ: u8,
+) -> Result<HandshakeMessage, Error> {
+    match input {
+        Input::Handshake(m) if m.typ == typ => Ok(m),
+        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
+        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
+    }
+}
+
+/// 32 bytes from the OS random source: hello randoms and the TLS 1.3
+/// compatibility session id.
+pub(crate) fn random32() -> Result<[u8; 32], Error> {
+    let mut r = [0u8; 32];
+    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
+    Ok(r)
+}
+
 /// One state of a handshake state machine (TLS 1.3 or TLS 1.2, client or
 /// server). After the handshake, the connected state keeps handling
 /// post-handshake messages (TLS 1.3 NewSessionTicket and KeyUpdate).

@@ -17,8 +17,7 @@
 use super::messages::{self as m12, Certificate12, CertificateRequest12, ServerKeyExchange};
 use super::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use super::{
-    announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
-    Connected, SuiteParams,
+    announce_secrets, check_finished, expect_ccs, record_keys, suite_params, Connected, SuiteParams,
 };
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
@@ -30,7 +29,8 @@ use crate::handshake::messages::{
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, KeyType};
 use crate::handshake::{
-    Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys, State,
+    expect_handshake, Action, ClientConfig, Context, Established, Input, ProtocolVersion,
+    RecordKeys, State,
 };
 
 /// What the client carries through the handshake.

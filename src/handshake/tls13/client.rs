@@ -22,14 +22,9 @@ use crate::handshake::messages::{
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ServerVerification};
 use crate::handshake::{
-    hello, tls12, Action, ClientConfig, Context, Established, Input, ProtocolVersion, State,
+    expect_handshake, hello, random32, tls12, Action, ClientConfig, Context, Established, Input,
+    ProtocolVersion, State,
 };
-
-fn random32() -> Result<[u8; 32], Error> {
-    let mut r = [0u8; 32];
-    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
-    Ok(r)
-}
 
 fn hex_short(b: &[u8]) -> String {
     hex::encode(b)
@@ -236,18 +231,6 @@ struct ExpectServerHello {
     shares: Vec<KeyExchange>,
     /// The suite a HelloRetryRequest chose, after one.
     hrr_suite: Option<u16>,
-}
-
-fn expect_handshake(
-    input: Input,
-    expected: &'static str,
-    typ: u8,
-) -> Result<HandshakeMessage, Error> {
-    match input {
-        Input::Handshake(m) if m.typ == typ => Ok(m),
-        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
-        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
-    }
 }
 
 impl State for ExpectServerHello {

@@ -28,7 +28,8 @@ use crate::handshake::messages::{
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ClientAuth};
 use crate::handshake::{
-    hello, tls12, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
+    expect_handshake, hello, random32, tls12, Action, Context, Established, Input, ProtocolVersion,
+    ServerConfig, State,
 };
 
 /// Starts a server handshake: the state waiting for ClientHello.
@@ -54,21 +55,9 @@ struct ExpectClientHello {
     retry: Option<Retry>,
 }
 
-fn server_random() -> Result<[u8; 32], Error> {
-    let mut r = [0u8; 32];
-    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
-    Ok(r)
-}
-
 impl State for ExpectClientHello {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CLIENT_HELLO => m,
-            Input::Handshake(m) => return Err(Error::unexpected("ClientHello", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("ClientHello", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "ClientHello", hs_type::CLIENT_HELLO)?;
         let ch = ClientHello::parse(msg.body())?;
         let this = *self;
         if this.retry.is_none() {
@@ -206,7 +195,7 @@ impl ExpectClientHello {
             group: share.group,
             key_exchange: server_public,
         };
-        let random = server_random()?;
+        let random = random32()?;
         let sh = ServerHello {
             legacy_version: version::TLS12,
             random,
@@ -433,13 +422,7 @@ struct ExpectCertificate {
 
 impl State for ExpectCertificate {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE => m,
-            Input::Handshake(m) => return Err(Error::unexpected("Certificate", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("Certificate", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "Certificate", hs_type::CERTIFICATE)?;
         let ExpectCertificate { auth, mut finished } = *self;
         let cert = Certificate13::parse(msg.body())?;
         // RFC 8446 4.4.2: the context of our request, which was empty.
@@ -469,13 +452,7 @@ struct ExpectCertificateVerify(ExpectFinished);
 
 impl State for ExpectCertificateVerify {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE_VERIFY => m,
-            Input::Handshake(m) => return Err(Error::unexpected("CertificateVerify", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("CertificateVerify", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "CertificateVerify", hs_type::CERTIFICATE_VERIFY)?;
         let mut f = self.0;
         let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
         let content = verify::tls13_signed_content(false, f.transcript.current()?.as_bytes());
@@ -521,13 +498,7 @@ struct ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::FINISHED => m,
-            Input::Handshake(m) => return Err(Error::unexpected("Finished", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("Finished", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "Finished", hs_type::FINISHED)?;
         let this = *self;
         this.c_hs
             .verify_finished(this.transcript.current()?.as_bytes(), msg.body())?;
