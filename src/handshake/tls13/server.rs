@@ -31,6 +31,7 @@ use crate::handshake::{
     expect_handshake, hello, random32, tls12, Action, Context, Established, Input, ProtocolVersion,
     ServerConfig, State,
 };
+use zeroize::Zeroizing;
 
 /// Starts a server handshake: the state waiting for ClientHello.
 pub fn start(config: ServerConfig) -> Box<dyn State> {
@@ -89,31 +90,8 @@ impl ExpectClientHello {
     ) -> Result<Box<dyn State>, Error> {
         let config = self.config;
         let retried = self.retry.is_some();
-        if ch.compression_methods != [0] {
-            return Err(Error::IllegalParameter(
-                "compression methods other than null",
-            ));
-        }
-        if ch.extension(ext::PRE_SHARED_KEY).is_some() {
-            // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
-            // PSK, but it must then be the last extension.
-            if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
-                return Err(Error::IllegalParameter(
-                    "pre_shared_key is not the last extension",
-                ));
-            }
-        }
-        let suite = match &self.retry {
-            Some(r) => {
-                check_second_hello(&r.ch1, &ch)?;
-                r.suite
-            }
-            None => *config
-                .suites13
-                .iter()
-                .find(|s| ch.cipher_suites.contains(s))
-                .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
-        };
+        check_client_hello(&ch)?;
+        let suite = choose_suite(&config, self.retry.as_ref(), &ch)?;
         let (alg, _) = suite_params(suite).ok_or(Error::Config("not a TLS 1.3 suite".into()))?;
         let sig_algs = ch
             .signature_algorithms()?
@@ -143,28 +121,9 @@ impl ExpectClientHello {
             cx.actions.push(Action::SkipRejectedEarlyData);
         }
 
-        // A share in one of our groups (ours preferred) is used at once;
-        // otherwise ask for our most preferred group the client supports.
-        let chosen = config
-            .groups
-            .iter()
-            .find_map(|g| shares.iter().find(|s| s.group == *g));
-        let share = match (chosen, &self.retry) {
-            (Some(s), None) => s.clone(),
-            (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => s.clone(),
-            (_, Some(_)) => {
-                return Err(Error::IllegalParameter(
-                    "second ClientHello lacks the requested share",
-                ))
-            }
-            (None, None) => {
-                let g = *config
-                    .groups
-                    .iter()
-                    .find(|g| groups.contains(g))
-                    .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
-                return hello_retry(cx, config, ch, msg, suite, g);
-            }
+        let share = match choose_share(&config, self.retry.as_ref(), &groups, &shares)? {
+            ShareChoice::Use(s) => s,
+            ShareChoice::Retry(g) => return hello_retry(cx, config, ch, msg, suite, g),
         };
 
         let mut transcript = match self.retry {
@@ -177,53 +136,15 @@ impl ExpectClientHello {
         };
         transcript.add(&msg.raw);
 
-        // Checks the client's share and computes ours and the secret in one
-        // step (for X25519MLKEM768 an encapsulation, not a key pair).
-        let kx::Response {
-            public: server_public,
-            shared,
-        } = kx::respond(share.group, &share.key_exchange)?;
-        cx.trace.step(|| {
-            format!(
-                "key exchange {}: client share {} bytes, ours {} bytes; shared secret computed",
-                group::name(share.group),
-                share.key_exchange.len(),
-                server_public.len()
-            )
-        });
-        let server_share = KeyShareEntry {
-            group: share.group,
-            key_exchange: server_public,
-        };
-        let random = random32()?;
-        let sh = ServerHello {
-            legacy_version: version::TLS12,
-            random,
-            session_id: ch.session_id.clone(),
-            cipher_suite: suite,
-            compression_method: 0,
-            extensions: vec![
-                build::supported_versions_server(version::TLS13),
-                build::key_share_server(&server_share),
-            ],
-        };
-        cx.trace
-            .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
-        cx.trace.step(|| {
-            format!(
-                "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
-                suite::name(suite),
-                group::name(share.group),
-                server_name.as_deref().unwrap_or("(none)")
-            )
-        });
-        let sh_msg = sh.encode();
-        transcript.add(&sh_msg.raw);
-        cx.send(sh_msg);
-        if !retried {
-            // RFC 8446 D.4: our compat CCS follows our first handshake message.
-            cx.actions.push(Action::SendCcs);
-        }
+        let shared = send_server_hello(
+            cx,
+            &ch,
+            suite,
+            &share,
+            server_name.as_deref(),
+            retried,
+            &mut transcript,
+        )?;
 
         let hs = EarlySecret::new(alg).into_handshake(&shared);
         cx.trace
@@ -234,52 +155,12 @@ impl ExpectClientHello {
         cx.actions
             .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
-        let mut ee_exts = Vec::new();
-        if let Some(p) = &alpn_protocol {
-            cx.trace
-                .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
-            ee_exts.push(alpn::extension(std::slice::from_ref(p)));
-        }
-        let ee = EncryptedExtensions {
-            extensions: ee_exts,
-        }
-        .encode();
-        transcript.add(&ee.raw);
-        cx.send(ee);
+        send_encrypted_extensions(cx, &alpn_protocol, &mut transcript);
         if config.client_auth.is_some() {
             request_client_certificate(cx, &mut transcript);
         }
-
-        let cert = Certificate13 {
-            context: Vec::new(),
-            chain: config.chain.clone(),
-        }
-        .encode();
-        transcript.add(&cert.raw);
-        cx.trace.step(|| {
-            format!(
-                "Certificate: subject {} ({} key)",
-                verify::subject_summary(&config.chain[0]),
-                config.key.kind_name()
-            )
-        });
-        cx.send(cert);
-
-        let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
-        let signature = config.key.sign(sig_scheme, &content)?;
-        let cv = DigitallySigned {
-            scheme: sig_scheme,
-            signature,
-        }
-        .encode_certificate_verify();
-        transcript.add(&cv.raw);
-        cx.trace.step(|| {
-            format!(
-                "CertificateVerify: signed with {}",
-                scheme::name(sig_scheme)
-            )
-        });
-        cx.send(cv);
+        send_certificate(cx, &config, &mut transcript);
+        send_certificate_verify(cx, &config, sig_scheme, &mut transcript)?;
 
         let fin = s_hs.finished(transcript.current()?.as_bytes());
         let fin_msg = messages::encode_finished(fin.as_bytes());
@@ -315,6 +196,212 @@ impl ExpectClientHello {
             None => Box::new(finished),
         })
     }
+}
+
+/// The TLS 1.3 ClientHello checks that come before any negotiation:
+/// null compression only, and pre_shared_key last (RFC 8446 4.1.2, 4.2.11).
+fn check_client_hello(ch: &ClientHello) -> Result<(), Error> {
+    if ch.compression_methods != [0] {
+        return Err(Error::IllegalParameter(
+            "compression methods other than null",
+        ));
+    }
+    if ch.extension(ext::PRE_SHARED_KEY).is_some() {
+        // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
+        // PSK, but it must then be the last extension.
+        if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
+            return Err(Error::IllegalParameter(
+                "pre_shared_key is not the last extension",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The cipher suite: our most preferred one the client offers, or after a
+/// HelloRetryRequest the one it fixed.
+fn choose_suite(
+    config: &ServerConfig,
+    retry: Option<&Retry>,
+    ch: &ClientHello,
+) -> Result<u16, Error> {
+    Ok(match retry {
+        Some(r) => {
+            check_second_hello(&r.ch1, ch)?;
+            r.suite
+        }
+        None => *config
+            .suites13
+            .iter()
+            .find(|s| ch.cipher_suites.contains(s))
+            .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
+    })
+}
+
+/// What to do with the client's key shares.
+enum ShareChoice {
+    /// Answer with this share.
+    Use(KeyShareEntry),
+    /// Ask for a share in this group with a HelloRetryRequest.
+    Retry(u16),
+}
+
+/// A share in one of our groups (ours preferred) is used at once;
+/// otherwise ask for our most preferred group the client supports.
+fn choose_share(
+    config: &ServerConfig,
+    retry: Option<&Retry>,
+    groups: &[u16],
+    shares: &[KeyShareEntry],
+) -> Result<ShareChoice, Error> {
+    let chosen = config
+        .groups
+        .iter()
+        .find_map(|g| shares.iter().find(|s| s.group == *g));
+    Ok(match (chosen, retry) {
+        (Some(s), None) => ShareChoice::Use(s.clone()),
+        (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => {
+            ShareChoice::Use(s.clone())
+        }
+        (_, Some(_)) => {
+            return Err(Error::IllegalParameter(
+                "second ClientHello lacks the requested share",
+            ))
+        }
+        (None, None) => {
+            let g = *config
+                .groups
+                .iter()
+                .find(|g| groups.contains(g))
+                .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
+            ShareChoice::Retry(g)
+        }
+    })
+}
+
+/// Answers the client's share and sends ServerHello (RFC 8446 4.1.3), then
+/// the compat CCS after a first ClientHello; the shared secret.
+fn send_server_hello(
+    cx: &mut Context,
+    ch: &ClientHello,
+    suite: u16,
+    share: &KeyShareEntry,
+    server_name: Option<&str>,
+    retried: bool,
+    transcript: &mut Transcript,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    // Checks the client's share and computes ours and the secret in one
+    // step (for X25519MLKEM768 an encapsulation, not a key pair).
+    let kx::Response {
+        public: server_public,
+        shared,
+    } = kx::respond(share.group, &share.key_exchange)?;
+    cx.trace.step(|| {
+        format!(
+            "key exchange {}: client share {} bytes, ours {} bytes; shared secret computed",
+            group::name(share.group),
+            share.key_exchange.len(),
+            server_public.len()
+        )
+    });
+    let server_share = KeyShareEntry {
+        group: share.group,
+        key_exchange: server_public,
+    };
+    let random = random32()?;
+    let sh = ServerHello {
+        legacy_version: version::TLS12,
+        random,
+        session_id: ch.session_id.clone(),
+        cipher_suite: suite,
+        compression_method: 0,
+        extensions: vec![
+            build::supported_versions_server(version::TLS13),
+            build::key_share_server(&server_share),
+        ],
+    };
+    cx.trace
+        .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
+    cx.trace.step(|| {
+        format!(
+            "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
+            suite::name(suite),
+            group::name(share.group),
+            server_name.unwrap_or("(none)")
+        )
+    });
+    let sh_msg = sh.encode();
+    transcript.add(&sh_msg.raw);
+    cx.send(sh_msg);
+    if !retried {
+        // RFC 8446 D.4: our compat CCS follows our first handshake message.
+        cx.actions.push(Action::SendCcs);
+    }
+    Ok(shared)
+}
+
+/// Sends EncryptedExtensions (RFC 8446 4.3.1), with the ALPN protocol if
+/// one was chosen.
+fn send_encrypted_extensions(
+    cx: &mut Context,
+    alpn_protocol: &Option<Vec<u8>>,
+    transcript: &mut Transcript,
+) {
+    let mut ee_exts = Vec::new();
+    if let Some(p) = alpn_protocol {
+        cx.trace
+            .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
+        ee_exts.push(alpn::extension(std::slice::from_ref(p)));
+    }
+    let ee = EncryptedExtensions {
+        extensions: ee_exts,
+    }
+    .encode();
+    transcript.add(&ee.raw);
+    cx.send(ee);
+}
+
+/// Sends our Certificate (RFC 8446 4.4.2).
+fn send_certificate(cx: &mut Context, config: &ServerConfig, transcript: &mut Transcript) {
+    let cert = Certificate13 {
+        context: Vec::new(),
+        chain: config.chain.clone(),
+    }
+    .encode();
+    transcript.add(&cert.raw);
+    cx.trace.step(|| {
+        format!(
+            "Certificate: subject {} ({} key)",
+            verify::subject_summary(&config.chain[0]),
+            config.key.kind_name()
+        )
+    });
+    cx.send(cert);
+}
+
+/// Signs the transcript and sends CertificateVerify (RFC 8446 4.4.3).
+fn send_certificate_verify(
+    cx: &mut Context,
+    config: &ServerConfig,
+    sig_scheme: u16,
+    transcript: &mut Transcript,
+) -> Result<(), Error> {
+    let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
+    let signature = config.key.sign(sig_scheme, &content)?;
+    let cv = DigitallySigned {
+        scheme: sig_scheme,
+        signature,
+    }
+    .encode_certificate_verify();
+    transcript.add(&cv.raw);
+    cx.trace.step(|| {
+        format!(
+            "CertificateVerify: signed with {}",
+            scheme::name(sig_scheme)
+        )
+    });
+    cx.send(cv);
+    Ok(())
 }
 
 /// Sends CertificateRequest (RFC 8446 4.3.2): an empty
