@@ -95,13 +95,7 @@ impl Versions {
 }
 
 /// The negotiated protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProtocolVersion {
-    /// TLS 1.2.
-    Tls12,
-    /// TLS 1.3.
-    Tls13,
-}
+pub use crate::wire::ProtocolVersion;
 
 /// Prints handshake steps (`--trace`). Messages name steps, parameters and
 /// secret labels, never secret values.
