@@ -316,3 +316,36 @@ code_points! {
     /// ed25519.
     Ed25519 = 0x0807, "ed25519";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_points_round_trip_and_keep_unknown_values() {
+        for g in [0x0017, 0x0018, 0x0019, 0x001d, 0x001e, 0x11ec, 0x0100] {
+            assert_eq!(NamedGroup::from_u16(g).to_u16(), g);
+        }
+        assert_eq!(NamedGroup::from_u16(0x0100), NamedGroup::Unknown(0x0100));
+        assert_eq!(NamedGroup::X25519Mlkem768.to_string(), "X25519MLKEM768");
+        assert_eq!(NamedGroup::from(0x0100).to_string(), "group 0x0100");
+        assert_eq!(u16::from(SignatureScheme::Ed25519), 0x0807);
+        assert_eq!(
+            SignatureScheme::from_u16(0x0804).to_string(),
+            "rsa_pss_rsae_sha256"
+        );
+        assert_eq!(
+            SignatureScheme::from_u16(0x0201).to_string(),
+            "scheme 0x0201"
+        );
+        for s in CipherSuite::ALL {
+            assert_eq!(CipherSuite::try_from(u16::from(s)), Ok(s));
+        }
+        assert_eq!(CipherSuite::try_from(0x00ff), Err(0x00ff));
+        for v in [ProtocolVersion::Tls12, ProtocolVersion::Tls13] {
+            assert_eq!(ProtocolVersion::from_u16(v.to_u16()), Some(v));
+        }
+        assert_eq!(ProtocolVersion::Tls13.to_string(), "TLS 1.3");
+        assert_eq!(HashAlg::Sha384.to_string(), "SHA-384");
+    }
+}
