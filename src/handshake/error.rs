@@ -6,160 +6,10 @@
 use super::codec::DecodeError;
 use std::fmt;
 
-/// Alert descriptions the handshake sends or understands (RFC 8446 section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Alert {
-    /// close_notify(0)
-    CloseNotify,
-    /// unexpected_message(10)
-    UnexpectedMessage,
-    /// bad_record_mac(20)
-    BadRecordMac,
-    /// record_overflow(22)
-    RecordOverflow,
-    /// handshake_failure(40)
-    HandshakeFailure,
-    /// bad_certificate(42)
-    BadCertificate,
-    /// unsupported_certificate(43)
-    UnsupportedCertificate,
-    /// certificate_expired(45)
-    CertificateExpired,
-    /// certificate_unknown(46)
-    CertificateUnknown,
-    /// illegal_parameter(47)
-    IllegalParameter,
-    /// unknown_ca(48)
-    UnknownCa,
-    /// decode_error(50)
-    DecodeError,
-    /// decrypt_error(51)
-    DecryptError,
-    /// protocol_version(70)
-    ProtocolVersion,
-    /// insufficient_security(71)
-    InsufficientSecurity,
-    /// internal_error(80)
-    InternalError,
-    /// inappropriate_fallback(86)
-    InappropriateFallback,
-    /// user_canceled(90)
-    UserCanceled,
-    /// no_renegotiation(100), a warning (TLS 1.2, RFC 5246 7.2.2)
-    NoRenegotiation,
-    /// missing_extension(109)
-    MissingExtension,
-    /// unsupported_extension(110)
-    UnsupportedExtension,
-    /// unrecognized_name(112)
-    UnrecognizedName,
-    /// certificate_required(116)
-    CertificateRequired,
-    /// no_application_protocol(120)
-    NoApplicationProtocol,
-    /// Any other code point.
-    Other(u8),
-}
-
-impl Alert {
-    /// The wire code.
-    pub fn code(self) -> u8 {
-        match self {
-            Alert::CloseNotify => 0,
-            Alert::UnexpectedMessage => 10,
-            Alert::BadRecordMac => 20,
-            Alert::RecordOverflow => 22,
-            Alert::HandshakeFailure => 40,
-            Alert::BadCertificate => 42,
-            Alert::UnsupportedCertificate => 43,
-            Alert::CertificateExpired => 45,
-            Alert::CertificateUnknown => 46,
-            Alert::IllegalParameter => 47,
-            Alert::UnknownCa => 48,
-            Alert::DecodeError => 50,
-            Alert::DecryptError => 51,
-            Alert::ProtocolVersion => 70,
-            Alert::InsufficientSecurity => 71,
-            Alert::InternalError => 80,
-            Alert::InappropriateFallback => 86,
-            Alert::UserCanceled => 90,
-            Alert::NoRenegotiation => 100,
-            Alert::MissingExtension => 109,
-            Alert::UnsupportedExtension => 110,
-            Alert::UnrecognizedName => 112,
-            Alert::CertificateRequired => 116,
-            Alert::NoApplicationProtocol => 120,
-            Alert::Other(c) => c,
-        }
-    }
-
-    /// The description for a wire code.
-    pub fn from_code(c: u8) -> Alert {
-        [
-            Alert::CloseNotify,
-            Alert::UnexpectedMessage,
-            Alert::BadRecordMac,
-            Alert::RecordOverflow,
-            Alert::HandshakeFailure,
-            Alert::BadCertificate,
-            Alert::UnsupportedCertificate,
-            Alert::CertificateExpired,
-            Alert::CertificateUnknown,
-            Alert::IllegalParameter,
-            Alert::UnknownCa,
-            Alert::DecodeError,
-            Alert::DecryptError,
-            Alert::ProtocolVersion,
-            Alert::InsufficientSecurity,
-            Alert::InternalError,
-            Alert::InappropriateFallback,
-            Alert::UserCanceled,
-            Alert::NoRenegotiation,
-            Alert::MissingExtension,
-            Alert::UnsupportedExtension,
-            Alert::UnrecognizedName,
-            Alert::CertificateRequired,
-            Alert::NoApplicationProtocol,
-        ]
-        .into_iter()
-        .find(|a| a.code() == c)
-        .unwrap_or(Alert::Other(c))
-    }
-}
-
-impl fmt::Display for Alert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Alert::CloseNotify => "close_notify",
-            Alert::UnexpectedMessage => "unexpected_message",
-            Alert::BadRecordMac => "bad_record_mac",
-            Alert::RecordOverflow => "record_overflow",
-            Alert::HandshakeFailure => "handshake_failure",
-            Alert::BadCertificate => "bad_certificate",
-            Alert::UnsupportedCertificate => "unsupported_certificate",
-            Alert::CertificateExpired => "certificate_expired",
-            Alert::CertificateUnknown => "certificate_unknown",
-            Alert::IllegalParameter => "illegal_parameter",
-            Alert::UnknownCa => "unknown_ca",
-            Alert::DecodeError => "decode_error",
-            Alert::DecryptError => "decrypt_error",
-            Alert::ProtocolVersion => "protocol_version",
-            Alert::InsufficientSecurity => "insufficient_security",
-            Alert::InternalError => "internal_error",
-            Alert::InappropriateFallback => "inappropriate_fallback",
-            Alert::UserCanceled => "user_canceled",
-            Alert::NoRenegotiation => "no_renegotiation",
-            Alert::MissingExtension => "missing_extension",
-            Alert::UnsupportedExtension => "unsupported_extension",
-            Alert::UnrecognizedName => "unrecognized_name",
-            Alert::CertificateRequired => "certificate_required",
-            Alert::NoApplicationProtocol => "no_application_protocol",
-            Alert::Other(c) => return write!(f, "alert({c})"),
-        };
-        f.write_str(name)
-    }
-}
+/// An alert description (RFC 8446 6, RFC 5246 7.2): the one type the record
+/// layer and the handshake share, with its wire code (`code`, `from_code`)
+/// and RFC name (`Display`).
+pub use crate::wire::AlertDescription as Alert;
 
 /// A failed handshake or connection. Each variant knows which alert it sends
 /// ([`Error::alert`]); errors caused by the peer's alert or a dead transport
@@ -333,7 +183,7 @@ impl From<crate::record::Error> for Error {
         match e {
             crate::record::Error::BadRecordMac => Error::BadRecordMac,
             other => Error::Record {
-                alert: Alert::from_code(other.alert().to_u8()),
+                alert: other.alert(),
                 reason: other.to_string(),
             },
         }

@@ -36,10 +36,14 @@ impl AlertLevel {
 macro_rules! alerts {
     ($($(#[$doc:meta])* $name:ident = $code:literal, $text:literal;)+) => {
         /// `enum AlertDescription` of RFC 8446 section 6 (plus
-        /// `no_renegotiation` from RFC 5246 7.2.2 for TLS 1.2).
+        /// `no_renegotiation` from RFC 5246 7.2.2 for TLS 1.2), and any
+        /// other code point a peer may send. One type for the record layer
+        /// and the handshake (`handshake::Alert` is this type).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum AlertDescription {
             $($(#[$doc])* $name,)+
+            /// A code point without a name here.
+            Other(u8),
         }
 
         impl AlertDescription {
@@ -47,6 +51,7 @@ macro_rules! alerts {
             pub fn to_u8(self) -> u8 {
                 match self {
                     $(AlertDescription::$name => $code,)+
+                    AlertDescription::Other(c) => c,
                 }
             }
 
@@ -58,14 +63,35 @@ macro_rules! alerts {
                 }
             }
 
-            /// The RFC's name, e.g. `"bad_record_mac"`.
-            pub fn name(self) -> &'static str {
+            /// The RFC's name, e.g. `"bad_record_mac"`; `None` for
+            /// [`Other`](AlertDescription::Other).
+            pub fn rfc_name(self) -> Option<&'static str> {
                 match self {
-                    $(AlertDescription::$name => $text,)+
+                    $(AlertDescription::$name => Some($text),)+
+                    AlertDescription::Other(_) => None,
                 }
             }
         }
     };
+}
+
+impl AlertDescription {
+    /// The wire code (the same as [`to_u8`](AlertDescription::to_u8)).
+    pub fn code(self) -> u8 {
+        self.to_u8()
+    }
+
+    /// The description for a wire code: a named one, else
+    /// [`Other`](AlertDescription::Other).
+    pub fn from_code(c: u8) -> AlertDescription {
+        AlertDescription::from_u8(c).unwrap_or(AlertDescription::Other(c))
+    }
+
+    /// The RFC's name, e.g. `"bad_record_mac"`, or `"unknown"` for a code
+    /// point without one.
+    pub fn name(self) -> &'static str {
+        self.rfc_name().unwrap_or("unknown")
+    }
 }
 
 alerts! {
@@ -127,9 +153,14 @@ alerts! {
     NoApplicationProtocol = 120, "no_application_protocol";
 }
 
+/// The RFC's name (`close_notify`), or `alert(N)` for a code point
+/// without one: what traces, logs and error messages print.
 impl fmt::Display for AlertDescription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", self.name(), self.to_u8())
+        match self.rfc_name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "alert({})", self.to_u8()),
+        }
     }
 }
 
@@ -152,7 +183,14 @@ mod tests {
         assert_eq!(AlertDescription::DecodeError.to_u8(), 50);
         assert_eq!(AlertDescription::ProtocolVersion.to_u8(), 70);
         assert_eq!(AlertDescription::from_u8(21), None);
-        assert_eq!(AlertDescription::CloseNotify.to_string(), "close_notify(0)");
+        assert_eq!(AlertDescription::CloseNotify.to_string(), "close_notify");
+        assert_eq!(AlertDescription::from_code(21), AlertDescription::Other(21));
+        assert_eq!(AlertDescription::Other(21).to_string(), "alert(21)");
+        assert_eq!(AlertDescription::Other(21).code(), 21);
+        assert_eq!(
+            AlertDescription::from_code(120),
+            AlertDescription::NoApplicationProtocol
+        );
         assert_eq!(AlertLevel::from_u8(2), Some(AlertLevel::Fatal));
         assert_eq!(AlertLevel::from_u8(3), None);
     }
