@@ -10,10 +10,10 @@
 
 #![forbid(unsafe_code)]
 
-use super::{announce, record_keys, suite_params, Connected};
+use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
+use crate::handshake::keyschedule::{HandshakeSecret, TrafficSecret};
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
@@ -180,7 +180,7 @@ pub fn start(
             shares.push(KeyExchange::generate(*g)?);
         }
     }
-    let ch = build_client_hello(
+    let mut ch = build_client_hello(
         &config,
         server_name.as_deref(),
         random,
@@ -188,6 +188,7 @@ pub fn start(
         &shares,
         None,
     );
+    let offer = psk::offer(&config, server_name.as_deref(), &mut ch)?;
     cx.trace
         .step(|| format!("ClientHello: client_random={}", hex_short(&random)));
     cx.trace.step(|| {
@@ -224,6 +225,7 @@ pub fn start(
         transcript,
         shares,
         hrr_suite: None,
+        offer,
     }))
 }
 
@@ -237,6 +239,8 @@ struct ExpectServerHello {
     shares: Vec<KeyExchange>,
     /// The suite a HelloRetryRequest chose, after one.
     hrr_suite: Option<u16>,
+    /// The ticket offered in pre_shared_key.
+    offer: Option<psk::Offer>,
 }
 
 fn expect_handshake(
@@ -407,7 +411,7 @@ impl ExpectServerHello {
 
         let share = KeyExchange::generate(g)?;
         self.shares = vec![share];
-        let ch2 = build_client_hello(
+        let mut ch2 = build_client_hello(
             &self.config,
             self.server_name.as_deref(),
             self.ch.random,
@@ -415,6 +419,9 @@ impl ExpectServerHello {
             &self.shares,
             cookie.as_deref(),
         );
+        if let Some(offer) = self.offer.take() {
+            self.offer = offer.rebind(&mut ch2, &self.transcript)?;
+        }
         // RFC 8446 D.4: the compat CCS goes before the second ClientHello.
         cx.actions.push(Action::SendCcs);
         let m = ch2.encode();
@@ -434,7 +441,8 @@ impl ExpectServerHello {
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
         for e in &sh.extensions {
-            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS) {
+            let psk_offered = e.typ == ext::PRE_SHARED_KEY && self.offer.is_some();
+            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS) && !psk_offered {
                 return Err(if e.typ == ext::PRE_SHARED_KEY {
                     // We offered no PSK.
                     Error::UnsupportedExtension(e.typ)
@@ -476,7 +484,8 @@ impl ExpectServerHello {
                 group::name(share.group)
             )
         });
-        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        let (early, resumed) = psk::accept(cx, self.offer.take(), &sh, alg)?;
+        let hs = early.into_handshake(&shared);
         cx.trace
             .step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(self.transcript.current()?.as_bytes());
@@ -500,6 +509,7 @@ impl ExpectServerHello {
             chain: Vec::new(),
             sig_scheme: 0,
             alpn: None,
+            resumed,
         })))
     }
 }
@@ -526,6 +536,8 @@ struct Handshaking {
     ccs_sent: bool,
     /// The application protocol the server chose (RFC 7301).
     alpn: Option<Vec<u8>>,
+    /// Whether the server accepted our PSK: no certificate follows.
+    resumed: bool,
 }
 
 #[derive(Debug)]
@@ -567,6 +579,9 @@ impl State for ExpectEncryptedExtensions {
         cx.trace
             .step(|| format!("EncryptedExtensions: {} extension(s)", ee.extensions.len()));
         h.transcript.add(&msg.raw);
+        if h.resumed {
+            return Ok(Box::new(ExpectFinished(h)));
+        }
         Ok(Box::new(ExpectCertificate(h)))
     }
 
@@ -697,7 +712,9 @@ impl State for ExpectFinished {
             send_client_certificate(cx, &h.config, h.client_scheme, &mut h.transcript, req)?;
         }
         let fin = h.c_hs.finished(h.transcript.current()?.as_bytes());
-        cx.send(messages::encode_finished(fin.as_bytes()));
+        let fin_msg = messages::encode_finished(fin.as_bytes());
+        h.transcript.add(&fin_msg.raw);
+        cx.send(fin_msg);
         cx.actions
             .push(Action::WriteKeys(record_keys(&app.client, h.suite)?));
         cx.actions
@@ -710,17 +727,22 @@ impl State for ExpectFinished {
             group: h.group,
             signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
-            server_name: h.server_name,
-            alpn_protocol: h.alpn,
+            server_name: h.server_name.clone(),
+            alpn_protocol: h.alpn.clone(),
+            resumed: h.resumed,
         }));
-        Ok(Box::new(Connected::new(
-            cx,
-            true,
+        let tickets = psk::sink(
+            &h.config,
+            h.server_name.as_deref(),
             h.suite,
-            h.client_random,
-            app.client,
-            app.server,
-        )))
+            h.alpn,
+            master,
+            h.transcript.current()?.as_bytes(),
+        );
+        Ok(Box::new(
+            Connected::new(cx, true, h.suite, h.client_random, app.client, app.server)
+                .with_tickets(tickets),
+        ))
     }
 
     fn tolerates_ccs(&self) -> bool {

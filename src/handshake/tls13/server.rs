@@ -16,10 +16,10 @@
 
 #![forbid(unsafe_code)]
 
-use super::{announce, record_keys, suite_params, Connected};
+use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
+use crate::handshake::keyschedule::{ApplicationSecrets, TrafficSecret};
 use crate::handshake::kx::{self, group};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
@@ -216,6 +216,7 @@ impl ExpectClientHello {
                 t
             }
         };
+        let accepted = psk::select(cx, &config, &ch, &msg, suite, &transcript)?;
         transcript.add(&msg.raw);
 
         // Checks the client's share and computes ours and the secret in one
@@ -237,7 +238,7 @@ impl ExpectClientHello {
             key_exchange: server_public,
         };
         let random = server_random()?;
-        let sh = ServerHello {
+        let mut sh = ServerHello {
             legacy_version: version::TLS12,
             random,
             session_id: ch.session_id.clone(),
@@ -248,6 +249,7 @@ impl ExpectClientHello {
                 build::key_share_server(&server_share),
             ],
         };
+        psk::shape_server_hello(&mut sh, accepted.as_ref());
         cx.trace
             .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
         cx.trace.step(|| {
@@ -266,7 +268,8 @@ impl ExpectClientHello {
             cx.actions.push(Action::SendCcs);
         }
 
-        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        let shared = psk::dhe_secret(alg, accepted.as_ref(), shared);
+        let hs = psk::early_secret(alg, accepted.as_ref()).into_handshake(&shared);
         cx.trace
             .step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(transcript.current()?.as_bytes());
@@ -287,40 +290,9 @@ impl ExpectClientHello {
         .encode();
         transcript.add(&ee.raw);
         cx.send(ee);
-        if config.client_auth.is_some() {
-            request_client_certificate(cx, &mut transcript);
+        if accepted.is_none() {
+            send_certificate_flight(cx, &config, &mut transcript, sig_scheme)?;
         }
-
-        let cert = Certificate13 {
-            context: Vec::new(),
-            chain: config.chain.clone(),
-        }
-        .encode();
-        transcript.add(&cert.raw);
-        cx.trace.step(|| {
-            format!(
-                "Certificate: subject {} ({} key)",
-                verify::subject_summary(&config.chain[0]),
-                config.key.kind_name()
-            )
-        });
-        cx.send(cert);
-
-        let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
-        let signature = config.key.sign(sig_scheme, &content)?;
-        let cv = DigitallySigned {
-            scheme: sig_scheme,
-            signature,
-        }
-        .encode_certificate_verify();
-        transcript.add(&cv.raw);
-        cx.trace.step(|| {
-            format!(
-                "CertificateVerify: signed with {}",
-                scheme::name(sig_scheme)
-            )
-        });
-        cx.send(cv);
 
         let fin = s_hs.finished(transcript.current()?.as_bytes());
         let fin_msg = messages::encode_finished(fin.as_bytes());
@@ -339,10 +311,17 @@ impl ExpectClientHello {
             .push(Action::WriteKeys(record_keys(&app.server, suite)?));
         cx.actions
             .push(Action::ReadKeys(record_keys(&c_hs, suite)?));
+        let issuer = psk::issuer(
+            &config,
+            master,
+            suite,
+            server_name.clone(),
+            alpn_protocol.clone(),
+        );
         let finished = ExpectFinished {
             suite,
             group: share.group,
-            sig_scheme,
+            sig_scheme: if accepted.is_some() { 0 } else { sig_scheme },
             client_random: ch.random,
             server_name,
             transcript,
@@ -350,12 +329,59 @@ impl ExpectClientHello {
             app,
             peer_chain: Vec::new(),
             alpn_protocol,
+            resumed: accepted.is_some(),
+            issuer,
         };
         Ok(match config.client_auth {
             Some(auth) => Box::new(ExpectCertificate { auth, finished }),
             None => Box::new(finished),
         })
     }
+}
+
+/// Sends the server's certificate flight of a full handshake:
+/// [CertificateRequest], Certificate and CertificateVerify (RFC 8446 4.4).
+fn send_certificate_flight(
+    cx: &mut Context,
+    config: &ServerConfig,
+    transcript: &mut Transcript,
+    sig_scheme: u16,
+) -> Result<(), Error> {
+    if config.client_auth.is_some() {
+        request_client_certificate(cx, transcript);
+    }
+
+    let cert = Certificate13 {
+        context: Vec::new(),
+        chain: config.chain.clone(),
+    }
+    .encode();
+    transcript.add(&cert.raw);
+    cx.trace.step(|| {
+        format!(
+            "Certificate: subject {} ({} key)",
+            verify::subject_summary(&config.chain[0]),
+            config.key.kind_name()
+        )
+    });
+    cx.send(cert);
+
+    let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
+    let signature = config.key.sign(sig_scheme, &content)?;
+    let cv = DigitallySigned {
+        scheme: sig_scheme,
+        signature,
+    }
+    .encode_certificate_verify();
+    transcript.add(&cv.raw);
+    cx.trace.step(|| {
+        format!(
+            "CertificateVerify: signed with {}",
+            scheme::name(sig_scheme)
+        )
+    });
+    cx.send(cv);
+    Ok(())
 }
 
 /// Sends CertificateRequest (RFC 8446 4.3.2): an empty
@@ -547,6 +573,9 @@ struct ExpectFinished {
     /// The client's verified chain; empty without client authentication.
     peer_chain: Vec<Vec<u8>>,
     alpn_protocol: Option<Vec<u8>>,
+    resumed: bool,
+    /// Sends the tickets once the client's Finished is in.
+    issuer: Option<psk::Issuer>,
 }
 
 impl State for ExpectFinished {
@@ -574,16 +603,14 @@ impl State for ExpectFinished {
             peer_chain: this.peer_chain,
             server_name: this.server_name,
             alpn_protocol: this.alpn_protocol,
+            resumed: this.resumed,
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
-        Ok(Box::new(Connected::new(
-            cx,
-            false,
-            this.suite,
-            this.client_random,
-            server,
-            client,
-        )))
+        let connected = Connected::new(cx, false, this.suite, this.client_random, server, client);
+        if let Some(issuer) = this.issuer {
+            issuer.send(cx, &this.transcript, &msg)?;
+        }
+        Ok(Box::new(connected))
     }
 
     fn tolerates_ccs(&self) -> bool {
