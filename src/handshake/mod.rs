@@ -435,7 +435,10 @@ impl Established {
             },
             messages::suite::name(self.suite),
             kx::group::name(self.group),
-            verify::scheme::name(self.signature_scheme)
+            match self.resumed {
+                true => "none (PSK)".into(),
+                false => verify::scheme::name(self.signature_scheme),
+            }
         )
     }
 }
