@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::interop::{sealwire, start_server, Proc};
+use common::interop::{sealwire_connect_with, sealwire_serve_with, start_server, Proc};
 use common::pki::{have_openssl, make_pki, temp_dir, KeyKind, Pki};
 use std::path::Path;
 use std::process::Command;
@@ -47,15 +47,11 @@ fn s_client_resumes_against_sealwire_serve() {
     }
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     let sess = temp_dir("resume-s-client").join("sess.pem");
-    let mut cmd = sealwire();
-    cmd.args(["serve", "--cert"])
-        .arg(&pki.cert)
-        .arg("--key")
-        .arg(&pki.key)
-        .args(["--port", "0", "--trace", "--timeout", "60"])
-        .args(["--max-connections", "2", "--tickets", "2"]);
-    let mut server = Proc::spawn("sealwire serve", cmd);
-    let port = server.listening_port();
+    let (mut server, port) = sealwire_serve_with(
+        &pki.cert,
+        &pki.key,
+        &["--max-connections", "2", "--tickets", "2"],
+    );
 
     let first = s_client_round(&pki, port, ("-sess_out", &sess), "first line\n");
     assert!(first.contains("New, TLSv1.3"), "{first}");
@@ -71,21 +67,10 @@ fn s_client_resumes_against_sealwire_serve() {
     assert_eq!(log.matches(": resumed session").count(), 1, "{log}");
 }
 
-fn sealwire_connect(pki: &Pki, port: u16, sess: (&str, &Path)) -> Proc {
-    let mut cmd = sealwire();
-    cmd.arg("connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(&pki.ca)
-        .args(["--servername", "localhost", "--trace", "--timeout", "60"])
-        .arg(sess.0)
-        .arg(sess.1);
-    Proc::spawn("sealwire connect", cmd)
-}
-
 /// One line from our client to s_server, which prints it.
 fn connect_round(server: &Proc, pki: &Pki, port: u16, sess: (&str, &Path), line: &str) -> String {
-    let mut c = sealwire_connect(pki, port, sess);
+    let path = sess.1.to_str().expect("a UTF-8 temporary path");
+    let mut c = sealwire_connect_with(&pki.ca, port, &[sess.0, path]);
     c.expect_stderr("handshake complete");
     c.feed(line.as_bytes().to_vec());
     server.wait_until("the line", |p| {
