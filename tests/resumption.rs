@@ -3,7 +3,8 @@
 //! a resumed one, in both suites and after a HelloRetryRequest; tickets
 //! under rotated, expired or altered keys fall back to a full handshake; a
 //! wrong binder and a selected identity out of range are fatal; psk_ke
-//! only when allowed. The OpenSSL and rustls interop is in
+//! only when allowed. Over a socket pair, rustls resumes against our
+//! server and our client against rustls. The OpenSSL interop is in
 //! `interop_resumption.rs`.
 
 mod common;
@@ -12,6 +13,7 @@ use common::handshake::{
     configs, expect_client, expect_server, run, untouched, Failed, Peer, Tamper,
 };
 use common::pki::{KeyKind, Pki};
+use sealwire::conn::Connection;
 use sealwire::handshake::keyschedule::EarlySecret;
 use sealwire::handshake::kx::group;
 use sealwire::handshake::messages::{
@@ -20,6 +22,8 @@ use sealwire::handshake::messages::{
 use sealwire::handshake::tls13::psk::{self, OfferedPsks, SessionStore};
 use sealwire::handshake::transcript::HashAlg;
 use sealwire::handshake::{Alert, ClientConfig, ServerConfig, Versions};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,11 +133,14 @@ fn no_tickets_when_the_server_sends_none() {
 
 #[test]
 fn resumed_after_hello_retry_request() {
+    // Both handshakes see a HelloRetryRequest: the first one's second
+    // ClientHello keeps psk_key_exchange_modes with no ticket to offer.
     let mut s = setup(suite::TLS13_AES_256_GCM_SHA384);
-    full(&s);
     s.client.key_share_groups = vec![group::X25519];
     s.client.groups = vec![group::X25519, group::SECP256R1];
     s.server.groups = vec![group::SECP256R1];
+    let (c, _) = full(&s);
+    assert_eq!(count(&c, hs_type::CLIENT_HELLO), 2, "no HelloRetryRequest");
     let (c, sv) = second(&s);
     assert_eq!(count(&c, hs_type::CLIENT_HELLO), 2, "no HelloRetryRequest");
     assert_resumed(&c, &sv);
@@ -281,4 +288,160 @@ fn psk_ke_refused_unless_allowed() {
         assert!(r.is_err());
         assert_eq!(seen, Some(expect), "allow_psk_ke {allowed}");
     }
+}
+
+// ---------------------------------------------------------------------
+// rustls peers (ring provider), over a socket pair
+// ---------------------------------------------------------------------
+
+fn socket_pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    }
+    (a, b)
+}
+
+/// `ping` → `pong` over an established connection.
+fn ping_pong(tls: &mut (impl Read + Write), client: bool) {
+    let mut buf = [0u8; 4];
+    if client {
+        tls.write_all(b"ping").unwrap();
+        tls.flush().unwrap();
+        tls.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"pong");
+    } else {
+        tls.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+        tls.write_all(b"pong").unwrap();
+        tls.flush().unwrap();
+    }
+}
+
+/// [`ping_pong`] for our connection.
+fn sealwire_ping_pong(conn: &mut Connection<UnixStream>, client: bool) {
+    let (send, expect) = if client {
+        (b"ping", b"pong")
+    } else {
+        (b"pong", b"ping")
+    };
+    if client {
+        conn.write_all(send).unwrap();
+    }
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = conn.read(&mut buf[got..]).unwrap();
+        assert!(n > 0, "the peer closed early");
+        got += n;
+    }
+    assert_eq!(&buf, expect);
+    if !client {
+        conn.write_all(send).unwrap();
+    }
+}
+
+fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn rustls_roots(pki: &Pki) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(&pki.ca).unwrap();
+    for c in sealwire::handshake::verify::certs_from_pem(&pem).unwrap() {
+        roots.add(c).unwrap();
+    }
+    roots
+}
+
+/// The rustls client (with its default in-memory session cache) against
+/// our server, twice: the second connection resumes on both sides.
+#[test]
+fn rustls_client_resumes_against_sealwire_server() {
+    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let cfg = Arc::new(
+        rustls::ClientConfig::builder_with_provider(ring_provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(rustls_roots(&s._pki))
+            .with_no_client_auth(),
+    );
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let (a, b) = socket_pair();
+        let server_cfg = s.server.clone();
+        let server = std::thread::spawn(move || {
+            let mut conn = Connection::server(b, server_cfg).expect("sealwire server");
+            sealwire_ping_pong(&mut conn, false);
+            conn.established().unwrap().resumed
+        });
+        let name = rustls::pki_types::ServerName::try_from(NAME).unwrap();
+        let conn = rustls::ClientConnection::new(Arc::clone(&cfg), name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, a);
+        ping_pong(&mut tls, true);
+        let server_resumed = server.join().unwrap();
+        // rustls takes in the tickets that came with the pong.
+        kinds.push((tls.conn.handshake_kind(), server_resumed));
+    }
+    assert_eq!(
+        kinds,
+        [
+            (Some(rustls::HandshakeKind::Full), false),
+            (Some(rustls::HandshakeKind::Resumed), true)
+        ]
+    );
+}
+
+/// Our client against a rustls server that sends tickets: the second
+/// connection resumes on both sides.
+#[test]
+fn sealwire_client_resumes_against_rustls_server() {
+    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let chain =
+        sealwire::handshake::verify::certs_from_pem(&std::fs::read(&s._pki.cert).unwrap()).unwrap();
+    let key = rustls_pemfile::private_key(&mut &std::fs::read(&s._pki.key).unwrap()[..])
+        .unwrap()
+        .unwrap();
+    let mut server_cfg = rustls::ServerConfig::builder_with_provider(ring_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    server_cfg.send_tls13_tickets = 2;
+    let server_cfg = Arc::new(server_cfg);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let (a, b) = socket_pair();
+        let cfg = Arc::clone(&server_cfg);
+        let server = std::thread::spawn(move || {
+            let conn = rustls::ServerConnection::new(cfg).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, b);
+            ping_pong(&mut tls, false);
+            tls.conn.handshake_kind()
+        });
+        let mut conn =
+            Connection::client(a, s.client.clone(), Some(NAME)).expect("sealwire client");
+        sealwire_ping_pong(&mut conn, true);
+        kinds.push((conn.established().unwrap().resumed, server.join().unwrap()));
+    }
+    assert_eq!(
+        kinds,
+        [
+            (false, Some(rustls::HandshakeKind::Full)),
+            (true, Some(rustls::HandshakeKind::Resumed))
+        ]
+    );
+}
+
+/// A client without psk_key_exchange_modes (no session store) gets no
+/// tickets (RFC 8446 4.2.9).
+#[test]
+fn no_tickets_for_a_client_without_psk_modes() {
+    let mut s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    s.client.session_store = None;
+    let (c, sv) = second(&s);
+    assert_eq!(count(&sv, hs_type::NEW_SESSION_TICKET), 0);
+    assert!(!resumed(&c));
 }

@@ -419,9 +419,7 @@ impl ExpectServerHello {
             &self.shares,
             cookie.as_deref(),
         );
-        if let Some(offer) = self.offer.take() {
-            self.offer = offer.rebind(&mut ch2, &self.transcript)?;
-        }
+        self.offer = psk::retry(self.offer.take(), &self.ch, &mut ch2, &self.transcript)?;
         // RFC 8446 D.4: the compat CCS goes before the second ClientHello.
         cx.actions.push(Action::SendCcs);
         let m = ch2.encode();

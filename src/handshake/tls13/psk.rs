@@ -303,16 +303,24 @@ pub(crate) struct Issuer {
     alpn: Option<Vec<u8>>,
 }
 
-/// An issuer of `config.tickets` tickets; `None` when that is 0.
+/// An issuer of `config.tickets` tickets; `None` when that is 0 or when
+/// the client's psk_key_exchange_modes has no mode we would resume with
+/// (RFC 8446 4.2.9: the modes restrict the tickets a server sends too).
 pub(crate) fn issuer(
     config: &ServerConfig,
+    ch: &ClientHello,
     master: MasterSecret,
     suite: u16,
     server_name: Option<String>,
     alpn: Option<Vec<u8>>,
 ) -> Option<Issuer> {
     let max_ms = u64::from(MAX_LIFETIME_SECS) * 1000;
-    (config.tickets > 0).then(|| Issuer {
+    let modes = ch
+        .extension(ext::PSK_KEY_EXCHANGE_MODES)
+        .and_then(|d| parse_modes(d).ok())
+        .unwrap_or_default();
+    let wanted = modes.contains(&PSK_DHE_KE) || (config.allow_psk_ke && modes.contains(&PSK_KE));
+    (config.tickets > 0 && wanted).then(|| Issuer {
         keys: Arc::clone(&config.ticket_keys),
         count: config.tickets,
         lifetime_ms: config.ticket_lifetime.as_millis().min(u128::from(max_ms)) as u32,
@@ -542,7 +550,10 @@ pub(crate) fn offer(
     if !config.versions.tls13 {
         return Ok(None);
     }
+    // RFC 8446 4.2.9: the modes also say which tickets we take, so they go
+    // out even with no ticket to offer.
     let Some(ticket) = store.take(name) else {
+        ch.extensions.push(modes_extension());
         return Ok(None);
     };
     let Some((alg, _)) = suite_params(ticket.suite) else {
@@ -573,12 +584,7 @@ impl Offer {
             }],
             binders: vec![vec![0; self.alg.output_len()]],
         };
-        ch.extensions
-            .push(Extension::build(ext::PSK_KEY_EXCHANGE_MODES, |w| {
-                w.vec8(|w| {
-                    w.u8(PSK_DHE_KE);
-                });
-            }));
+        ch.extensions.push(modes_extension());
         ch.extensions.push(psks.extension());
         let hash = truncated_hash(prefix, self.alg, &ch.encode().raw, psks.binders_len())?;
         psks.binders[0] = self.early.binder(hash.as_bytes()).as_bytes().to_vec();
@@ -587,21 +593,38 @@ impl Offer {
         }
         Ok(())
     }
+}
 
-    /// After a HelloRetryRequest: offers the PSK again in the second
-    /// ClientHello, the binder now over the transcript with the
-    /// HelloRetryRequest (RFC 8446 4.1.4), when the retry's suite has the
-    /// ticket's hash; otherwise the PSK is dropped.
-    pub fn rebind(
-        self,
-        ch: &mut ClientHello,
-        transcript: &Transcript,
-    ) -> Result<Option<Self>, Error> {
-        if transcript.alg() != Some(self.alg) {
-            return Ok(None);
+/// Our psk_key_exchange_modes: psk_dhe_ke only.
+fn modes_extension() -> Extension {
+    Extension::build(ext::PSK_KEY_EXCHANGE_MODES, |w| {
+        w.vec8(|w| {
+            w.u8(PSK_DHE_KE);
+        });
+    })
+}
+
+/// After a HelloRetryRequest: the second ClientHello keeps the first one's
+/// psk_key_exchange_modes and offers the PSK again, the binder now over
+/// the transcript with the HelloRetryRequest (RFC 8446 4.1.4), when the
+/// retry's suite has the ticket's hash; otherwise the PSK is dropped.
+pub(crate) fn retry(
+    offer: Option<Offer>,
+    ch1: &ClientHello,
+    ch2: &mut ClientHello,
+    transcript: &Transcript,
+) -> Result<Option<Offer>, Error> {
+    match offer {
+        Some(o) if transcript.alg() == Some(o.alg) => {
+            o.attach(ch2, transcript)?;
+            Ok(Some(o))
         }
-        self.attach(ch, transcript)?;
-        Ok(Some(self))
+        _ => {
+            if ch1.extension(ext::PSK_KEY_EXCHANGE_MODES).is_some() {
+                ch2.extensions.push(modes_extension());
+            }
+            Ok(None)
+        }
     }
 }
 

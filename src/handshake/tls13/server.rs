@@ -313,6 +313,7 @@ impl ExpectClientHello {
             .push(Action::ReadKeys(record_keys(&c_hs, suite)?));
         let issuer = psk::issuer(
             &config,
+            &ch,
             master,
             suite,
             server_name.clone(),
