@@ -829,9 +829,20 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         conn.close().map_err(|e| describe(&e))?;
     }
     if let (Some(path), Some(store)) = (&args.sess_out, &sessions) {
-        std::fs::write(path, store.to_text()).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_secret_file(path, store.to_text().as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Writes a file that holds secrets (the PSKs of a session file): on Unix
+/// readable by its owner only.
+fn write_secret_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// The session store of `connect`: read from `--sess-in`, or empty when
