@@ -294,15 +294,6 @@ fn psk_ke_refused_unless_allowed() {
 // rustls peers (ring provider), over a socket pair
 // ---------------------------------------------------------------------
 
-fn socket_pair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().unwrap();
-    for s in [&a, &b] {
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
-    }
-    (a, b)
-}
-
 /// `ping` → `pong` over an established connection.
 fn ping_pong(tls: &mut (impl Read + Write), client: bool) {
     let mut buf = [0u8; 4];
@@ -369,7 +360,7 @@ fn rustls_client_resumes_against_sealwire_server() {
     );
     let mut kinds = Vec::new();
     for _ in 0..2 {
-        let (a, b) = socket_pair();
+        let (a, b) = common::socket_pair();
         let server_cfg = s.server.clone();
         let server = std::thread::spawn(move || {
             let mut conn = Connection::server(b, server_cfg).expect("sealwire server");
@@ -413,7 +404,7 @@ fn sealwire_client_resumes_against_rustls_server() {
     let server_cfg = Arc::new(server_cfg);
     let mut kinds = Vec::new();
     for _ in 0..2 {
-        let (a, b) = socket_pair();
+        let (a, b) = common::socket_pair();
         let cfg = Arc::clone(&server_cfg);
         let server = std::thread::spawn(move || {
             let conn = rustls::ServerConnection::new(cfg).unwrap();
