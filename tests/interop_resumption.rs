@@ -81,6 +81,31 @@ fn connect_round(server: &Proc, pki: &Pki, port: u16, sess: (&str, &Path), line:
     c.stderr()
 }
 
+/// `serve --ticket-key-rotation 1`: after two rotations the ticket's key
+/// is gone, and s_client's -sess_in gets a full handshake.
+#[test]
+fn s_client_ticket_outlives_its_key() {
+    if !have_openssl() {
+        return common::skipped("s_client ticket key rotation", "no openssl");
+    }
+    let pki = make_pki(KeyKind::EcP256, &["localhost"]);
+    let sess = temp_dir("resume-rotation").join("sess.pem");
+    let (mut server, port) = sealwire_serve_with(
+        &pki.cert,
+        &pki.key,
+        &["--max-connections", "2", "--ticket-key-rotation", "1"],
+    );
+    let first = s_client_round(&pki, port, ("-sess_out", &sess), "first line\n");
+    assert!(first.contains("New, TLSv1.3"), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let second = s_client_round(&pki, port, ("-sess_in", &sess), "second line\n");
+    assert!(second.contains("New, TLSv1.3"), "{second}");
+    assert!(server.wait_exit().success(), "{}", server.stderr());
+    let log = server.stderr();
+    assert!(log.contains("no usable ticket; full handshake"), "{log}");
+    assert!(!log.contains(": resumed session"), "{log}");
+}
+
 #[test]
 fn sealwire_connect_resumes_against_s_server() {
     if !have_openssl() {

@@ -112,11 +112,15 @@ pub struct ServeArgs {
     /// TLS 1.3 session tickets sent after each handshake (0: none).
     #[arg(long, value_name = "N", default_value_t = 2)]
     tickets: usize,
-    /// Seconds a ticket may be used (at most 604800, seven days); ticket
-    /// keys are rotated after this long too.
+    /// Seconds a ticket may be used (at most 604800, seven days).
     #[arg(long, value_name = "SECS", default_value_t = 7200,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     ticket_lifetime: u64,
+    /// Seconds after which the ticket key is replaced by a new one
+    /// (default: --ticket-lifetime); tickets under the key before it
+    /// still open, older ones do not.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    ticket_key_rotation: Option<u64>,
     /// Also resume in psk_ke mode (PSK without (EC)DHE: no forward
     /// secrecy) when the client offers only that.
     #[arg(long)]
@@ -425,7 +429,8 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
     config.alpn_protocols = p.alpn;
     config.tickets = args.tickets;
     config.ticket_lifetime = Duration::from_secs(args.ticket_lifetime);
-    config.ticket_keys = Arc::new(TicketKeys::new(config.ticket_lifetime));
+    let rotation = args.ticket_key_rotation.unwrap_or(args.ticket_lifetime);
+    config.ticket_keys = Arc::new(TicketKeys::new(Duration::from_secs(rotation)));
     config.allow_psk_ke = args.allow_psk_ke;
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
