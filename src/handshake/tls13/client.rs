@@ -7,6 +7,11 @@
 //!
 //! A ServerHello choosing TLS 1.2 is handed to `tls12` (see
 //! [`crate::handshake::handoff`]) after the downgrade check of 4.1.3.
+//!
+//! With a session store ([`ClientConfig::session_store`]) the ClientHello
+//! offers a ticket ([`super::psk`]); when the server accepts it,
+//! ExpectEncryptedExtensions goes straight to ExpectFinished, and the
+//! connected state stores the tickets the server sends.
 
 #![forbid(unsafe_code)]
 

@@ -4,7 +4,12 @@
 //! ExpectClientHello ─(share in no group of ours)─▶ HelloRetryRequest ─▶ ExpectClientHello (retry)
 //!   ─▶ ServerHello, {EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished}
 //!   ─▶ [ExpectCertificate ─(not empty)─▶ ExpectCertificateVerify] ─▶ ExpectFinished ─▶ Connected
+//!                                                         (then NewSessionTickets)
 //! ```
+//!
+//! A ClientHello whose pre_shared_key holds a ticket of ours is resumed
+//! ([`super::psk`]): ServerHello names it, and neither CertificateRequest
+//! nor Certificate nor CertificateVerify is sent.
 //!
 //! With [`ServerConfig::client_auth`] set, the server asks for a client
 //! certificate (RFC 8446 4.3.2) and checks the client's Certificate
@@ -136,8 +141,8 @@ impl ExpectClientHello {
             ));
         }
         if ch.extension(ext::PRE_SHARED_KEY).is_some() {
-            // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
-            // PSK, but it must then be the last extension.
+            // RFC 8446 4.2.11: pre_shared_key must be the last extension,
+            // whether or not we use the PSK.
             if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
                 return Err(Error::IllegalParameter(
                     "pre_shared_key is not the last extension",
@@ -174,9 +179,10 @@ impl ExpectClientHello {
         }
         let server_name = ch.server_name()?;
         let alpn_protocol = alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?;
-        // We issue no tickets, so no early data is accepted: the extension
-        // is ignored and the early records skipped (RFC 8446 4.2.10), also
-        // those before a second ClientHello if we ask for one.
+        // Our tickets allow no early data (no early_data extension in
+        // NewSessionTicket), so none is accepted: the extension is ignored
+        // and the early records skipped (RFC 8446 4.2.10), also those
+        // before a second ClientHello if we ask for one.
         let early_data = ch.extension(ext::EARLY_DATA).is_some();
         if early_data && !retried {
             cx.trace
