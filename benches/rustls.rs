@@ -13,7 +13,8 @@
 //!   keys imported from rustls connections, against rustls writing the
 //!   message to each connection (aws-lc-rs provider).
 //!
-//! `cargo bench --features rustls --bench rustls [-- --quick]`
+//! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout]`
+//! (`--fanout`: the fan-out comparison only)
 
 use bytes::BytesMut;
 use rustls::crypto::CryptoProvider;
@@ -297,6 +298,11 @@ fn main() {
             p.name(),
             t.as_secs_f64() * 1e3
         );
+        return;
+    }
+    if std::env::args().any(|a| a == "--fanout") {
+        // The fan-out comparison alone (for a profiler, or to repeat it).
+        fan_out(&pki, rounds);
         return;
     }
     let suites = [

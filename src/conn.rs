@@ -455,15 +455,40 @@ impl<S: Read + Write> Connection<S> {
 
     /// Reads and handles one record.
     fn process_record(&mut self) -> Result<(), Error> {
-        let rec = loop {
+        let rec = self.next_record()?;
+        let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
+        let Some((typ, payload, protected)) = self.unprotect(rec, tls13_protected)? else {
+            return Ok(());
+        };
+        match typ {
+            ContentType::Handshake => self.on_handshake(&payload),
+            ContentType::ChangeCipherSpec => {
+                self.on_change_cipher_spec(&payload, protected, tls13_protected)
+            }
+            ContentType::Alert => self.on_alert(&payload),
+            ContentType::ApplicationData => self.on_application_data(&payload),
+        }
+    }
+
+    /// The next whole record, reading from the socket as needed.
+    fn next_record(&mut self) -> Result<Record, Error> {
+        loop {
             if let Some(r) = self.deframer.next_record()? {
-                break r;
+                return Ok(r);
             }
             self.read_more()?;
-        };
+        }
+    }
+
+    /// The content type, payload and whether it was protected of `rec`, or
+    /// `None` for a record of rejected early data that is skipped.
+    fn unprotect(
+        &mut self,
+        rec: Record,
+        tls13_protected: bool,
+    ) -> Result<Option<(ContentType, bytes::Bytes, bool)>, Error> {
         let header_type = rec.typ();
-        let tls13_protected = self.read_version == Some(ProtocolVersion::Tls13);
-        let (typ, payload, protected) = match (self.opener.is_some(), header_type) {
+        let unprotected = match (self.opener.is_some(), header_type) {
             // RFC 8446 5: an unprotected CCS may appear during the handshake,
             // and alerts may come in the clear from a peer that failed early.
             (true, ContentType::ChangeCipherSpec | ContentType::Alert) if tls13_protected => {
@@ -490,7 +515,7 @@ impl<S: Read + Write> Connection<S> {
                     Err(crate::record::Error::BadRecordMac)
                         if self.early_skip_budget.is_some() && self.skip_early_data(len) =>
                     {
-                        return Ok(());
+                        return Ok(None);
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -501,7 +526,7 @@ impl<S: Read + Write> Connection<S> {
                 if self.early_skip_budget.is_some()
                     && self.skip_early_data(rec.payload().len()) =>
             {
-                return Ok(());
+                return Ok(None);
             }
             (false, t) => {
                 if t == ContentType::Handshake {
@@ -511,78 +536,95 @@ impl<S: Read + Write> Connection<S> {
                 (header_type, plaintext_payload(rec)?, false)
             }
         };
-        match typ {
-            ContentType::Handshake => {
-                self.joiner.push(&payload);
-                while let Some(m) = self.joiner.next_message()? {
-                    self.dispatch(Input::Handshake(m))?;
-                }
+        Ok(Some(unprotected))
+    }
+
+    /// A handshake record: its messages go to the state machine.
+    fn on_handshake(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.joiner.push(payload);
+        while let Some(m) = self.joiner.next_message()? {
+            self.dispatch(Input::Handshake(m))?;
+        }
+        Ok(())
+    }
+
+    /// A ChangeCipherSpec record: the TLS 1.3 compatibility CCS is dropped,
+    /// any other goes to the state machine.
+    fn on_change_cipher_spec(
+        &mut self,
+        payload: &[u8],
+        protected: bool,
+        tls13_protected: bool,
+    ) -> Result<(), Error> {
+        if payload[..] != [1] {
+            return Err(Error::unexpected(
+                "ChangeCipherSpec byte 1",
+                "another value",
+            ));
+        }
+        let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
+        if tolerated && (tls13_protected || self.read_version.is_none()) {
+            // RFC 8446 5: the compatibility CCS is one unprotected
+            // record; a protected one or a second one is
+            // unexpected_message, so a peer cannot keep the
+            // handshake waiting on records that are dropped.
+            if protected {
+                return Err(Error::unexpected(
+                    "an unprotected ChangeCipherSpec",
+                    "a protected ChangeCipherSpec",
+                ));
             }
-            ContentType::ChangeCipherSpec => {
-                if payload[..] != [1] {
-                    return Err(Error::unexpected(
-                        "ChangeCipherSpec byte 1",
-                        "another value",
-                    ));
-                }
-                let tolerated = self.state.as_ref().is_some_and(|s| s.tolerates_ccs());
-                if tolerated && (tls13_protected || self.read_version.is_none()) {
-                    // RFC 8446 5: the compatibility CCS is one unprotected
-                    // record; a protected one or a second one is
-                    // unexpected_message, so a peer cannot keep the
-                    // handshake waiting on records that are dropped.
-                    if protected {
-                        return Err(Error::unexpected(
-                            "an unprotected ChangeCipherSpec",
-                            "a protected ChangeCipherSpec",
-                        ));
-                    }
-                    if self.compat_ccs_seen {
-                        return Err(Error::unexpected(
-                            "one compatibility ChangeCipherSpec",
-                            "a second ChangeCipherSpec",
-                        ));
-                    }
-                    self.compat_ccs_seen = true;
-                    self.trace()
-                        .step(|| "received ChangeCipherSpec (compat, ignored)".into());
-                } else {
-                    self.dispatch(Input::ChangeCipherSpec)?;
-                }
+            if self.compat_ccs_seen {
+                return Err(Error::unexpected(
+                    "one compatibility ChangeCipherSpec",
+                    "a second ChangeCipherSpec",
+                ));
             }
-            ContentType::Alert => {
-                if payload.len() != 2 {
-                    return Err(Error::Record {
-                        alert: Alert::DecodeError,
-                        reason: "alert record is not 2 bytes".into(),
-                    });
-                }
-                let alert = Alert::from_code(payload[1]);
-                self.trace().step(|| format!("received alert {alert}"));
-                match alert {
-                    Alert::CloseNotify => self.peer_closed = true,
-                    // RFC 8446 6.1: user_canceled is followed by close_notify.
-                    Alert::UserCanceled => {}
-                    a => {
-                        self.failed = true;
-                        return Err(Error::PeerAlert(a));
-                    }
-                }
-            }
-            ContentType::ApplicationData => {
-                if self.state_is_handshaking() {
-                    // No application data before Finished is verified.
-                    return Err(Error::unexpected("handshake", "application data"));
-                }
-                if self.joiner.has_partial() {
-                    return Err(Error::unexpected(
-                        "rest of a handshake message",
-                        "application data",
-                    ));
-                }
-                self.plaintext.extend_from_slice(&payload);
+            self.compat_ccs_seen = true;
+            self.trace()
+                .step(|| "received ChangeCipherSpec (compat, ignored)".into());
+        } else {
+            self.dispatch(Input::ChangeCipherSpec)?;
+        }
+        Ok(())
+    }
+
+    /// An alert record: close_notify ends the peer's data, user_canceled is
+    /// ignored, any other alert fails the connection.
+    fn on_alert(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if payload.len() != 2 {
+            return Err(Error::Record {
+                alert: Alert::DecodeError,
+                reason: "alert record is not 2 bytes".into(),
+            });
+        }
+        let alert = Alert::from_code(payload[1]);
+        self.trace().step(|| format!("received alert {alert}"));
+        match alert {
+            Alert::CloseNotify => self.peer_closed = true,
+            // RFC 8446 6.1: user_canceled is followed by close_notify.
+            Alert::UserCanceled => {}
+            a => {
+                self.failed = true;
+                return Err(Error::PeerAlert(a));
             }
         }
+        Ok(())
+    }
+
+    /// An application data record, accepted once the handshake is done.
+    fn on_application_data(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if self.state_is_handshaking() {
+            // No application data before Finished is verified.
+            return Err(Error::unexpected("handshake", "application data"));
+        }
+        if self.joiner.has_partial() {
+            return Err(Error::unexpected(
+                "rest of a handshake message",
+                "application data",
+            ));
+        }
+        self.plaintext.extend_from_slice(payload);
         Ok(())
     }
 

@@ -26,6 +26,7 @@ pub mod handshake;
 pub mod record;
 #[cfg(feature = "rustls")]
 pub mod rustls;
+pub mod wire;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -16,9 +16,8 @@ use rand_chacha::ChaCha8Rng;
 use sealwire::handshake::codec::Writer;
 use sealwire::handshake::kx::KeyExchange;
 use sealwire::handshake::messages::{
-    build, encode_finished, encode_key_update, ext, hs_type, version, Certificate12, Certificate13,
-    ClientHello, DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry,
-    ServerHello,
+    build, encode_finished, encode_key_update, ext, hs_type, version, Certificate13, ClientHello,
+    DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry, ServerHello,
 };
 use sealwire::handshake::tls12::messages as m12;
 use sealwire::record::{frame_plaintext, CipherSuite, ContentType};
@@ -333,7 +332,7 @@ fn handshake_message(r: &mut ChaCha8Rng) -> HandshakeMessage {
                 .collect(),
         }
         .encode(),
-        4 => Certificate12 {
+        4 => m12::Certificate12 {
             chain: (0..r.gen_range(0..3))
                 .map(|_| some_bytes(r, 1..40))
                 .collect(),
@@ -464,7 +463,7 @@ fn peer_input(r: &mut ChaCha8Rng) -> Vec<u8> {
         );
         if !tls13 && r.gen() {
             msgs.push(
-                Certificate12 {
+                m12::Certificate12 {
                     chain: vec![some_bytes(r, 1..64)],
                 }
                 .encode(),

@@ -10,7 +10,7 @@
 
 use super::input::{Input, Rng};
 use sealwire::handshake::messages::{
-    check_new_session_ticket, encode_key_update, parse_key_update, Certificate12, Certificate13,
+    check_new_session_ticket, encode_key_update, parse_key_update, Certificate13,
     CertificateRequest13, ClientHello, DigitallySigned, EncryptedExtensions, HandshakeJoiner,
     HandshakeMessage, ServerHello, MAX_HANDSHAKE_MESSAGE,
 };
@@ -85,7 +85,7 @@ fn decode_body(body: &[u8]) -> usize {
     if let Some(c) = t.ok("Certificate13", Certificate13::parse(body)) {
         assert_eq!(Certificate13::parse(c.encode().body()).ok(), Some(c));
     }
-    if let Some(c) = t.ok("Certificate12", Certificate12::parse(body)) {
+    if let Some(c) = t.ok("Certificate12", m12::Certificate12::parse(body)) {
         // The TLS 1.2 encoding is unique.
         assert_eq!(c.encode().body(), body);
     }

@@ -30,26 +30,20 @@ use zeroize::Zeroizing;
 /// `NamedGroup` code points (RFC 8446 4.2.7; the hybrid's from
 /// draft-ietf-tls-ecdhe-mlkem).
 pub mod group {
+    use crate::wire::NamedGroup;
+
     /// secp256r1(0x0017)
-    pub const SECP256R1: u16 = 0x0017;
+    pub const SECP256R1: u16 = NamedGroup::Secp256r1.to_u16();
     /// secp384r1(0x0018)
-    pub const SECP384R1: u16 = 0x0018;
+    pub const SECP384R1: u16 = NamedGroup::Secp384r1.to_u16();
     /// x25519(0x001d)
-    pub const X25519: u16 = 0x001d;
+    pub const X25519: u16 = NamedGroup::X25519.to_u16();
     /// X25519MLKEM768(0x11ec): ML-KEM-768 with X25519, TLS 1.3 only.
-    pub const X25519MLKEM768: u16 = 0x11ec;
+    pub const X25519MLKEM768: u16 = NamedGroup::X25519Mlkem768.to_u16();
 
     /// A readable name for traces.
     pub fn name(g: u16) -> String {
-        match g {
-            SECP256R1 => "secp256r1".into(),
-            SECP384R1 => "secp384r1".into(),
-            X25519 => "x25519".into(),
-            X25519MLKEM768 => "X25519MLKEM768".into(),
-            0x0019 => "secp521r1".into(),
-            0x001e => "x448".into(),
-            other => format!("group 0x{other:04x}"),
-        }
+        NamedGroup::from_u16(g).to_string()
     }
 
     /// Whether TLS 1.2's ECDHE (RFC 8422) can use the group: the

@@ -15,28 +15,36 @@ use super::error::Error;
 
 /// `ProtocolVersion` values (RFC 8446 section 4.1.2, 4.2.1).
 pub mod version {
+    use crate::wire::ProtocolVersion;
+
     /// TLS 1.2, also `legacy_version` in TLS 1.3 hellos.
-    pub const TLS12: u16 = 0x0303;
+    pub const TLS12: u16 = ProtocolVersion::Tls12.to_u16();
     /// TLS 1.3.
-    pub const TLS13: u16 = 0x0304;
+    pub const TLS13: u16 = ProtocolVersion::Tls13.to_u16();
     /// TLS 1.0: the legacy record version of a first ClientHello.
     pub const TLS10: u16 = 0x0301;
 }
 
 /// Cipher suite code points this crate negotiates (RFC 8446 B.4, RFC 5289).
 pub mod suite {
+    use crate::wire::CipherSuite;
+
     /// TLS_AES_128_GCM_SHA256.
-    pub const TLS13_AES_128_GCM_SHA256: u16 = 0x1301;
+    pub const TLS13_AES_128_GCM_SHA256: u16 = CipherSuite::TLS13_AES_128_GCM_SHA256.iana();
     /// TLS_AES_256_GCM_SHA384.
-    pub const TLS13_AES_256_GCM_SHA384: u16 = 0x1302;
+    pub const TLS13_AES_256_GCM_SHA384: u16 = CipherSuite::TLS13_AES_256_GCM_SHA384.iana();
     /// TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256.
-    pub const ECDHE_ECDSA_AES_128_GCM_SHA256: u16 = 0xc02b;
+    pub const ECDHE_ECDSA_AES_128_GCM_SHA256: u16 =
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256.iana();
     /// TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384.
-    pub const ECDHE_ECDSA_AES_256_GCM_SHA384: u16 = 0xc02c;
+    pub const ECDHE_ECDSA_AES_256_GCM_SHA384: u16 =
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384.iana();
     /// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.
-    pub const ECDHE_RSA_AES_128_GCM_SHA256: u16 = 0xc02f;
+    pub const ECDHE_RSA_AES_128_GCM_SHA256: u16 =
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.iana();
     /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
-    pub const ECDHE_RSA_AES_256_GCM_SHA384: u16 = 0xc030;
+    pub const ECDHE_RSA_AES_256_GCM_SHA384: u16 =
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.iana();
     /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
     pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00ff;
     /// TLS_FALLBACK_SCSV (RFC 7507 section 2).
@@ -44,13 +52,10 @@ pub mod suite {
 
     /// The IANA name of a suite, for traces.
     pub fn name(s: u16) -> String {
+        if let Some(c) = CipherSuite::from_iana(s) {
+            return c.name().into();
+        }
         match s {
-            TLS13_AES_128_GCM_SHA256 => "TLS_AES_128_GCM_SHA256".into(),
-            TLS13_AES_256_GCM_SHA384 => "TLS_AES_256_GCM_SHA384".into(),
-            ECDHE_ECDSA_AES_128_GCM_SHA256 => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into(),
-            ECDHE_ECDSA_AES_256_GCM_SHA384 => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".into(),
-            ECDHE_RSA_AES_128_GCM_SHA256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
-            ECDHE_RSA_AES_256_GCM_SHA384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
             EMPTY_RENEGOTIATION_INFO_SCSV => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV".into(),
             FALLBACK_SCSV => "TLS_FALLBACK_SCSV".into(),
             other => format!("0x{other:04x}"),
@@ -759,44 +764,6 @@ impl Certificate13 {
     }
 }
 
-/// TLS 1.2 Certificate (RFC 5246 7.4.2): a u24 list of u24 DER certificates.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Certificate12 {
-    /// DER certificates, end-entity first.
-    pub chain: Vec<Vec<u8>>,
-}
-
-impl Certificate12 {
-    /// Encodes as a framed handshake message.
-    pub fn encode(&self) -> HandshakeMessage {
-        let mut w = Writer::new();
-        w.vec24(|w| {
-            for c in &self.chain {
-                w.vec24(|w| {
-                    w.bytes(c);
-                });
-            }
-        });
-        HandshakeMessage::new(hs_type::CERTIFICATE, w.as_bytes())
-    }
-
-    /// Parses the body.
-    pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(body);
-        let mut list = Reader::new(r.vec24("certificate_list")?);
-        r.finish("Certificate")?;
-        let mut chain = Vec::new();
-        while !list.is_empty() {
-            let cert = list.vec24("ASN.1Cert")?;
-            if cert.is_empty() {
-                return Err(DecodeError::BadLength("ASN.1Cert").into());
-            }
-            chain.push(cert.to_vec());
-        }
-        Ok(Certificate12 { chain })
-    }
-}
-
 /// A signature with its scheme: the body of TLS 1.3 CertificateVerify
 /// (RFC 8446 4.4.3) and the TLS 1.2 `digitally-signed` struct (RFC 5246
 /// 4.7 with 7.4.1.4.1's SignatureAndHashAlgorithm).
@@ -1030,10 +997,6 @@ mod tests {
             chain: vec![vec![0x30, 1, 2], vec![0x30, 3]],
         };
         assert_eq!(Certificate13::parse(c.encode().body()).unwrap(), c);
-        let c12 = Certificate12 {
-            chain: c.chain.clone(),
-        };
-        assert_eq!(Certificate12::parse(c12.encode().body()).unwrap(), c12);
         let s = DigitallySigned {
             scheme: 0x0807,
             signature: vec![5; 64],

@@ -6,7 +6,8 @@
 //! [`transcript`] hash, certificates and signatures in [`verify`], key
 //! exchange (ECDHE and the X25519MLKEM768 hybrid) in [`kx`], the typed
 //! [`error`]s, the configs, traces and key log below.
-//! TLS 1.3 alone: the [`keyschedule`] typestates and `tls13`'s states.
+//! TLS 1.3 alone: the [`keyschedule`] typestates (in `tls13`) and `tls13`'s
+//! states. TLS 1.2 alone: the [`prf`] (in `tls12`) and `tls12`'s states.
 //!
 //! # The state machine contract
 //!
@@ -24,19 +25,23 @@
 //!
 //! # Version negotiation and the TLS 1.2 hand-off
 //!
-//! Version negotiation lives in the TLS 1.3 hello handling. The two calls
-//! into TLS 1.2 are the functions of [`handoff`]; their signatures are the
-//! whole boundary between the two versions' state machines:
+//! Version negotiation lives in [`hello`], which both versions' state
+//! machines depend on and which depends on neither. The TLS 1.3 hello
+//! states ask it which version was chosen, then continue themselves or
+//! call one of the two TLS 1.2 entry points; their signatures are the whole
+//! boundary between the two versions' state machines:
 //!
-//! - client: [`handoff::tls12_client_from_server_hello`] — our ClientHello
+//! - client: [`tls12::client::from_server_hello`] — our ClientHello
 //!   offered TLS 1.2 and the server chose it (no `supported_versions` in
 //!   ServerHello, `legacy_version` 0x0303, and the RFC 8446 4.1.3 downgrade
-//!   sentinel already checked). It gets the config, the ClientHello we sent,
+//!   sentinel already checked by [`hello::client_version`]). It gets a
+//!   [`hello::Tls12ClientStart`]: the config, the ClientHello we sent,
 //!   the transcript holding it (hash not yet chosen), the ECDHE key pairs we
 //!   generated for key_share (reusable for ServerKeyExchange's curve if it
 //!   matches), and the ServerHello message; it returns the next state.
-//! - server: [`handoff::tls12_server_from_client_hello`] — the client does
-//!   not offer TLS 1.3 (or this server is `--tls1.2`). It gets the config,
+//! - server: [`tls12::server::from_client_hello`] — the client does
+//!   not offer TLS 1.3 (or this server is `--tls1.2`), as
+//!   [`hello::server_version`] decides. It gets the config,
 //!   the parsed ClientHello and its raw message; it must put the downgrade
 //!   sentinel into ServerHello.random when `config.versions.tls13` is on.
 
@@ -45,17 +50,17 @@
 pub mod alpn;
 pub mod codec;
 pub mod error;
-pub mod handoff;
-pub mod keyschedule;
+pub mod hello;
 pub mod kx;
 pub mod messages;
-pub mod prf;
 pub mod tls12;
 pub mod tls13;
 pub mod transcript;
 pub mod verify;
 
 pub use error::{Alert, Error};
+pub use tls12::prf;
+pub use tls13::keyschedule;
 
 use messages::HandshakeMessage;
 use std::io::Write;
@@ -90,13 +95,7 @@ impl Versions {
 }
 
 /// The negotiated protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProtocolVersion {
-    /// TLS 1.2.
-    Tls12,
-    /// TLS 1.3.
-    Tls13,
-}
+pub use crate::wire::ProtocolVersion;
 
 /// Prints handshake steps (`--trace`). Messages name steps, parameters and
 /// secret labels, never secret values.
@@ -512,6 +511,27 @@ impl Context {
         self.trace.step(|| format!("send {}", msg.name()));
         self.actions.push(Action::Send(msg));
     }
+}
+
+/// The handshake message of type `typ`, or unexpected_message.
+pub(crate) fn expect_handshake(
+    input: Input,
+    expected: &'static str,
+    typ: u8,
+) -> Result<HandshakeMessage, Error> {
+    match input {
+        Input::Handshake(m) if m.typ == typ => Ok(m),
+        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
+        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
+    }
+}
+
+/// 32 bytes from the OS random source: hello randoms and the TLS 1.3
+/// compatibility session id.
+pub(crate) fn random32() -> Result<[u8; 32], Error> {
+    let mut r = [0u8; 32];
+    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
+    Ok(r)
 }
 
 /// One state of a handshake state machine (TLS 1.3 or TLS 1.2, client or

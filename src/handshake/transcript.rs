@@ -15,24 +15,10 @@ use super::messages::hs_type;
 use sha2::{Digest as _, Sha256, Sha384};
 use zeroize::Zeroize;
 
-/// A hash function of a cipher suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashAlg {
-    /// SHA-256 (TLS_AES_128_GCM_SHA256 and the TLS 1.2 *_SHA256 suites).
-    Sha256,
-    /// SHA-384 (TLS_AES_256_GCM_SHA384 and the TLS 1.2 *_SHA384 suites).
-    Sha384,
-}
+pub use crate::wire::HashAlg;
 
+/// The hash functions (the vocabulary type is in [`crate::wire`]).
 impl HashAlg {
-    /// Output length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            HashAlg::Sha256 => 32,
-            HashAlg::Sha384 => 48,
-        }
-    }
-
     /// Hash of `data`.
     pub fn hash(self, data: &[u8]) -> Output {
         match self {
@@ -57,14 +43,6 @@ impl HashAlg {
                 m.update(data);
                 Output::new(&m.finalize().into_bytes())
             }
-        }
-    }
-
-    /// The name for traces.
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlg::Sha256 => "SHA-256",
-            HashAlg::Sha384 => "SHA-384",
         }
     }
 }

@@ -31,39 +31,30 @@ use webpki::aws_lc_rs as algs;
 
 /// `SignatureScheme` code points (RFC 8446 4.2.3).
 pub mod scheme {
+    use crate::wire::SignatureScheme;
+
     /// rsa_pkcs1_sha256 (TLS 1.2 handshake signatures and certificates only).
-    pub const RSA_PKCS1_SHA256: u16 = 0x0401;
+    pub const RSA_PKCS1_SHA256: u16 = SignatureScheme::RsaPkcs1Sha256.to_u16();
     /// rsa_pkcs1_sha384.
-    pub const RSA_PKCS1_SHA384: u16 = 0x0501;
+    pub const RSA_PKCS1_SHA384: u16 = SignatureScheme::RsaPkcs1Sha384.to_u16();
     /// rsa_pkcs1_sha512.
-    pub const RSA_PKCS1_SHA512: u16 = 0x0601;
+    pub const RSA_PKCS1_SHA512: u16 = SignatureScheme::RsaPkcs1Sha512.to_u16();
     /// ecdsa_secp256r1_sha256.
-    pub const ECDSA_SECP256R1_SHA256: u16 = 0x0403;
+    pub const ECDSA_SECP256R1_SHA256: u16 = SignatureScheme::EcdsaSecp256r1Sha256.to_u16();
     /// ecdsa_secp384r1_sha384.
-    pub const ECDSA_SECP384R1_SHA384: u16 = 0x0503;
+    pub const ECDSA_SECP384R1_SHA384: u16 = SignatureScheme::EcdsaSecp384r1Sha384.to_u16();
     /// rsa_pss_rsae_sha256.
-    pub const RSA_PSS_RSAE_SHA256: u16 = 0x0804;
+    pub const RSA_PSS_RSAE_SHA256: u16 = SignatureScheme::RsaPssRsaeSha256.to_u16();
     /// rsa_pss_rsae_sha384.
-    pub const RSA_PSS_RSAE_SHA384: u16 = 0x0805;
+    pub const RSA_PSS_RSAE_SHA384: u16 = SignatureScheme::RsaPssRsaeSha384.to_u16();
     /// rsa_pss_rsae_sha512.
-    pub const RSA_PSS_RSAE_SHA512: u16 = 0x0806;
+    pub const RSA_PSS_RSAE_SHA512: u16 = SignatureScheme::RsaPssRsaeSha512.to_u16();
     /// ed25519.
-    pub const ED25519: u16 = 0x0807;
+    pub const ED25519: u16 = SignatureScheme::Ed25519.to_u16();
 
     /// A readable name for traces.
     pub fn name(s: u16) -> String {
-        match s {
-            RSA_PKCS1_SHA256 => "rsa_pkcs1_sha256".into(),
-            RSA_PKCS1_SHA384 => "rsa_pkcs1_sha384".into(),
-            RSA_PKCS1_SHA512 => "rsa_pkcs1_sha512".into(),
-            ECDSA_SECP256R1_SHA256 => "ecdsa_secp256r1_sha256".into(),
-            ECDSA_SECP384R1_SHA384 => "ecdsa_secp384r1_sha384".into(),
-            RSA_PSS_RSAE_SHA256 => "rsa_pss_rsae_sha256".into(),
-            RSA_PSS_RSAE_SHA384 => "rsa_pss_rsae_sha384".into(),
-            RSA_PSS_RSAE_SHA512 => "rsa_pss_rsae_sha512".into(),
-            ED25519 => "ed25519".into(),
-            other => format!("scheme 0x{other:04x}"),
-        }
+        SignatureScheme::from_u16(s).to_string()
     }
 
     /// Whether the scheme is RSASSA-PKCS1-v1_5, which RFC 8446 4.2.3 keeps

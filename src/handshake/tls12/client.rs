@@ -14,24 +14,23 @@
 
 #![forbid(unsafe_code)]
 
-use super::messages::{self as m12, CertificateRequest12, ServerKeyExchange};
+use super::messages::{self as m12, Certificate12, CertificateRequest12, ServerKeyExchange};
+use super::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use super::{
-    announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
-    Connected, SuiteParams,
+    announce_secrets, check_finished, expect_ccs, record_keys, suite_params, Connected, SuiteParams,
 };
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::handoff::Tls12ClientStart;
+use crate::handshake::hello::Tls12ClientStart;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
-    self, ext, hs_type, suite, version, Certificate12, DigitallySigned, HandshakeMessage,
-    ServerHello,
+    self, ext, hs_type, suite, version, DigitallySigned, HandshakeMessage, ServerHello,
 };
-use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, KeyType};
 use crate::handshake::{
-    Action, ClientConfig, Context, Established, Input, ProtocolVersion, RecordKeys, State,
+    expect_handshake, Action, ClientConfig, Context, Established, Input, ProtocolVersion,
+    RecordKeys, State,
 };
 
 /// What the client carries through the handshake.

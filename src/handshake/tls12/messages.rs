@@ -1,12 +1,12 @@
 //! The TLS 1.2 messages that TLS 1.3 does not have: ServerKeyExchange and
 //! ClientKeyExchange for ECDHE (RFC 8422 section 5.4 and 5.7), the empty
 //! ServerHelloDone (RFC 5246 section 7.4.5), CertificateRequest (RFC 5246
-//! section 7.4.4), the content the server signs
+//! section 7.4.4), Certificate (RFC 5246 section 7.4.2), the content the server signs
 //! (RFC 8422 section 5.4), and the TLS 1.2 hello extensions
 //! ec_point_formats (RFC 8422 5.1.2), extended_master_secret (RFC 7627 5.1)
 //! and renegotiation_info (RFC 5746 3.2).
 //!
-//! The shared codec, Certificate, DigitallySigned and hello messages are in
+//! The shared codec, DigitallySigned and hello messages are in
 //! [`crate::handshake::messages`].
 
 #![forbid(unsafe_code)]
@@ -147,6 +147,44 @@ pub fn parse_server_hello_done(body: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// TLS 1.2 Certificate (RFC 5246 7.4.2): a u24 list of u24 DER certificates.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Certificate12 {
+    /// DER certificates, end-entity first.
+    pub chain: Vec<Vec<u8>>,
+}
+
+impl Certificate12 {
+    /// Encodes as a framed handshake message.
+    pub fn encode(&self) -> HandshakeMessage {
+        let mut w = Writer::new();
+        w.vec24(|w| {
+            for c in &self.chain {
+                w.vec24(|w| {
+                    w.bytes(c);
+                });
+            }
+        });
+        HandshakeMessage::new(hs_type::CERTIFICATE, w.as_bytes())
+    }
+
+    /// Parses the body.
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let mut list = Reader::new(r.vec24("certificate_list")?);
+        r.finish("Certificate")?;
+        let mut chain = Vec::new();
+        while !list.is_empty() {
+            let cert = list.vec24("ASN.1Cert")?;
+            if cert.is_empty() {
+                return Err(DecodeError::BadLength("ASN.1Cert").into());
+            }
+            chain.push(cert.to_vec());
+        }
+        Ok(Certificate12 { chain })
+    }
+}
+
 /// `ClientCertificateType` (RFC 5246 7.4.4): rsa_sign.
 pub const CERT_TYPE_RSA_SIGN: u8 = 1;
 
@@ -278,6 +316,14 @@ pub fn check_renegotiation_info(data: &[u8]) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::handshake::verify::scheme;
+
+    #[test]
+    fn certificate_round_trip() {
+        let c12 = Certificate12 {
+            chain: vec![vec![0x30, 1, 2], vec![0x30, 3]],
+        };
+        assert_eq!(Certificate12::parse(c12.encode().body()).unwrap(), c12);
+    }
 
     fn ske() -> ServerKeyExchange {
         ServerKeyExchange {

@@ -42,14 +42,17 @@
 
 pub mod client;
 pub mod messages;
+pub mod prf;
 pub mod server;
 
 use super::error::{Alert, Error};
-use super::messages::{hs_type, suite, HandshakeMessage};
-use super::prf::{KeyBlock, MasterSecret};
+use super::messages::{hs_type, suite};
 use super::transcript::HashAlg;
 use super::verify::scheme;
+// `prf` names these through `super::`.
+use super::{transcript, KeyLogSink};
 use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
+use prf::{KeyBlock, MasterSecret};
 use zeroize::Zeroizing;
 
 /// How a TLS 1.2 suite authenticates the server's ECDHE parameters.
@@ -147,19 +150,6 @@ fn announce_secrets(cx: &Context, ms: &MasterSecret, client_random: &[u8; 32]) {
     ms.log(&cx.keylog, client_random);
 }
 
-/// The handshake message of type `typ`, or unexpected_message.
-fn expect_handshake(
-    input: Input,
-    expected: &'static str,
-    typ: u8,
-) -> Result<HandshakeMessage, Error> {
-    match input {
-        Input::Handshake(m) if m.typ == typ => Ok(m),
-        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
-        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
-    }
-}
-
 /// A ChangeCipherSpec record, or unexpected_message (RFC 5246 7.1: it comes
 /// right before Finished, and a handshake message there is out of order).
 fn expect_ccs(input: Input) -> Result<(), Error> {
@@ -232,6 +222,7 @@ impl State for Connected {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handshake::messages::HandshakeMessage;
 
     #[test]
     fn suites_hashes_keys_and_auth() {

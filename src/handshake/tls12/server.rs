@@ -13,23 +13,26 @@
 
 #![forbid(unsafe_code)]
 
-use super::messages::{self as m12, CertificateRequest12, EcdhParams, ServerKeyExchange};
+use super::messages::{
+    self as m12, Certificate12, CertificateRequest12, EcdhParams, ServerKeyExchange,
+};
+use super::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use super::{
-    announce_secrets, check_finished, expect_ccs, expect_handshake, record_keys, suite_params,
-    Auth, Connected, SuiteParams,
+    announce_secrets, check_finished, expect_ccs, record_keys, suite_params, Auth, Connected,
+    SuiteParams,
 };
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
-    self, ext, hs_type, suite, version, Certificate12, ClientHello, DigitallySigned,
-    HandshakeMessage, ServerHello, DOWNGRADE_TLS12,
+    self, ext, hs_type, suite, version, ClientHello, DigitallySigned, HandshakeMessage,
+    ServerHello, DOWNGRADE_TLS12,
 };
-use crate::handshake::prf::{FinishedLabel, MasterSecret, PreMasterSecret};
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ClientAuth, KeyType, SigningKey};
 use crate::handshake::{
-    Action, Context, Established, Input, ProtocolVersion, RecordKeys, ServerConfig, State,
+    expect_handshake, random32, Action, Context, Established, Input, ProtocolVersion, RecordKeys,
+    ServerConfig, State,
 };
 
 fn key_auth(key: &SigningKey) -> Auth {
@@ -126,8 +129,7 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
 }
 
 fn server_random(tls13_enabled: bool) -> Result<[u8; 32], Error> {
-    let mut r = [0u8; 32];
-    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
+    let mut r = random32()?;
     // RFC 8446 4.1.3: a TLS 1.3 server negotiating TLS 1.2 says so in the
     // last 8 bytes of its random.
     if tls13_enabled {

@@ -5,8 +5,8 @@
 //!   ─▶ ExpectCertificate ─▶ ExpectCertificateVerify ─▶ ExpectFinished ─▶ Connected
 //! ```
 //!
-//! A ServerHello choosing TLS 1.2 is handed to `tls12` (see
-//! [`crate::handshake::handoff`]) after the downgrade check of 4.1.3.
+//! A ServerHello choosing TLS 1.2 (see [`crate::handshake::hello`], which
+//! also checks the downgrade sentinel of 4.1.3) is handed to `tls12`.
 //!
 //! With a session store ([`ClientConfig::session_store`]) the ClientHello
 //! offers a ticket ([`super::psk`]); when the server accepts it,
@@ -15,27 +15,21 @@
 
 #![forbid(unsafe_code)]
 
+use super::keyschedule::{HandshakeSecret, TrafficSecret};
 use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{HandshakeSecret, TrafficSecret};
 use crate::handshake::kx::{group, KeyExchange};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
     DigitallySigned, EncryptedExtensions, Extension, HandshakeMessage, KeyShareEntry, ServerHello,
-    DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ServerVerification};
 use crate::handshake::{
-    handoff, Action, ClientConfig, Context, Established, Input, ProtocolVersion, State,
+    expect_handshake, hello, random32, tls12, Action, ClientConfig, Context, Established, Input,
+    ProtocolVersion, State,
 };
-
-fn random32() -> Result<[u8; 32], Error> {
-    let mut r = [0u8; 32];
-    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
-    Ok(r)
-}
 
 fn hex_short(b: &[u8]) -> String {
     hex::encode(b)
@@ -248,37 +242,16 @@ struct ExpectServerHello {
     offer: Option<psk::Offer>,
 }
 
-fn expect_handshake(
-    input: Input,
-    expected: &'static str,
-    typ: u8,
-) -> Result<HandshakeMessage, Error> {
-    match input {
-        Input::Handshake(m) if m.typ == typ => Ok(m),
-        Input::Handshake(m) => Err(Error::unexpected(expected, m.name())),
-        Input::ChangeCipherSpec => Err(Error::unexpected(expected, "ChangeCipherSpec")),
-    }
-}
-
 impl State for ExpectServerHello {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
         let msg = expect_handshake(input, "ServerHello", hs_type::SERVER_HELLO)?;
         let sh = ServerHello::parse(msg.body())?;
         let this = *self;
 
-        let Some(selected) = sh.selected_version()? else {
+        if hello::client_version(cx, this.config.versions, this.hrr_suite.is_some(), &sh)?
+            == ProtocolVersion::Tls12
+        {
             return this.downgrade_to_tls12(cx, sh, msg);
-        };
-        if selected != version::TLS13 || !this.config.versions.tls13 {
-            // RFC 8446 4.2.1: a version we did not offer.
-            return Err(Error::IllegalParameter(
-                "server selected a version we did not offer",
-            ));
-        }
-        if sh.legacy_version != version::TLS12 {
-            return Err(Error::IllegalParameter(
-                "ServerHello legacy_version is not 0x0303",
-            ));
         }
         if sh.session_id != this.ch.session_id {
             return Err(Error::IllegalParameter("legacy_session_id_echo differs"));
@@ -319,39 +292,14 @@ impl ExpectServerHello {
         sh: ServerHello,
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
-        if sh.is_hrr() {
-            return Err(Error::MissingExtension(
-                "supported_versions in HelloRetryRequest",
-            ));
-        }
-        if self.hrr_suite.is_some() {
-            // RFC 8446 4.1.4: the ServerHello must keep the version of the
-            // HelloRetryRequest.
-            return Err(Error::IllegalParameter(
-                "TLS 1.2 ServerHello after a HelloRetryRequest",
-            ));
-        }
-        if sh.legacy_version != version::TLS12 || !self.config.versions.tls12 {
-            return Err(Error::ProtocolVersion);
-        }
-        // RFC 8446 4.1.3: a TLS 1.3 client must refuse a TLS 1.3 server's
-        // downgrade signal.
-        if self.config.versions.tls13 {
-            let tail: [u8; 8] = sh.random[24..].try_into().expect("8 bytes");
-            if tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11 {
-                return Err(Error::Downgrade);
-            }
-        }
-        cx.trace
-            .step(|| "ServerHello chose TLS 1.2: handing over to the TLS 1.2 client".into());
-        let start = handoff::Tls12ClientStart {
+        let start = hello::Tls12ClientStart {
             config: self.config,
             server_name: self.server_name,
             client_hello: self.ch,
             transcript: self.transcript,
             key_shares: self.shares,
         };
-        handoff::tls12_client_from_server_hello(cx, start, sh, msg)
+        tls12::client::from_server_hello(cx, start, sh, msg)
     }
 
     fn hello_retry(

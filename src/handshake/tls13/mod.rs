@@ -4,15 +4,18 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod keyschedule;
 pub mod psk;
 pub mod server;
 pub mod tickets;
 
 use super::error::Error;
-use super::keyschedule::TrafficSecret;
 use super::messages::{self, hs_type, suite, HandshakeMessage};
 use super::transcript::HashAlg;
+// `keyschedule` names these modules through `super::`.
+use super::{codec, error, transcript};
 use super::{Action, Context, Input, KeyLogSink, ProtocolVersion, RecordKeys, State, Trace};
+use keyschedule::TrafficSecret;
 use zeroize::Zeroizing;
 
 /// The hash and AEAD key length of a TLS 1.3 suite (RFC 8446 B.4).

@@ -17,11 +17,11 @@
 
 #![forbid(unsafe_code)]
 
+use super::keyschedule::{EarlySecret, MasterSecret, ResumptionMasterSecret};
 use super::suite_params;
 use super::tickets::{unix_millis, NewSessionTicket, SessionState, TicketKeys, MAX_LIFETIME_SECS};
 use crate::handshake::codec::{Reader, Writer};
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{EarlySecret, MasterSecret, ResumptionMasterSecret};
 use crate::handshake::messages::{ext, ClientHello, Extension, HandshakeMessage, ServerHello};
 use crate::handshake::transcript::{HashAlg, Transcript};
 use crate::handshake::{ClientConfig, Context, ServerConfig};

@@ -15,16 +15,16 @@
 //! certificate (RFC 8446 4.3.2) and checks the client's Certificate
 //! (4.4.2.4) and CertificateVerify (4.4.3) before its Finished.
 //!
-//! Version negotiation happens on the first ClientHello: a client without
-//! TLS 1.3 in supported_versions (or a `--tls1.2` server) goes to `tls12`
-//! through [`crate::handshake::handoff`].
+//! Version negotiation happens on the first ClientHello
+//! ([`crate::handshake::hello`]): a client without TLS 1.3 in
+//! supported_versions (or a `--tls1.2` server) goes to `tls12`.
 
 #![forbid(unsafe_code)]
 
+use super::keyschedule::{ApplicationSecrets, TrafficSecret};
 use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
-use crate::handshake::keyschedule::{ApplicationSecrets, TrafficSecret};
 use crate::handshake::kx::{self, group};
 use crate::handshake::messages::{
     self, build, ext, hs_type, suite, version, Certificate13, CertificateRequest13, ClientHello,
@@ -33,8 +33,10 @@ use crate::handshake::messages::{
 use crate::handshake::transcript::Transcript;
 use crate::handshake::verify::{self, scheme, ClientAuth};
 use crate::handshake::{
-    handoff, Action, Context, Established, Input, ProtocolVersion, ServerConfig, State,
+    expect_handshake, hello, random32, tls12, Action, Context, Established, Input, ProtocolVersion,
+    ServerConfig, State,
 };
+use zeroize::Zeroizing;
 
 /// Starts a server handshake: the state waiting for ClientHello.
 pub fn start(config: ServerConfig) -> Box<dyn State> {
@@ -59,21 +61,9 @@ struct ExpectClientHello {
     retry: Option<Retry>,
 }
 
-fn server_random() -> Result<[u8; 32], Error> {
-    let mut r = [0u8; 32];
-    getrandom::getrandom(&mut r).map_err(|_| Error::Internal("OS RNG failed"))?;
-    Ok(r)
-}
-
 impl State for ExpectClientHello {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CLIENT_HELLO => m,
-            Input::Handshake(m) => return Err(Error::unexpected("ClientHello", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("ClientHello", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "ClientHello", hs_type::CLIENT_HELLO)?;
         let ch = ClientHello::parse(msg.body())?;
         let this = *self;
         if this.retry.is_none() {
@@ -84,40 +74,10 @@ impl State for ExpectClientHello {
                 format!("ClientHello: offered suites {}", s.join(", "))
             });
         }
-        // RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused,
-        // whatever supported_versions says.
-        if ch.legacy_version <= 0x0300 {
-            cx.trace.step(|| {
-                format!(
-                    "ClientHello legacy_version {:#06x} is SSL 3.0 or older",
-                    ch.legacy_version
-                )
-            });
-            return Err(Error::ProtocolVersion);
+        match hello::server_version(cx, this.config.versions, this.retry.is_some(), &ch)? {
+            ProtocolVersion::Tls13 => this.tls13_hello(cx, ch, msg),
+            ProtocolVersion::Tls12 => tls12::server::from_client_hello(cx, this.config, ch, msg),
         }
-        let versions = ch.supported_versions()?;
-        let offers13 = versions
-            .as_ref()
-            .is_some_and(|v| v.contains(&version::TLS13));
-        if this.config.versions.tls13 && offers13 {
-            return this.tls13_hello(cx, ch, msg);
-        }
-        if this.retry.is_some() {
-            return Err(Error::IllegalParameter(
-                "second ClientHello dropped TLS 1.3",
-            ));
-        }
-        let offers12 = match &versions {
-            Some(v) => v.contains(&version::TLS12),
-            None => ch.legacy_version >= version::TLS12,
-        };
-        if this.config.versions.tls12 && offers12 {
-            cx.trace
-                .step(|| "negotiated TLS 1.2: handing over to the TLS 1.2 server".into());
-            return handoff::tls12_server_from_client_hello(cx, this.config, ch, msg);
-        }
-        cx.trace.step(|| "no protocol version in common".into());
-        Err(Error::ProtocolVersion)
     }
 
     fn tolerates_ccs(&self) -> bool {
@@ -135,31 +95,8 @@ impl ExpectClientHello {
     ) -> Result<Box<dyn State>, Error> {
         let config = self.config;
         let retried = self.retry.is_some();
-        if ch.compression_methods != [0] {
-            return Err(Error::IllegalParameter(
-                "compression methods other than null",
-            ));
-        }
-        if ch.extension(ext::PRE_SHARED_KEY).is_some() {
-            // RFC 8446 4.2.11: pre_shared_key must be the last extension,
-            // whether or not we use the PSK.
-            if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
-                return Err(Error::IllegalParameter(
-                    "pre_shared_key is not the last extension",
-                ));
-            }
-        }
-        let suite = match &self.retry {
-            Some(r) => {
-                check_second_hello(&r.ch1, &ch)?;
-                r.suite
-            }
-            None => *config
-                .suites13
-                .iter()
-                .find(|s| ch.cipher_suites.contains(s))
-                .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
-        };
+        check_client_hello(&ch)?;
+        let suite = choose_suite(&config, self.retry.as_ref(), &ch)?;
         let (alg, _) = suite_params(suite).ok_or(Error::Config("not a TLS 1.3 suite".into()))?;
         let sig_algs = ch
             .signature_algorithms()?
@@ -190,28 +127,9 @@ impl ExpectClientHello {
             cx.actions.push(Action::SkipRejectedEarlyData);
         }
 
-        // A share in one of our groups (ours preferred) is used at once;
-        // otherwise ask for our most preferred group the client supports.
-        let chosen = config
-            .groups
-            .iter()
-            .find_map(|g| shares.iter().find(|s| s.group == *g));
-        let share = match (chosen, &self.retry) {
-            (Some(s), None) => s.clone(),
-            (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => s.clone(),
-            (_, Some(_)) => {
-                return Err(Error::IllegalParameter(
-                    "second ClientHello lacks the requested share",
-                ))
-            }
-            (None, None) => {
-                let g = *config
-                    .groups
-                    .iter()
-                    .find(|g| groups.contains(g))
-                    .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
-                return hello_retry(cx, config, ch, msg, suite, g);
-            }
+        let share = match choose_share(&config, self.retry.as_ref(), &groups, &shares)? {
+            ShareChoice::Use(s) => s,
+            ShareChoice::Retry(g) => return hello_retry(cx, config, ch, msg, suite, g),
         };
 
         let mut transcript = match self.retry {
@@ -225,54 +143,16 @@ impl ExpectClientHello {
         let accepted = psk::select(cx, &config, &ch, &msg, suite, &transcript)?;
         transcript.add(&msg.raw);
 
-        // Checks the client's share and computes ours and the secret in one
-        // step (for X25519MLKEM768 an encapsulation, not a key pair).
-        let kx::Response {
-            public: server_public,
-            shared,
-        } = kx::respond(share.group, &share.key_exchange)?;
-        cx.trace.step(|| {
-            format!(
-                "key exchange {}: client share {} bytes, ours {} bytes; shared secret computed",
-                group::name(share.group),
-                share.key_exchange.len(),
-                server_public.len()
-            )
-        });
-        let server_share = KeyShareEntry {
-            group: share.group,
-            key_exchange: server_public,
-        };
-        let random = server_random()?;
-        let mut sh = ServerHello {
-            legacy_version: version::TLS12,
-            random,
-            session_id: ch.session_id.clone(),
-            cipher_suite: suite,
-            compression_method: 0,
-            extensions: vec![
-                build::supported_versions_server(version::TLS13),
-                build::key_share_server(&server_share),
-            ],
-        };
-        psk::shape_server_hello(&mut sh, accepted.as_ref());
-        cx.trace
-            .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
-        cx.trace.step(|| {
-            format!(
-                "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
-                suite::name(suite),
-                group::name(share.group),
-                server_name.as_deref().unwrap_or("(none)")
-            )
-        });
-        let sh_msg = sh.encode();
-        transcript.add(&sh_msg.raw);
-        cx.send(sh_msg);
-        if !retried {
-            // RFC 8446 D.4: our compat CCS follows our first handshake message.
-            cx.actions.push(Action::SendCcs);
-        }
+        let shared = send_server_hello(
+            cx,
+            &ch,
+            suite,
+            &share,
+            server_name.as_deref(),
+            retried,
+            accepted.as_ref(),
+            &mut transcript,
+        )?;
 
         let shared = psk::dhe_secret(alg, accepted.as_ref(), shared);
         let hs = psk::early_secret(alg, accepted.as_ref()).into_handshake(&shared);
@@ -284,20 +164,13 @@ impl ExpectClientHello {
         cx.actions
             .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
-        let mut ee_exts = Vec::new();
-        if let Some(p) = &alpn_protocol {
-            cx.trace
-                .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
-            ee_exts.push(alpn::extension(std::slice::from_ref(p)));
-        }
-        let ee = EncryptedExtensions {
-            extensions: ee_exts,
-        }
-        .encode();
-        transcript.add(&ee.raw);
-        cx.send(ee);
+        send_encrypted_extensions(cx, &alpn_protocol, &mut transcript);
         if accepted.is_none() {
-            send_certificate_flight(cx, &config, &mut transcript, sig_scheme)?;
+            if config.client_auth.is_some() {
+                request_client_certificate(cx, &mut transcript);
+            }
+            send_certificate(cx, &config, &mut transcript);
+            send_certificate_verify(cx, &config, sig_scheme, &mut transcript)?;
         }
 
         let fin = s_hs.finished(transcript.current()?.as_bytes());
@@ -346,18 +219,175 @@ impl ExpectClientHello {
     }
 }
 
-/// Sends the server's certificate flight of a full handshake:
-/// [CertificateRequest], Certificate and CertificateVerify (RFC 8446 4.4).
-fn send_certificate_flight(
-    cx: &mut Context,
-    config: &ServerConfig,
-    transcript: &mut Transcript,
-    sig_scheme: u16,
-) -> Result<(), Error> {
-    if config.client_auth.is_some() {
-        request_client_certificate(cx, transcript);
+/// The TLS 1.3 ClientHello checks that come before any negotiation:
+/// null compression only, and pre_shared_key last (RFC 8446 4.1.2, 4.2.11).
+fn check_client_hello(ch: &ClientHello) -> Result<(), Error> {
+    if ch.compression_methods != [0] {
+        return Err(Error::IllegalParameter(
+            "compression methods other than null",
+        ));
     }
+    if ch.extension(ext::PRE_SHARED_KEY).is_some() {
+        // RFC 8446 4.2.11: pre_shared_key must be the last extension,
+        // whether or not we use the PSK.
+        if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
+            return Err(Error::IllegalParameter(
+                "pre_shared_key is not the last extension",
+            ));
+        }
+    }
+    Ok(())
+}
 
+/// The cipher suite: our most preferred one the client offers, or after a
+/// HelloRetryRequest the one it fixed.
+fn choose_suite(
+    config: &ServerConfig,
+    retry: Option<&Retry>,
+    ch: &ClientHello,
+) -> Result<u16, Error> {
+    Ok(match retry {
+        Some(r) => {
+            check_second_hello(&r.ch1, ch)?;
+            r.suite
+        }
+        None => *config
+            .suites13
+            .iter()
+            .find(|s| ch.cipher_suites.contains(s))
+            .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
+    })
+}
+
+/// What to do with the client's key shares.
+enum ShareChoice {
+    /// Answer with this share.
+    Use(KeyShareEntry),
+    /// Ask for a share in this group with a HelloRetryRequest.
+    Retry(u16),
+}
+
+/// A share in one of our groups (ours preferred) is used at once;
+/// otherwise ask for our most preferred group the client supports.
+fn choose_share(
+    config: &ServerConfig,
+    retry: Option<&Retry>,
+    groups: &[u16],
+    shares: &[KeyShareEntry],
+) -> Result<ShareChoice, Error> {
+    let chosen = config
+        .groups
+        .iter()
+        .find_map(|g| shares.iter().find(|s| s.group == *g));
+    Ok(match (chosen, retry) {
+        (Some(s), None) => ShareChoice::Use(s.clone()),
+        (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => {
+            ShareChoice::Use(s.clone())
+        }
+        (_, Some(_)) => {
+            return Err(Error::IllegalParameter(
+                "second ClientHello lacks the requested share",
+            ))
+        }
+        (None, None) => {
+            let g = *config
+                .groups
+                .iter()
+                .find(|g| groups.contains(g))
+                .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
+            ShareChoice::Retry(g)
+        }
+    })
+}
+
+/// Answers the client's share and sends ServerHello (RFC 8446 4.1.3), with
+/// pre_shared_key when resuming, then the compat CCS after a first
+/// ClientHello; the shared secret.
+#[allow(clippy::too_many_arguments)]
+fn send_server_hello(
+    cx: &mut Context,
+    ch: &ClientHello,
+    suite: u16,
+    share: &KeyShareEntry,
+    server_name: Option<&str>,
+    retried: bool,
+    psk: Option<&psk::Accepted>,
+    transcript: &mut Transcript,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    // Checks the client's share and computes ours and the secret in one
+    // step (for X25519MLKEM768 an encapsulation, not a key pair).
+    let kx::Response {
+        public: server_public,
+        shared,
+    } = kx::respond(share.group, &share.key_exchange)?;
+    cx.trace.step(|| {
+        format!(
+            "key exchange {}: client share {} bytes, ours {} bytes; shared secret computed",
+            group::name(share.group),
+            share.key_exchange.len(),
+            server_public.len()
+        )
+    });
+    let server_share = KeyShareEntry {
+        group: share.group,
+        key_exchange: server_public,
+    };
+    let random = random32()?;
+    let mut sh = ServerHello {
+        legacy_version: version::TLS12,
+        random,
+        session_id: ch.session_id.clone(),
+        cipher_suite: suite,
+        compression_method: 0,
+        extensions: vec![
+            build::supported_versions_server(version::TLS13),
+            build::key_share_server(&server_share),
+        ],
+    };
+    psk::shape_server_hello(&mut sh, psk);
+    cx.trace
+        .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
+    cx.trace.step(|| {
+        format!(
+            "ServerHello: version TLS 1.3, suite {}, group {}, server_name {}",
+            suite::name(suite),
+            group::name(share.group),
+            server_name.unwrap_or("(none)")
+        )
+    });
+    let sh_msg = sh.encode();
+    transcript.add(&sh_msg.raw);
+    cx.send(sh_msg);
+    if !retried {
+        // RFC 8446 D.4: our compat CCS follows our first handshake message.
+        cx.actions.push(Action::SendCcs);
+    }
+    Ok(shared)
+}
+
+/// Sends EncryptedExtensions (RFC 8446 4.3.1), with the ALPN protocol if
+/// one was chosen.
+fn send_encrypted_extensions(
+    cx: &mut Context,
+    alpn_protocol: &Option<Vec<u8>>,
+    transcript: &mut Transcript,
+) {
+    let mut ee_exts = Vec::new();
+    if let Some(p) = alpn_protocol {
+        cx.trace
+            .step(|| format!("EncryptedExtensions: ALPN {}", alpn::display(p)));
+        ee_exts.push(alpn::extension(std::slice::from_ref(p)));
+    }
+    let ee = EncryptedExtensions {
+        extensions: ee_exts,
+    }
+    .encode();
+    transcript.add(&ee.raw);
+    cx.send(ee);
+}
+
+/// Sends our Certificate (RFC 8446 4.4.2).
+fn send_certificate(cx: &mut Context, config: &ServerConfig, transcript: &mut Transcript) {
     let cert = Certificate13 {
         context: Vec::new(),
         chain: config.chain.clone(),
@@ -372,7 +402,15 @@ fn send_certificate_flight(
         )
     });
     cx.send(cert);
+}
 
+/// Signs the transcript and sends CertificateVerify (RFC 8446 4.4.3).
+fn send_certificate_verify(
+    cx: &mut Context,
+    config: &ServerConfig,
+    sig_scheme: u16,
+    transcript: &mut Transcript,
+) -> Result<(), Error> {
     let content = verify::tls13_signed_content(true, transcript.current()?.as_bytes());
     let signature = config.key.sign(sig_scheme, &content)?;
     let cv = DigitallySigned {
@@ -496,13 +534,7 @@ struct ExpectCertificate {
 
 impl State for ExpectCertificate {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE => m,
-            Input::Handshake(m) => return Err(Error::unexpected("Certificate", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("Certificate", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "Certificate", hs_type::CERTIFICATE)?;
         let ExpectCertificate { auth, mut finished } = *self;
         let cert = Certificate13::parse(msg.body())?;
         // RFC 8446 4.4.2: the context of our request, which was empty.
@@ -532,13 +564,7 @@ struct ExpectCertificateVerify(ExpectFinished);
 
 impl State for ExpectCertificateVerify {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::CERTIFICATE_VERIFY => m,
-            Input::Handshake(m) => return Err(Error::unexpected("CertificateVerify", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("CertificateVerify", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "CertificateVerify", hs_type::CERTIFICATE_VERIFY)?;
         let mut f = self.0;
         let cv = DigitallySigned::parse_certificate_verify(msg.body())?;
         let content = verify::tls13_signed_content(false, f.transcript.current()?.as_bytes());
@@ -587,13 +613,7 @@ struct ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, cx: &mut Context, input: Input) -> Result<Box<dyn State>, Error> {
-        let msg = match input {
-            Input::Handshake(m) if m.typ == hs_type::FINISHED => m,
-            Input::Handshake(m) => return Err(Error::unexpected("Finished", m.name())),
-            Input::ChangeCipherSpec => {
-                return Err(Error::unexpected("Finished", "ChangeCipherSpec"))
-            }
-        };
+        let msg = expect_handshake(input, "Finished", hs_type::FINISHED)?;
         let this = *self;
         this.c_hs
             .verify_finished(this.transcript.current()?.as_bytes(), msg.body())?;
