@@ -45,7 +45,8 @@ impl Duplex for std::net::TcpStream {
 }
 
 /// How much rejected early data a server skips (RFC 8446 4.2.10 bounds it
-/// by the max_early_data_size of a ticket; we issue none, so this is ours):
+/// by the max_early_data_size of a ticket; our tickets allow no early
+/// data, so this is ours):
 /// record bodies, headers not counted.
 const MAX_SKIPPED_EARLY_DATA: usize = 1 << 16;
 

@@ -583,3 +583,90 @@ fn aead_open() {
     let round_trips = replay("aead_open", 0xae4d, n, bodies::aead_open::run, aead_input);
     assert!(round_trips >= n * 3 / 4, "only {round_trips} round trips");
 }
+
+/// Resumption input: a decoder's mode byte, then a valid encoding for it
+/// (pre_shared_key, NewSessionTicket, ke_modes, session state, session
+/// file), from which mutations reach the checks past the lengths.
+fn resumption_input(r: &mut ChaCha8Rng) -> Vec<u8> {
+    use sealwire::handshake::tls13::psk::{OfferedPsks, PskIdentity, SessionStore, StoredTicket};
+    use sealwire::handshake::tls13::tickets::{NewSessionTicket, SessionState};
+    let sized = |r: &mut ChaCha8Rng, len: std::ops::Range<usize>| {
+        let n = r.gen_range(len);
+        random_bytes(r, n)
+    };
+    let mode: u8 = r.gen_range(0..5);
+    let mut v = vec![mode];
+    let psk = zeroize::Zeroizing::new(random_bytes(r, 32));
+    match mode {
+        0 => {
+            let n = r.gen_range(1..4);
+            let p = OfferedPsks {
+                identities: (0..n)
+                    .map(|_| PskIdentity {
+                        identity: sized(r, 1..90),
+                        obfuscated_age: r.gen(),
+                    })
+                    .collect(),
+                binders: (0..n).map(|_| sized(r, 32..49)).collect(),
+            };
+            v.extend_from_slice(&p.extension().data);
+        }
+        1 => {
+            let t = NewSessionTicket {
+                lifetime: r.gen_range(0..700_000),
+                age_add: r.gen(),
+                nonce: sized(r, 0..9),
+                ticket: sized(r, 1..120),
+                extensions: Vec::new(),
+            };
+            v.extend_from_slice(t.encode().body());
+        }
+        2 => {
+            let n = r.gen_range(1..3);
+            v.push(n);
+            v.extend((0..n).map(|_| r.gen_range(0..3u8)));
+        }
+        3 => {
+            let s = SessionState {
+                suite: 0x1301 + r.gen_range(0..2),
+                created_ms: r.gen(),
+                lifetime_ms: r.gen(),
+                age_add: r.gen(),
+                psk,
+                server_name: r.gen::<bool>().then(|| "example.com".to_string()),
+                alpn: r.gen::<bool>().then(|| b"h2".to_vec()),
+            };
+            v.extend_from_slice(&s.encode());
+        }
+        _ => {
+            let store = SessionStore::new();
+            store.insert(
+                "localhost",
+                StoredTicket {
+                    ticket: sized(r, 1..60),
+                    lifetime_secs: r.gen(),
+                    age_add: r.gen(),
+                    psk,
+                    suite: 0x1301,
+                    received_ms: r.gen_range(0..1 << 50),
+                    alpn: None,
+                },
+            );
+            v.extend_from_slice(store.to_text().as_bytes());
+        }
+    }
+    v
+}
+
+#[test]
+fn resumption() {
+    let n = scaled(1500);
+    let accepted = replay(
+        "resumption",
+        0x7e57,
+        n,
+        bodies::resumption::run,
+        resumption_input,
+    );
+    assert!(accepted >= n * 3 / 4, "only {accepted} inputs decoded");
+}

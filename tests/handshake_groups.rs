@@ -32,12 +32,7 @@ const TLS12_GROUPS: [u16; 3] = [group::X25519, group::SECP256R1, group::SECP384R
 const KEYS: [Key; 4] = [Key::P256, Key::P384, Key::Ed25519, Key::Rsa(2048)];
 
 fn pair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().unwrap();
-    for s in [&a, &b] {
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
-    }
-    (a, b)
+    common::socket_pair()
 }
 
 fn read_pem(p: &std::path::Path) -> Vec<u8> {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::interop::{data, sealwire, start_server, Proc};
+use common::interop::{data, sealwire_connect_with, sealwire_serve_with, start_server, Proc};
 use common::pki::{have_openssl, make_pki, KeyKind, Pki};
 use std::process::Command;
 
@@ -28,28 +28,12 @@ fn s_server(pki: &Pki, version: &str, alpn: &str) -> (Proc, u16) {
 }
 
 fn sealwire_serve(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
-    let mut cmd = sealwire();
-    cmd.args(["serve", "--cert"])
-        .arg(&pki.cert)
-        .arg("--key")
-        .arg(&pki.key)
-        .args(["--port", "0", "--trace", "--timeout", "60"])
-        .args(["--max-connections", "1"])
-        .args(extra);
-    let mut p = Proc::spawn("sealwire serve", cmd);
-    let port = p.listening_port();
-    (p, port)
+    let args = [&["--max-connections", "1"], extra].concat();
+    sealwire_serve_with(&pki.cert, &pki.key, &args)
 }
 
 fn sealwire_connect(pki: &Pki, port: u16, extra: &[&str]) -> Proc {
-    let mut cmd = sealwire();
-    cmd.arg("connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(&pki.ca)
-        .args(["--servername", "localhost", "--trace", "--timeout", "60"])
-        .args(extra);
-    Proc::spawn("sealwire connect", cmd)
+    sealwire_connect_with(&pki.ca, port, extra)
 }
 
 /// `openssl s_client`, not quiet (its stdout then shows "ALPN protocol:

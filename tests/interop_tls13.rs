@@ -9,7 +9,10 @@
 
 mod common;
 
-use common::interop::{data, sealwire, start_server, Dir, Proc, Proxy, RecordHook, Verdict, MIB};
+use common::interop::{
+    data, sealwire, sealwire_connect_with, sealwire_serve_with, start_server, Dir, Proc, Proxy,
+    RecordHook, Verdict, MIB,
+};
 use common::pki::{have_openssl, make_pki, temp_dir, KeyKind, Pki};
 use std::path::Path;
 use std::process::Command;
@@ -43,30 +46,15 @@ fn s_server(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
 }
 
 fn sealwire_serve(pki: &Pki, extra: &[&str]) -> (Proc, u16) {
-    let mut cmd = sealwire();
-    cmd.args(["serve", "--cert"])
-        .arg(&pki.cert)
-        .arg("--key")
-        .arg(&pki.key)
-        .args(["--port", "0", "--trace", "--timeout", "60"])
-        .args(extra);
+    let mut args = extra.to_vec();
     if !extra.contains(&"--max-connections") {
-        cmd.args(["--max-connections", "1"]);
+        args.extend(["--max-connections", "1"]);
     }
-    let mut p = Proc::spawn("sealwire serve", cmd);
-    let port = p.listening_port();
-    (p, port)
+    sealwire_serve_with(&pki.cert, &pki.key, &args)
 }
 
 fn sealwire_connect(ca: &Path, port: u16, extra: &[&str]) -> Proc {
-    let mut cmd = sealwire();
-    cmd.arg("connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--ca")
-        .arg(ca)
-        .args(["--servername", "localhost", "--trace", "--timeout", "60"])
-        .args(extra);
-    Proc::spawn("sealwire connect", cmd)
+    sealwire_connect_with(ca, port, extra)
 }
 
 fn s_client(ca: &Path, port: u16, extra: &[&str]) -> Proc {

@@ -15,3 +15,4 @@ pub mod handshake_messages;
 pub mod handshake_peer;
 pub mod input;
 pub mod record_open;
+pub mod resumption;

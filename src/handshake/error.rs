@@ -55,6 +55,9 @@ pub enum Error {
     BadSignature,
     /// The peer's Finished did not match (decrypt_error).
     BadFinished,
+    /// A PSK binder of the ClientHello did not match (decrypt_error, RFC
+    /// 8446 4.2.11).
+    BadBinder,
     /// A record failed authentication (bad_record_mac).
     BadRecordMac,
     /// A record violated framing rules (record_overflow, decode_error, ...).
@@ -97,7 +100,7 @@ impl Error {
             Error::ProtocolVersion => Alert::ProtocolVersion,
             Error::InappropriateFallback => Alert::InappropriateFallback,
             Error::Certificate { alert, .. } => *alert,
-            Error::BadSignature | Error::BadFinished => Alert::DecryptError,
+            Error::BadSignature | Error::BadFinished | Error::BadBinder => Alert::DecryptError,
             Error::BadRecordMac => Alert::BadRecordMac,
             Error::Record { alert, .. } => *alert,
             Error::Internal(_) => Alert::InternalError,
@@ -154,6 +157,7 @@ impl fmt::Display for Unescaped<'_> {
             }
             Error::BadSignature => write!(f, "handshake signature did not verify"),
             Error::BadFinished => write!(f, "peer Finished did not verify"),
+            Error::BadBinder => write!(f, "PSK binder did not verify"),
             Error::BadRecordMac => write!(f, "record authentication failed"),
             Error::Record { alert, reason } => write!(f, "bad record ({alert}): {reason}"),
             Error::PeerAlert(a) => write!(f, "peer sent alert {a}"),

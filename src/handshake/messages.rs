@@ -866,8 +866,9 @@ impl CertificateRequest13 {
     }
 }
 
-/// Checks the syntax of a TLS 1.3 NewSessionTicket (RFC 8446 4.6.1). We do
-/// not resume, so the ticket is validated and dropped.
+/// Checks the syntax of a TLS 1.3 NewSessionTicket (RFC 8446 4.6.1): for a
+/// client without a session store, which drops the ticket, and before
+/// `tls13::tickets::NewSessionTicket::parse` reads one.
 pub fn check_new_session_ticket(body: &[u8]) -> Result<(), Error> {
     let mut r = Reader::new(body);
     r.u32("ticket_lifetime")?;

@@ -251,6 +251,9 @@ pub struct ClientConfig {
     /// ALPN protocols offered (RFC 7301), preferred first; empty: no
     /// extension.
     pub alpn_protocols: Vec<Vec<u8>>,
+    /// Where TLS 1.3 tickets are kept and taken from, by server name
+    /// (RFC 8446 4.6.1); `None`: tickets are dropped and never offered.
+    pub session_store: Option<Arc<tls13::psk::SessionStore>>,
 }
 
 impl ClientConfig {
@@ -276,6 +279,7 @@ impl ClientConfig {
             keylog: KeyLogSink::default(),
             client_cert: None,
             alpn_protocols: Vec::new(),
+            session_store: None,
         }
     }
 }
@@ -306,6 +310,17 @@ pub struct ServerConfig {
     /// ALPN protocols accepted (RFC 7301), preferred first: the first of
     /// them the client offers is chosen. Empty: the extension is ignored.
     pub alpn_protocols: Vec<Vec<u8>>,
+    /// How many TLS 1.3 NewSessionTickets are sent after the handshake
+    /// (RFC 8446 4.6.1); 0: none.
+    pub tickets: usize,
+    /// How long a ticket may be used (at most seven days).
+    pub ticket_lifetime: std::time::Duration,
+    /// The keys tickets are sealed with, shared by every connection of the
+    /// server (clones of the config share them).
+    pub ticket_keys: Arc<tls13::tickets::TicketKeys>,
+    /// Accept psk_ke resumption (PSK without (EC)DHE, no forward secrecy);
+    /// off: only psk_dhe_ke.
+    pub allow_psk_ke: bool,
 }
 
 impl ServerConfig {
@@ -340,9 +355,17 @@ impl ServerConfig {
             keylog: KeyLogSink::default(),
             client_auth: None,
             alpn_protocols: Vec::new(),
+            tickets: 2,
+            ticket_lifetime: DEFAULT_TICKET_LIFETIME,
+            ticket_keys: Arc::new(tls13::tickets::TicketKeys::new(DEFAULT_TICKET_LIFETIME)),
+            allow_psk_ke: false,
         }
     }
 }
+
+/// The lifetime of tickets and the rotation period of ticket keys by
+/// default: two hours.
+pub const DEFAULT_TICKET_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7200);
 
 /// Record protection keys for one direction, as the handshake hands them to
 /// the record layer (converted to `record::TrafficKeys` by the driver).
@@ -388,6 +411,10 @@ pub struct Established {
     pub server_name: Option<String>,
     /// The application protocol the server chose (RFC 7301), if any.
     pub alpn_protocol: Option<Vec<u8>>,
+    /// Whether the session was resumed with a ticket's PSK (TLS 1.3, RFC
+    /// 8446 2.2): no certificate was sent then, `peer_chain` is empty and
+    /// `signature_scheme` 0.
+    pub resumed: bool,
 }
 
 impl Established {
@@ -398,15 +425,19 @@ impl Established {
             Some(p) => format!(", ALPN {}", alpn::display(p)),
             None => String::new(),
         };
+        let resumed = if self.resumed { ", resumed" } else { "" };
         format!(
-            "{}, suite {}, group {}, signature {}{alpn}",
+            "{}, suite {}, group {}, signature {}{alpn}{resumed}",
             match self.version {
                 ProtocolVersion::Tls13 => "TLS 1.3",
                 ProtocolVersion::Tls12 => "TLS 1.2",
             },
             messages::suite::name(self.suite),
             kx::group::name(self.group),
-            verify::scheme::name(self.signature_scheme)
+            match self.resumed {
+                true => "none (PSK)".into(),
+                false => verify::scheme::name(self.signature_scheme),
+            }
         )
     }
 }

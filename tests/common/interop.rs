@@ -107,6 +107,38 @@ pub fn start_server(name: &str, make: impl Fn(u16) -> Command) -> (Proc, u16) {
     panic!("{name}: could not start on a free port");
 }
 
+/// `sealwire serve` with this certificate and key on a port it picks,
+/// tracing, and `extra` arguments; the process and its port.
+pub fn sealwire_serve_with(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    extra: &[&str],
+) -> (Proc, u16) {
+    let mut cmd = sealwire();
+    cmd.args(["serve", "--cert"])
+        .arg(cert)
+        .arg("--key")
+        .arg(key)
+        .args(["--port", "0", "--trace", "--timeout", "60"])
+        .args(extra);
+    let mut p = Proc::spawn("sealwire serve", cmd);
+    let port = p.listening_port();
+    (p, port)
+}
+
+/// `sealwire connect` to 127.0.0.1:`port` verifying `localhost` against
+/// `ca`, tracing, with `extra` arguments.
+pub fn sealwire_connect_with(ca: &std::path::Path, port: u16, extra: &[&str]) -> Proc {
+    let mut cmd = sealwire();
+    cmd.arg("connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--ca")
+        .arg(ca)
+        .args(["--servername", "localhost", "--trace", "--timeout", "60"])
+        .args(extra);
+    Proc::spawn("sealwire connect", cmd)
+}
+
 /// One write job for a child's standard input.
 type StdinJob = Box<dyn FnOnce(&mut ChildStdin) + Send>;
 

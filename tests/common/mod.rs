@@ -146,3 +146,19 @@ pub fn lengths(rng: &mut ChaCha8Rng, random: usize) -> Vec<usize> {
     }
     v
 }
+
+/// A connected pair of Unix sockets whose reads and writes give up after
+/// 30 seconds, so that a stuck peer fails the test instead of hanging it.
+pub fn socket_pair() -> (
+    std::os::unix::net::UnixStream,
+    std::os::unix::net::UnixStream,
+) {
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        s.set_write_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+    }
+    (a, b)
+}

@@ -6,6 +6,8 @@ use clap::{Args, ValueEnum};
 use sealwire::conn::Connection;
 use sealwire::handshake::kx::group;
 use sealwire::handshake::messages::suite;
+use sealwire::handshake::tls13::psk::SessionStore;
+use sealwire::handshake::tls13::tickets::TicketKeys;
 use sealwire::handshake::verify::{
     subject_summary, CertifiedKey, ClientAuth, RootStore, ServerVerification,
 };
@@ -107,6 +109,22 @@ pub struct ServeArgs {
     /// get this long to finish.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     idle_timeout: Option<Duration>,
+    /// TLS 1.3 session tickets sent after each handshake (0: none).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    tickets: usize,
+    /// Seconds a ticket may be used (at most 604800, seven days).
+    #[arg(long, value_name = "SECS", default_value_t = 7200,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    ticket_lifetime: u64,
+    /// Seconds after which the ticket key is replaced by a new one
+    /// (default: --ticket-lifetime); tickets under the key before it
+    /// still open, older ones do not.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    ticket_key_rotation: Option<u64>,
+    /// Also resume in psk_ke mode (PSK without (EC)DHE: no forward
+    /// secrecy) when the client offers only that.
+    #[arg(long)]
+    allow_psk_ke: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -164,6 +182,15 @@ pub struct ConnectArgs {
     /// Send a KeyUpdate (asking the server to update too) after the handshake.
     #[arg(long)]
     key_update: bool,
+    /// Write the TLS 1.3 session tickets held at the end to FILE (the
+    /// text format of `SessionStore::to_text`, versioned, with the server
+    /// name), as `openssl s_client -sess_out`.
+    #[arg(long, value_name = "FILE")]
+    sess_out: Option<PathBuf>,
+    /// Offer a ticket for the server name from FILE (written by
+    /// --sess-out), as `openssl s_client -sess_in`.
+    #[arg(long, value_name = "FILE")]
+    sess_in: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -400,6 +427,11 @@ fn serve_inner(args: ServeArgs) -> Result<bool, String> {
         });
     }
     config.alpn_protocols = p.alpn;
+    config.tickets = args.tickets;
+    config.ticket_lifetime = Duration::from_secs(args.ticket_lifetime);
+    let rotation = args.ticket_key_rotation.unwrap_or(args.ticket_lifetime);
+    config.ticket_keys = Arc::new(TicketKeys::new(Duration::from_secs(rotation)));
+    config.allow_psk_ke = args.allow_psk_ke;
     let listener = TcpListener::bind(("127.0.0.1", args.port)).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     // Non-blocking, so that the loop sees a signal while no one connects
@@ -523,6 +555,9 @@ fn serve_one(
     let asked = config.client_auth.is_some();
     let mut conn = Connection::server(Timed::new(stream, limits), config)?;
     conn.with_transport(Timed::handshake_done)?;
+    if conn.established().is_some_and(|e| e.resumed) {
+        eprintln!("sealwire serve: {peer}: resumed session");
+    }
     if asked {
         // The subject is the client's text: escaped for the terminal.
         match conn.peer_certificates().first() {
@@ -711,6 +746,8 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
         );
     }
     config.alpn_protocols = p.alpn;
+    let sessions = session_store(args.sess_in.as_deref(), args.sess_out.is_some())?;
+    config.session_store = sessions.clone();
 
     let host = args
         .addr
@@ -735,6 +772,17 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let offered_alpn = !config.alpn_protocols.is_empty();
     let mut conn = Connection::client(stream, config, Some(&name)).map_err(|e| describe(&e))?;
+    if sessions.is_some() {
+        let resumed = conn.established().is_some_and(|e| e.resumed);
+        eprintln!(
+            "sealwire connect: {}",
+            if resumed {
+                "resumed session"
+            } else {
+                "full handshake"
+            }
+        );
+    }
     match conn.alpn_protocol() {
         Some(p) => eprintln!(
             "sealwire connect: ALPN protocol: {}",
@@ -785,5 +833,38 @@ fn connect_inner(args: ConnectArgs) -> Result<(), String> {
     } else {
         conn.close().map_err(|e| describe(&e))?;
     }
+    if let (Some(path), Some(store)) = (&args.sess_out, &sessions) {
+        write_secret_file(path, store.to_text().as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     Ok(())
+}
+
+/// Writes a file that holds secrets (the PSKs of a session file): on Unix
+/// readable by its owner only.
+fn write_secret_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+/// The session store of `connect`: read from `--sess-in`, or empty when
+/// only `--sess-out` is given; none without either.
+fn session_store(
+    sess_in: Option<&std::path::Path>,
+    sess_out: bool,
+) -> Result<Option<Arc<SessionStore>>, String> {
+    match sess_in {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let store = SessionStore::from_text(&text)
+                .map_err(|e| format!("--sess-in {}: {e}", path.display()))?;
+            Ok(Some(Arc::new(store)))
+        }
+        None if sess_out => Ok(Some(Arc::new(SessionStore::new()))),
+        None => Ok(None),
+    }
 }

@@ -438,6 +438,7 @@ impl State for ExpectFinished {
             peer_chain: h.chain,
             server_name: h.server_name,
             alpn_protocol: h.alpn_protocol,
+            resumed: false,
         }));
         Ok(Box::new(Connected { is_client: true }))
     }

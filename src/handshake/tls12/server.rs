@@ -490,6 +490,7 @@ impl State for ExpectFinished {
             peer_chain: f.peer_chain,
             server_name: f.server_name,
             alpn_protocol: f.alpn_protocol,
+            resumed: false,
         }));
         Ok(Box::new(Connected { is_client: false }))
     }

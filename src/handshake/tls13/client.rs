@@ -7,11 +7,16 @@
 //!
 //! A ServerHello choosing TLS 1.2 (see [`crate::handshake::hello`], which
 //! also checks the downgrade sentinel of 4.1.3) is handed to `tls12`.
+//!
+//! With a session store ([`ClientConfig::session_store`]) the ClientHello
+//! offers a ticket ([`super::psk`]); when the server accepts it,
+//! ExpectEncryptedExtensions goes straight to ExpectFinished, and the
+//! connected state stores the tickets the server sends.
 
 #![forbid(unsafe_code)]
 
-use super::keyschedule::{EarlySecret, HandshakeSecret, TrafficSecret};
-use super::{announce, record_keys, suite_params, Connected};
+use super::keyschedule::{HandshakeSecret, TrafficSecret};
+use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{group, KeyExchange};
@@ -174,7 +179,7 @@ pub fn start(
             shares.push(KeyExchange::generate(*g)?);
         }
     }
-    let ch = build_client_hello(
+    let mut ch = build_client_hello(
         &config,
         server_name.as_deref(),
         random,
@@ -182,6 +187,7 @@ pub fn start(
         &shares,
         None,
     );
+    let offer = psk::offer(&config, server_name.as_deref(), &mut ch)?;
     cx.trace
         .step(|| format!("ClientHello: client_random={}", hex_short(&random)));
     cx.trace.step(|| {
@@ -218,6 +224,7 @@ pub fn start(
         transcript,
         shares,
         hrr_suite: None,
+        offer,
     }))
 }
 
@@ -231,6 +238,8 @@ struct ExpectServerHello {
     shares: Vec<KeyExchange>,
     /// The suite a HelloRetryRequest chose, after one.
     hrr_suite: Option<u16>,
+    /// The ticket offered in pre_shared_key.
+    offer: Option<psk::Offer>,
 }
 
 impl State for ExpectServerHello {
@@ -355,7 +364,7 @@ impl ExpectServerHello {
 
         let share = KeyExchange::generate(g)?;
         self.shares = vec![share];
-        let ch2 = build_client_hello(
+        let mut ch2 = build_client_hello(
             &self.config,
             self.server_name.as_deref(),
             self.ch.random,
@@ -363,6 +372,7 @@ impl ExpectServerHello {
             &self.shares,
             cookie.as_deref(),
         );
+        self.offer = psk::retry(self.offer.take(), &self.ch, &mut ch2, &self.transcript)?;
         // RFC 8446 D.4: the compat CCS goes before the second ClientHello.
         cx.actions.push(Action::SendCcs);
         let m = ch2.encode();
@@ -382,7 +392,8 @@ impl ExpectServerHello {
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
         for e in &sh.extensions {
-            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS) {
+            let psk_offered = e.typ == ext::PRE_SHARED_KEY && self.offer.is_some();
+            if !matches!(e.typ, ext::KEY_SHARE | ext::SUPPORTED_VERSIONS) && !psk_offered {
                 return Err(if e.typ == ext::PRE_SHARED_KEY {
                     // We offered no PSK.
                     Error::UnsupportedExtension(e.typ)
@@ -424,7 +435,8 @@ impl ExpectServerHello {
                 group::name(share.group)
             )
         });
-        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        let (early, resumed) = psk::accept(cx, self.offer.take(), &sh, alg)?;
+        let hs = early.into_handshake(&shared);
         cx.trace
             .step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(self.transcript.current()?.as_bytes());
@@ -448,6 +460,7 @@ impl ExpectServerHello {
             chain: Vec::new(),
             sig_scheme: 0,
             alpn: None,
+            resumed,
         })))
     }
 }
@@ -474,6 +487,8 @@ struct Handshaking {
     ccs_sent: bool,
     /// The application protocol the server chose (RFC 7301).
     alpn: Option<Vec<u8>>,
+    /// Whether the server accepted our PSK: no certificate follows.
+    resumed: bool,
 }
 
 #[derive(Debug)]
@@ -515,6 +530,9 @@ impl State for ExpectEncryptedExtensions {
         cx.trace
             .step(|| format!("EncryptedExtensions: {} extension(s)", ee.extensions.len()));
         h.transcript.add(&msg.raw);
+        if h.resumed {
+            return Ok(Box::new(ExpectFinished(h)));
+        }
         Ok(Box::new(ExpectCertificate(h)))
     }
 
@@ -645,7 +663,9 @@ impl State for ExpectFinished {
             send_client_certificate(cx, &h.config, h.client_scheme, &mut h.transcript, req)?;
         }
         let fin = h.c_hs.finished(h.transcript.current()?.as_bytes());
-        cx.send(messages::encode_finished(fin.as_bytes()));
+        let fin_msg = messages::encode_finished(fin.as_bytes());
+        h.transcript.add(&fin_msg.raw);
+        cx.send(fin_msg);
         cx.actions
             .push(Action::WriteKeys(record_keys(&app.client, h.suite)?));
         cx.actions
@@ -658,17 +678,22 @@ impl State for ExpectFinished {
             group: h.group,
             signature_scheme: h.sig_scheme,
             peer_chain: h.chain,
-            server_name: h.server_name,
-            alpn_protocol: h.alpn,
+            server_name: h.server_name.clone(),
+            alpn_protocol: h.alpn.clone(),
+            resumed: h.resumed,
         }));
-        Ok(Box::new(Connected::new(
-            cx,
-            true,
+        let tickets = psk::sink(
+            &h.config,
+            h.server_name.as_deref(),
             h.suite,
-            h.client_random,
-            app.client,
-            app.server,
-        )))
+            h.alpn,
+            master,
+            h.transcript.current()?.as_bytes(),
+        );
+        Ok(Box::new(
+            Connected::new(cx, true, h.suite, h.client_random, app.client, app.server)
+                .with_tickets(tickets),
+        ))
     }
 
     fn tolerates_ccs(&self) -> bool {

@@ -4,6 +4,7 @@
 //!              0
 //!              |
 //!    PSK ->  HKDF-Extract = Early Secret            (EarlySecret)
+//!              |---> Derive-Secret(., "res binder", "") = binder_key (4.2.11.2)
 //!              |
 //!        Derive-Secret(., "derived", "")
 //!              |
@@ -16,6 +17,9 @@
 //!              |---> Derive-Secret(., "c ap traffic", CH..server Finished) = client_application_traffic_secret_0
 //!              |---> Derive-Secret(., "s ap traffic", CH..server Finished) = server_application_traffic_secret_0
 //!              |---> Derive-Secret(., "exp master",   CH..server Finished) = exporter_master_secret
+//!              |---> Derive-Secret(., "res master",   CH..client Finished) = resumption_master_secret
+//!                                                                           (ResumptionMasterSecret)
+//!    PSK of a ticket = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
 //! ```
 //!
 //! Each stage is a type that can only be built by consuming the previous
@@ -267,13 +271,62 @@ pub struct EarlySecret {
 }
 
 impl EarlySecret {
-    /// `HKDF-Extract(0, 0^HashLen)`: no PSK (we do not resume).
+    /// `HKDF-Extract(0, 0^HashLen)`: a handshake without a PSK.
     pub fn new(alg: HashAlg) -> Self {
         let zeros = [0u8; 48];
         EarlySecret {
             alg,
             secret: extract(alg, &zeros[..alg.output_len()], &zeros[..alg.output_len()]),
         }
+    }
+
+    /// `HKDF-Extract(0, PSK)`: the early secret of a resumption PSK
+    /// (RFC 8446 7.1). A PSK has the hash's length.
+    pub fn with_psk(alg: HashAlg, psk: &[u8]) -> Self {
+        let zeros = [0u8; 48];
+        EarlySecret {
+            alg,
+            secret: extract(alg, &zeros[..alg.output_len()], psk),
+        }
+    }
+
+    /// The PSK binder over `truncated_hash`, the transcript hash up to and
+    /// including the ClientHello without its binders (RFC 8446 4.2.11.2):
+    ///
+    /// ```text
+    /// binder_key   = Derive-Secret(early_secret, "res binder", "")
+    /// finished_key = HKDF-Expand-Label(binder_key, "finished", "", Hash.length)
+    /// binder       = HMAC(finished_key, Transcript-Hash(Truncate(ClientHello)))
+    /// ```
+    pub fn binder(&self, truncated_hash: &[u8]) -> Output {
+        let binder_key = self.binder_key();
+        let fk = expand_secret(self.alg, &binder_key, b"finished", b"");
+        self.alg.hmac(fk.as_bytes(), truncated_hash)
+    }
+
+    /// Checks a client's binder in constant time; a wrong one is
+    /// decrypt_error (RFC 8446 4.2.11).
+    pub fn verify_binder(&self, truncated_hash: &[u8], received: &[u8]) -> Result<(), Error> {
+        let expect = self.binder(truncated_hash);
+        if bool::from(expect.as_bytes().ct_eq(received)) {
+            Ok(())
+        } else {
+            Err(Error::BadBinder)
+        }
+    }
+
+    fn binder_key(&self) -> Secret {
+        derive_secret(
+            self.alg,
+            &self.secret,
+            b"res binder",
+            self.alg.hash(b"").as_bytes(),
+        )
+    }
+
+    /// The hash of the suite.
+    pub fn alg(&self) -> HashAlg {
+        self.alg
     }
 
     /// Stage 2: `HKDF-Extract(Derive-Secret(., "derived", ""), (EC)DHE)`.
@@ -367,6 +420,45 @@ impl MasterSecret {
             exporter: derive_secret(self.alg, &self.secret, b"exp master", h),
         }
     }
+
+    /// The last stage: resumption_master_secret from
+    /// Transcript-Hash(ClientHello..client Finished) (RFC 8446 7.1).
+    pub fn into_resumption(self, hash_to_client_finished: &[u8]) -> ResumptionMasterSecret {
+        ResumptionMasterSecret {
+            alg: self.alg,
+            secret: derive_secret(
+                self.alg,
+                &self.secret,
+                b"res master",
+                hash_to_client_finished,
+            ),
+        }
+    }
+}
+
+/// resumption_master_secret: the source of the PSK of every ticket of a
+/// connection.
+#[derive(Debug)]
+pub struct ResumptionMasterSecret {
+    alg: HashAlg,
+    secret: Secret,
+}
+
+impl ResumptionMasterSecret {
+    /// RFC 8446 4.6.1: the PSK of the ticket with this nonce,
+    /// `HKDF-Expand-Label(resumption_master_secret, "resumption",
+    /// ticket_nonce, Hash.length)`.
+    pub fn ticket_psk(&self, nonce: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(vec![0u8; self.alg.output_len()]);
+        hkdf_expand_label(
+            self.alg,
+            self.secret.as_bytes(),
+            b"resumption",
+            nonce,
+            &mut out,
+        );
+        out
+    }
 }
 
 #[cfg(test)]
@@ -378,10 +470,12 @@ mod tests {
     /// vectors/rfc8448_simple_1rtt.txt: `name = hex` lines from RFC 8448
     /// section 3.
     fn rfc8448() -> HashMap<String, Vec<u8>> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/vectors/rfc8448_simple_1rtt.txt"
-        );
+        vector_file("rfc8448_simple_1rtt.txt")
+    }
+
+    /// A `name = hex` file of vectors/.
+    fn vector_file(name: &str) -> HashMap<String, Vec<u8>> {
+        let path = format!("{}/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(path).expect("RFC 8448 vector file");
         let mut map = HashMap::new();
         let mut current: Option<String> = None;
@@ -535,5 +629,64 @@ mod tests {
             &mut manual,
         );
         assert_eq!(next.expose_for_keylog(), &manual[..]);
+    }
+
+    /// RFC 8448 section 3: resumption_master_secret over the transcript
+    /// through the client Finished, and the PSK of the ticket with nonce
+    /// 00 00.
+    #[test]
+    fn rfc8448_simple_1rtt_resumption_secrets() {
+        let v = rfc8448();
+        let get = |k: &str| v.get(k).unwrap_or_else(|| panic!("missing {k}")).clone();
+        let alg = HashAlg::Sha256;
+        let mut t = Transcript::new();
+        t.start_hash(alg).unwrap();
+        for m in [
+            "client_hello",
+            "server_hello",
+            "encrypted_extensions",
+            "certificate",
+            "certificate_verify",
+            "server_finished",
+            "client_finished",
+        ] {
+            t.add(&get(m));
+        }
+        let hs = EarlySecret::new(alg).into_handshake(&get("ecdhe_shared"));
+        let master = hs.into_master();
+        let res = master.into_resumption(t.current().unwrap().as_bytes());
+        assert_eq!(res.secret.as_bytes(), get("resumption_master_secret"));
+        assert_eq!(
+            &res.ticket_psk(&get("ticket_nonce"))[..],
+            get("resumption_psk")
+        );
+        assert_ne!(&res.ticket_psk(&[0, 1])[..], get("resumption_psk"));
+    }
+
+    /// RFC 8448 section 4: the early secret of the PSK, the binder key,
+    /// and the binder over the ClientHello prefix.
+    #[test]
+    fn rfc8448_resumed_binder() {
+        let v = vector_file("rfc8448_resumed_0rtt.txt");
+        let get = |k: &str| v.get(k).unwrap_or_else(|| panic!("missing {k}")).clone();
+        let alg = HashAlg::Sha256;
+        let early = EarlySecret::with_psk(alg, &get("psk"));
+        assert_eq!(early.secret.as_bytes(), get("early_secret"));
+        assert_eq!(early.binder_key().as_bytes(), get("binder_key"));
+        let ch = get("client_hello");
+        let prefix = &ch[..ch.len() - 35];
+        assert_eq!(alg.hash(prefix).as_bytes(), get("binder_hash"));
+        let binder = early.binder(alg.hash(prefix).as_bytes());
+        assert_eq!(binder.as_bytes(), get("binder"));
+        assert_eq!(&ch[ch.len() - 32..], get("binder"));
+        early
+            .verify_binder(alg.hash(prefix).as_bytes(), &get("binder"))
+            .unwrap();
+        let mut bad = get("binder");
+        bad[0] ^= 0x80;
+        let e = early
+            .verify_binder(alg.hash(prefix).as_bytes(), &bad)
+            .unwrap_err();
+        assert_eq!(e.alert(), Some(crate::handshake::Alert::DecryptError));
     }
 }

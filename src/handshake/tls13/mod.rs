@@ -5,7 +5,9 @@
 
 pub mod client;
 pub mod keyschedule;
+pub mod psk;
 pub mod server;
+pub mod tickets;
 
 use super::error::Error;
 use super::messages::{self, hs_type, suite, HandshakeMessage};
@@ -96,6 +98,8 @@ pub struct Connected {
     client_random: [u8; 32],
     /// Secret of the keys the peer sends with.
     read: TrafficSecret,
+    /// Where a client keeps the tickets it receives.
+    tickets: Option<psk::TicketSink>,
 }
 
 impl Connected {
@@ -121,7 +125,14 @@ impl Connected {
             suite,
             client_random,
             read,
+            tickets: None,
         }
+    }
+
+    /// A client's connected state that stores the tickets it receives.
+    pub(crate) fn with_tickets(mut self, sink: Option<psk::TicketSink>) -> Self {
+        self.tickets = sink;
+        self
     }
 }
 
@@ -138,12 +149,15 @@ impl State for Connected {
             }
         };
         match msg.typ {
-            hs_type::NEW_SESSION_TICKET if self.is_client => {
-                // We do not resume: check the syntax and drop the ticket.
-                messages::check_new_session_ticket(msg.body())?;
-                cx.trace
-                    .step(|| "received NewSessionTicket (ignored)".into());
-            }
+            hs_type::NEW_SESSION_TICKET if self.is_client => match &self.tickets {
+                Some(sink) => sink.receive(cx, msg.body())?,
+                None => {
+                    // No session store: check the syntax and drop the ticket.
+                    messages::check_new_session_ticket(msg.body())?;
+                    cx.trace
+                        .step(|| "received NewSessionTicket (ignored)".into());
+                }
+            },
             hs_type::KEY_UPDATE => {
                 let requested = messages::parse_key_update(msg.body())?;
                 cx.trace

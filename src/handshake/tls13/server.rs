@@ -4,7 +4,12 @@
 //! ExpectClientHello ─(share in no group of ours)─▶ HelloRetryRequest ─▶ ExpectClientHello (retry)
 //!   ─▶ ServerHello, {EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished}
 //!   ─▶ [ExpectCertificate ─(not empty)─▶ ExpectCertificateVerify] ─▶ ExpectFinished ─▶ Connected
+//!                                                         (then NewSessionTickets)
 //! ```
+//!
+//! A ClientHello whose pre_shared_key holds a ticket of ours is resumed
+//! ([`super::psk`]): ServerHello names it, and neither CertificateRequest
+//! nor Certificate nor CertificateVerify is sent.
 //!
 //! With [`ServerConfig::client_auth`] set, the server asks for a client
 //! certificate (RFC 8446 4.3.2) and checks the client's Certificate
@@ -16,8 +21,8 @@
 
 #![forbid(unsafe_code)]
 
-use super::keyschedule::{ApplicationSecrets, EarlySecret, TrafficSecret};
-use super::{announce, record_keys, suite_params, Connected};
+use super::keyschedule::{ApplicationSecrets, TrafficSecret};
+use super::{announce, psk, record_keys, suite_params, Connected};
 use crate::handshake::alpn;
 use crate::handshake::error::Error;
 use crate::handshake::kx::{self, group};
@@ -111,9 +116,10 @@ impl ExpectClientHello {
         }
         let server_name = ch.server_name()?;
         let alpn_protocol = alpn::choose(&config.alpn_protocols, ch.extension(ext::ALPN))?;
-        // We issue no tickets, so no early data is accepted: the extension
-        // is ignored and the early records skipped (RFC 8446 4.2.10), also
-        // those before a second ClientHello if we ask for one.
+        // Our tickets allow no early data (no early_data extension in
+        // NewSessionTicket), so none is accepted: the extension is ignored
+        // and the early records skipped (RFC 8446 4.2.10), also those
+        // before a second ClientHello if we ask for one.
         let early_data = ch.extension(ext::EARLY_DATA).is_some();
         if early_data && !retried {
             cx.trace
@@ -134,6 +140,7 @@ impl ExpectClientHello {
                 t
             }
         };
+        let accepted = psk::select(cx, &config, &ch, &msg, suite, &transcript)?;
         transcript.add(&msg.raw);
 
         let shared = send_server_hello(
@@ -143,10 +150,12 @@ impl ExpectClientHello {
             &share,
             server_name.as_deref(),
             retried,
+            accepted.as_ref(),
             &mut transcript,
         )?;
 
-        let hs = EarlySecret::new(alg).into_handshake(&shared);
+        let shared = psk::dhe_secret(alg, accepted.as_ref(), shared);
+        let hs = psk::early_secret(alg, accepted.as_ref()).into_handshake(&shared);
         cx.trace
             .step(|| "derived early secret, handshake secret (labels only)".into());
         let (c_hs, s_hs) = hs.traffic_secrets(transcript.current()?.as_bytes());
@@ -156,11 +165,13 @@ impl ExpectClientHello {
             .push(Action::WriteKeys(record_keys(&s_hs, suite)?));
 
         send_encrypted_extensions(cx, &alpn_protocol, &mut transcript);
-        if config.client_auth.is_some() {
-            request_client_certificate(cx, &mut transcript);
+        if accepted.is_none() {
+            if config.client_auth.is_some() {
+                request_client_certificate(cx, &mut transcript);
+            }
+            send_certificate(cx, &config, &mut transcript);
+            send_certificate_verify(cx, &config, sig_scheme, &mut transcript)?;
         }
-        send_certificate(cx, &config, &mut transcript);
-        send_certificate_verify(cx, &config, sig_scheme, &mut transcript)?;
 
         let fin = s_hs.finished(transcript.current()?.as_bytes());
         let fin_msg = messages::encode_finished(fin.as_bytes());
@@ -179,10 +190,18 @@ impl ExpectClientHello {
             .push(Action::WriteKeys(record_keys(&app.server, suite)?));
         cx.actions
             .push(Action::ReadKeys(record_keys(&c_hs, suite)?));
+        let issuer = psk::issuer(
+            &config,
+            &ch,
+            master,
+            suite,
+            server_name.clone(),
+            alpn_protocol.clone(),
+        );
         let finished = ExpectFinished {
             suite,
             group: share.group,
-            sig_scheme,
+            sig_scheme: if accepted.is_some() { 0 } else { sig_scheme },
             client_random: ch.random,
             server_name,
             transcript,
@@ -190,6 +209,8 @@ impl ExpectClientHello {
             app,
             peer_chain: Vec::new(),
             alpn_protocol,
+            resumed: accepted.is_some(),
+            issuer,
         };
         Ok(match config.client_auth {
             Some(auth) => Box::new(ExpectCertificate { auth, finished }),
@@ -207,8 +228,8 @@ fn check_client_hello(ch: &ClientHello) -> Result<(), Error> {
         ));
     }
     if ch.extension(ext::PRE_SHARED_KEY).is_some() {
-        // We offer no tickets; RFC 8446 4.2.11 would let us ignore the
-        // PSK, but it must then be the last extension.
+        // RFC 8446 4.2.11: pre_shared_key must be the last extension,
+        // whether or not we use the PSK.
         if ch.extensions.last().map(|e| e.typ) != Some(ext::PRE_SHARED_KEY) {
             return Err(Error::IllegalParameter(
                 "pre_shared_key is not the last extension",
@@ -279,8 +300,10 @@ fn choose_share(
     })
 }
 
-/// Answers the client's share and sends ServerHello (RFC 8446 4.1.3), then
-/// the compat CCS after a first ClientHello; the shared secret.
+/// Answers the client's share and sends ServerHello (RFC 8446 4.1.3), with
+/// pre_shared_key when resuming, then the compat CCS after a first
+/// ClientHello; the shared secret.
+#[allow(clippy::too_many_arguments)]
 fn send_server_hello(
     cx: &mut Context,
     ch: &ClientHello,
@@ -288,6 +311,7 @@ fn send_server_hello(
     share: &KeyShareEntry,
     server_name: Option<&str>,
     retried: bool,
+    psk: Option<&psk::Accepted>,
     transcript: &mut Transcript,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     // Checks the client's share and computes ours and the secret in one
@@ -309,7 +333,7 @@ fn send_server_hello(
         key_exchange: server_public,
     };
     let random = random32()?;
-    let sh = ServerHello {
+    let mut sh = ServerHello {
         legacy_version: version::TLS12,
         random,
         session_id: ch.session_id.clone(),
@@ -320,6 +344,7 @@ fn send_server_hello(
             build::key_share_server(&server_share),
         ],
     };
+    psk::shape_server_hello(&mut sh, psk);
     cx.trace
         .step(|| format!("ServerHello: server_random={}", hex::encode(random)));
     cx.trace.step(|| {
@@ -581,6 +606,9 @@ struct ExpectFinished {
     /// The client's verified chain; empty without client authentication.
     peer_chain: Vec<Vec<u8>>,
     alpn_protocol: Option<Vec<u8>>,
+    resumed: bool,
+    /// Sends the tickets once the client's Finished is in.
+    issuer: Option<psk::Issuer>,
 }
 
 impl State for ExpectFinished {
@@ -602,16 +630,14 @@ impl State for ExpectFinished {
             peer_chain: this.peer_chain,
             server_name: this.server_name,
             alpn_protocol: this.alpn_protocol,
+            resumed: this.resumed,
         }));
         let ApplicationSecrets { client, server, .. } = this.app;
-        Ok(Box::new(Connected::new(
-            cx,
-            false,
-            this.suite,
-            this.client_random,
-            server,
-            client,
-        )))
+        let connected = Connected::new(cx, false, this.suite, this.client_random, server, client);
+        if let Some(issuer) = this.issuer {
+            issuer.send(cx, &this.transcript, &msg)?;
+        }
+        Ok(Box::new(connected))
     }
 
     fn tolerates_ccs(&self) -> bool {
