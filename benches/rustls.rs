@@ -276,13 +276,22 @@ fn main() {
     let pki = pki();
     if let Some(i) = std::env::args().position(|a| a == "--profile") {
         // One transfer on one provider, for a profiler (callgrind, perf):
-        // `--profile sealwire|aws-lc-rs|ring`, TLS 1.3 AES-128-GCM, 16 KiB
-        // writes, 64 MiB.
+        // `--profile sealwire|aws-lc-rs|ring`, TLS 1.3 AES-128-GCM.
         let name = std::env::args().nth(i + 1).unwrap_or_default();
         let Some(p) = Prov::ALL.into_iter().find(|p| p.name() == name) else {
             eprintln!("--profile takes sealwire, aws-lc-rs or ring");
             std::process::exit(2);
         };
+        // `--write N` (bytes per write, default 16384) and `--mib N`
+        // (default 64) change the transfer.
+        let arg = |name: &str, default: usize| {
+            std::env::args()
+                .position(|a| a == name)
+                .and_then(|i| std::env::args().nth(i + 1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let (write, mib) = (arg("--write", 16384), arg("--mib", 64));
         let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
         let (client, server) = pair(&configs(&pki, p, suite, false));
         let mut b = Bulk {
@@ -290,11 +299,11 @@ fn main() {
             server,
             wire: Vec::new(),
             sink: vec![0; 1 << 16],
-            chunk: vec![0x5a; 16384],
+            chunk: vec![0x5a; write.max(1)],
         };
-        let t = b.run(64 << 20);
+        let t = b.run(mib << 20);
         println!(
-            "profile	{}	64 MiB in {:.1} ms",
+            "profile	{}	{mib} MiB in {write} B writes in {:.1} ms",
             p.name(),
             t.as_secs_f64() * 1e3
         );
