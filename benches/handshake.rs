@@ -28,10 +28,10 @@ use rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
 use sealwire::conn::Connection;
 use sealwire::handshake::keyschedule::EarlySecret;
 use sealwire::handshake::kx::{self, group, KeyExchange};
-use sealwire::handshake::messages::suite;
 use sealwire::handshake::transcript::HashAlg;
 use sealwire::handshake::verify::{self, scheme, RootStore, ServerVerification, SigningKey};
 use sealwire::handshake::{ClientConfig, ServerConfig, Versions};
+use sealwire::wire::{CipherSuite, NamedGroup};
 use std::hint::black_box;
 use std::os::unix::net::UnixStream;
 use std::sync::{mpsc, Arc};
@@ -107,7 +107,7 @@ impl Side {
 struct Case {
     name: &'static str,
     tls13: bool,
-    group: u16,
+    group: NamedGroup,
     key: Key,
     /// Handshakes per timed batch.
     batch: usize,
@@ -117,38 +117,38 @@ const CASES: [Case; 4] = [
     Case {
         name: "tls13_x25519_ecdsa_p256",
         tls13: true,
-        group: group::X25519,
+        group: NamedGroup::X25519,
         key: Key::P256,
         batch: 16,
     },
     Case {
         name: "tls13_x25519mlkem768_ecdsa_p256",
         tls13: true,
-        group: group::X25519MLKEM768,
+        group: NamedGroup::X25519Mlkem768,
         key: Key::P256,
         batch: 16,
     },
     Case {
         name: "tls13_x25519_rsa2048_pss",
         tls13: true,
-        group: group::X25519,
+        group: NamedGroup::X25519,
         key: Key::Rsa(2048),
         batch: 8,
     },
     Case {
         name: "tls12_ecdhe_p256_ecdsa_p256",
         tls13: false,
-        group: group::SECP256R1,
+        group: NamedGroup::Secp256r1,
         key: Key::P256,
         batch: 16,
     },
 ];
 
-fn rustls_group(g: u16) -> &'static dyn rustls::crypto::SupportedKxGroup {
+fn rustls_group(g: NamedGroup) -> &'static dyn rustls::crypto::SupportedKxGroup {
     match g {
-        group::X25519MLKEM768 => kx_group::X25519MLKEM768,
-        group::X25519 => kx_group::X25519,
-        group::SECP256R1 => kx_group::SECP256R1,
+        NamedGroup::X25519Mlkem768 => kx_group::X25519MLKEM768,
+        NamedGroup::X25519 => kx_group::X25519,
+        NamedGroup::Secp256r1 => kx_group::SECP256R1,
         _ => kx_group::SECP384R1,
     }
 }
@@ -172,12 +172,12 @@ fn sealwire_side(case: &Case, pki: &key_pki::KeyPki) -> Side {
     c.groups = vec![case.group];
     c.key_share_groups = vec![case.group];
     s.groups = vec![case.group];
-    c.suites13 = vec![suite::TLS13_AES_128_GCM_SHA256];
+    c.suites13 = vec![CipherSuite::TLS13_AES_128_GCM_SHA256];
     s.suites13 = c.suites13.clone();
     let s12 = if matches!(case.key, Key::Rsa(_)) {
-        suite::ECDHE_RSA_AES_128_GCM_SHA256
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
     } else {
-        suite::ECDHE_ECDSA_AES_128_GCM_SHA256
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
     };
     c.suites12 = vec![s12];
     s.suites12 = vec![s12];

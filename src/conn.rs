@@ -24,7 +24,7 @@ use crate::handshake::{
     ServerConfig, State, Trace,
 };
 use crate::record::{
-    CipherSuite, ContentType, Deframer, Error as RecordError, Opener, Record, Sealer, TrafficKeys,
+    ContentType, Deframer, Error as RecordError, Opener, Record, Sealer, TrafficKeys,
     MAX_CIPHERTEXT_LEN_TLS13, MAX_PLAINTEXT_LEN,
 };
 use bytes::BytesMut;
@@ -65,9 +65,7 @@ fn plaintext_payload(rec: Record) -> Result<bytes::Bytes, Error> {
 }
 
 fn traffic_keys(k: &RecordKeys) -> Result<TrafficKeys, Error> {
-    let suite =
-        CipherSuite::from_iana(k.suite).ok_or(Error::Internal("suite without record keys"))?;
-    Ok(TrafficKeys::new(suite, &k.key, &k.iv)?)
+    Ok(TrafficKeys::new(k.suite, &k.key, &k.iv)?)
 }
 
 /// The sending half: the transport (also read through while not split),

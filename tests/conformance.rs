@@ -22,6 +22,7 @@ use sealwire::handshake::messages::{
     build, ext, hs_type, suite, version, ClientHello, Extension, HandshakeMessage,
 };
 use sealwire::handshake::{Alert, ClientConfig, Error, ServerConfig, Versions};
+use sealwire::wire::NamedGroup;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::JoinHandle;
@@ -316,7 +317,7 @@ fn server_plaintext_records_carry_0x0303() {
 
     // HelloRetryRequest: a server that wants P-256 only.
     let mut s256 = s.clone();
-    s256.groups = vec![group::SECP256R1];
+    s256.groups = vec![NamedGroup::Secp256r1];
     let (addr, h) = serve_handshake(s256);
     let mut raw = Raw::connect(addr);
     raw.send(&frame(HANDSHAKE, 0x0301, &ch.raw));
@@ -764,9 +765,9 @@ type Edit = Box<dyn Fn(&mut ClientHello)>;
 /// send HelloRetryRequest.
 fn hrr_configs() -> (ClientConfig, ServerConfig, Pki) {
     let (mut c, mut s, pki) = configs(KeyKind::EcP256, Versions::TLS13_ONLY);
-    c.key_share_groups = vec![group::X25519];
-    c.groups = vec![group::X25519, group::SECP256R1];
-    s.groups = vec![group::SECP256R1];
+    c.key_share_groups = vec![NamedGroup::X25519];
+    c.groups = vec![NamedGroup::X25519, NamedGroup::Secp256r1];
+    s.groups = vec![NamedGroup::Secp256r1];
     (c, s, pki)
 }
 
@@ -1167,7 +1168,7 @@ fn early_data_before_the_second_client_hello_is_skipped() {
     let Some((_, mut s, _pki)) = pki_and_server(Versions::BOTH) else {
         return;
     };
-    s.groups = vec![group::SECP256R1];
+    s.groups = vec![NamedGroup::Secp256r1];
     let (addr, h) = greeting_server(s);
     let mut raw = Raw::connect(addr);
     let kx = KeyExchange::generate(group::X25519).unwrap();

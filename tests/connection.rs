@@ -6,8 +6,8 @@ mod common;
 use common::handshake::configs;
 use common::pki::{have_openssl, KeyKind};
 use sealwire::conn::Connection;
-use sealwire::handshake::messages::suite;
 use sealwire::handshake::{Error, Versions};
+use sealwire::wire::CipherSuite;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ fn data_key_updates_and_close_over_a_socket_pair() {
         return;
     }
     let (mut ccfg, scfg, _pki) = configs(KeyKind::EcP256, Versions::TLS13_ONLY);
-    ccfg.suites13 = vec![suite::TLS13_AES_256_GCM_SHA384];
+    ccfg.suites13 = vec![CipherSuite::TLS13_AES_256_GCM_SHA384];
     let (a, b) = UnixStream::pair().unwrap();
     for s in [&a, &b] {
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -68,7 +68,7 @@ fn data_key_updates_and_close_over_a_socket_pair() {
     let mut c = Connection::client(a, ccfg, Some("localhost")).unwrap();
     assert_eq!(
         c.established().unwrap().suite,
-        suite::TLS13_AES_256_GCM_SHA384
+        CipherSuite::TLS13_AES_256_GCM_SHA384
     );
     // Write in pieces while reading the echo, so neither side blocks.
     let mut echoed = Vec::new();

@@ -20,6 +20,7 @@ use sealwire::handshake::verify::{RootStore, ServerVerification};
 use sealwire::handshake::{
     Action, Alert, ClientConfig, Context, Error, Input, ServerConfig, Versions,
 };
+use sealwire::wire::NamedGroup;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -116,7 +117,7 @@ fn drive(
     Outcome::Completed
 }
 
-fn configs(pki: &Pki, g: u16, versions: Versions) -> (ClientConfig, ServerConfig) {
+fn configs(pki: &Pki, g: NamedGroup, versions: Versions) -> (ClientConfig, ServerConfig) {
     let roots = RootStore::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap();
     let mut c = ClientConfig::new(ServerVerification::Roots(Arc::new(roots)));
     c.versions = versions;
@@ -181,11 +182,11 @@ fn expect(outcome: Outcome, client: bool, alert: Alert, what: &str) {
     );
 }
 
-const GROUPS: [u16; 4] = [
-    group::X25519MLKEM768,
-    group::X25519,
-    group::SECP256R1,
-    group::SECP384R1,
+const GROUPS: [NamedGroup; 4] = [
+    NamedGroup::X25519Mlkem768,
+    NamedGroup::X25519,
+    NamedGroup::Secp256r1,
+    NamedGroup::Secp384r1,
 ];
 
 #[test]
@@ -195,7 +196,7 @@ fn malformed_shares_of_every_group_are_illegal_parameter_or_decode_error() {
         for to_server in [true, false] {
             // The side that receives the share detects it.
             let detector_is_client = !to_server;
-            let name = format!("{} to_server={to_server}", group::name(g));
+            let name = format!("{} to_server={to_server}", g);
             let run = |f: &dyn Fn(&mut Vec<u8>)| {
                 let (c, s) = configs(&pki, g, Versions::TLS13_ONLY);
                 drive(c, s, &mut share_tamper(to_server, f))
@@ -221,7 +222,7 @@ fn malformed_shares_of_every_group_are_illegal_parameter_or_decode_error() {
                 &format!("{name} empty"),
             );
             match g {
-                group::X25519 => {
+                NamedGroup::X25519 => {
                     // A low-order point: an all-zero shared secret.
                     expect(
                         run(&|v| v.fill(0)),
@@ -230,7 +231,7 @@ fn malformed_shares_of_every_group_are_illegal_parameter_or_decode_error() {
                         &format!("{name} zero"),
                     );
                 }
-                group::SECP256R1 | group::SECP384R1 => {
+                NamedGroup::Secp256r1 | NamedGroup::Secp384r1 => {
                     expect(
                         run(&|v| v[5] ^= 1),
                         detector_is_client,
@@ -310,10 +311,7 @@ fn bit_flipped_shares_of_every_group_never_complete() {
                 for bit in [0u8, 7] {
                     let (c, s) = configs(&pki, g, Versions::TLS13_ONLY);
                     let r = drive(c, s, &mut share_tamper(to_server, |v| v[i] ^= 1 << bit));
-                    let what = format!(
-                        "{} to_server={to_server} byte {i} bit {bit}",
-                        group::name(g)
-                    );
+                    let what = format!("{} to_server={to_server} byte {i} bit {bit}", g);
                     // A malformed value is refused where it arrives. A well
                     // formed but changed one (a flipped X25519 top bit is
                     // even the same value, RFC 7748 5) leaves the two sides
@@ -336,7 +334,11 @@ fn bit_flipped_shares_of_every_group_never_complete() {
 #[test]
 fn tls12_client_key_exchange_points_are_checked() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    for g in [group::X25519, group::SECP256R1, group::SECP384R1] {
+    for g in [
+        NamedGroup::X25519,
+        NamedGroup::Secp256r1,
+        NamedGroup::Secp384r1,
+    ] {
         let run = |f: &dyn Fn(&mut Vec<u8>)| {
             let (c, s) = configs(&pki, g, Versions::TLS12_ONLY);
             drive(c, s, &mut |to_server, m: &mut HandshakeMessage| {
@@ -347,7 +349,7 @@ fn tls12_client_key_exchange_points_are_checked() {
                 }
             })
         };
-        let name = group::name(g);
+        let name = g.to_string();
         assert!(matches!(run(&|_| {}), Outcome::Completed), "{name}");
         expect(
             run(&|v| {
@@ -363,7 +365,7 @@ fn tls12_client_key_exchange_points_are_checked() {
             Alert::IllegalParameter,
             &format!("{name} extended"),
         );
-        if g == group::X25519 {
+        if g == NamedGroup::X25519 {
             expect(
                 run(&|v| v.fill(0)),
                 false,
@@ -385,7 +387,7 @@ fn tls12_client_key_exchange_points_are_checked() {
 fn tls12_server_never_picks_the_hybrid_and_the_client_refuses_it() {
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     // Client offers only the hybrid for TLS 1.2: no curve in common.
-    let (c, s) = configs(&pki, group::X25519MLKEM768, Versions::TLS12_ONLY);
+    let (c, s) = configs(&pki, NamedGroup::X25519Mlkem768, Versions::TLS12_ONLY);
     expect(
         drive(c, s, &mut |_, _| {}),
         false,
@@ -394,8 +396,8 @@ fn tls12_server_never_picks_the_hybrid_and_the_client_refuses_it() {
     );
     // A server whose ServerKeyExchange names the hybrid is refused (the
     // relabelled curve fails before its signature is looked at).
-    let (mut c, s) = configs(&pki, group::X25519, Versions::TLS12_ONLY);
-    c.groups = vec![group::X25519MLKEM768, group::X25519];
+    let (mut c, s) = configs(&pki, NamedGroup::X25519, Versions::TLS12_ONLY);
+    c.groups = vec![NamedGroup::X25519Mlkem768, NamedGroup::X25519];
     let r = drive(c, s, &mut |to_server, m: &mut HandshakeMessage| {
         if !to_server && m.typ == hs_type::SERVER_KEY_EXCHANGE {
             let mut ske = m12::ServerKeyExchange::parse(m.body()).unwrap();

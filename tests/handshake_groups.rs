@@ -12,23 +12,27 @@ use common::{key_pki, pki};
 use key_pki::Key;
 use rustls::crypto::aws_lc_rs::kx_group;
 use sealwire::conn::Connection;
-use sealwire::handshake::kx::group;
-use sealwire::handshake::verify::{scheme, KeyType, RootStore, ServerVerification, SigningKey};
+use sealwire::handshake::verify::{KeyType, RootStore, ServerVerification, SigningKey};
 use sealwire::handshake::{
     Alert, ClientConfig, Error, Established, ProtocolVersion, ServerConfig, Trace, Versions,
 };
+use sealwire::wire::{NamedGroup, SignatureScheme};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const TLS13_GROUPS: [u16; 4] = [
-    group::X25519MLKEM768,
-    group::X25519,
-    group::SECP256R1,
-    group::SECP384R1,
+const TLS13_GROUPS: [NamedGroup; 4] = [
+    NamedGroup::X25519Mlkem768,
+    NamedGroup::X25519,
+    NamedGroup::Secp256r1,
+    NamedGroup::Secp384r1,
 ];
-const TLS12_GROUPS: [u16; 3] = [group::X25519, group::SECP256R1, group::SECP384R1];
+const TLS12_GROUPS: [NamedGroup; 3] = [
+    NamedGroup::X25519,
+    NamedGroup::Secp256r1,
+    NamedGroup::Secp384r1,
+];
 const KEYS: [Key; 4] = [Key::P256, Key::P384, Key::Ed25519, Key::Rsa(2048)];
 
 fn pair() -> (UnixStream, UnixStream) {
@@ -40,12 +44,12 @@ fn read_pem(p: &std::path::Path) -> Vec<u8> {
 }
 
 /// The scheme each key type signs with (RSA: PSS, best first).
-fn expected_scheme(k: Key) -> u16 {
+fn expected_scheme(k: Key) -> SignatureScheme {
     match k {
-        Key::P256 => scheme::ECDSA_SECP256R1_SHA256,
-        Key::P384 => scheme::ECDSA_SECP384R1_SHA384,
-        Key::Ed25519 => scheme::ED25519,
-        _ => scheme::RSA_PSS_RSAE_SHA256,
+        Key::P256 => SignatureScheme::EcdsaSecp256r1Sha256,
+        Key::P384 => SignatureScheme::EcdsaSecp384r1Sha384,
+        Key::Ed25519 => SignatureScheme::Ed25519,
+        _ => SignatureScheme::RsaPssRsaeSha256,
     }
 }
 
@@ -57,7 +61,7 @@ fn versions(tls13: bool) -> Versions {
     }
 }
 
-fn client_config(pki: &key_pki::KeyPki, tls13: bool, groups: &[u16]) -> ClientConfig {
+fn client_config(pki: &key_pki::KeyPki, tls13: bool, groups: &[NamedGroup]) -> ClientConfig {
     let roots = RootStore::from_pem(&read_pem(&pki.ca)).unwrap();
     let mut c = ClientConfig::new(ServerVerification::Roots(Arc::new(roots)));
     c.versions = versions(tls13);
@@ -106,14 +110,14 @@ fn every_group_and_key_type_against_ourselves() {
     for key in KEYS {
         let pki = key_pki::make(Key::P256, key);
         for tls13 in [true, false] {
-            let groups: &[u16] = if tls13 { &TLS13_GROUPS } else { &TLS12_GROUPS };
+            let groups: &[NamedGroup] = if tls13 { &TLS13_GROUPS } else { &TLS12_GROUPS };
             for &g in groups {
                 let (ce, se) =
                     sealwire_pair(client_config(&pki, tls13, &[g]), server_config(&pki, tls13));
-                let what = format!("{key:?} {} tls13={tls13}", group::name(g));
+                let what = format!("{key:?} {} tls13={tls13}", g);
                 for e in [&ce, &se] {
                     assert_eq!(e.group, g, "{what}");
-                    assert_eq!(e.signature_scheme, expected_scheme(key), "{what}");
+                    assert_eq!(e.signature_scheme, Some(expected_scheme(key)), "{what}");
                     assert_eq!(
                         e.version,
                         if tls13 {
@@ -134,35 +138,42 @@ fn default_configs_agree_on_the_hybrid_and_tls12_falls_back_to_x25519() {
     let pki = key_pki::make(Key::P256, Key::P256);
     let roots = Arc::new(RootStore::from_pem(&read_pem(&pki.ca)).unwrap());
     let c = ClientConfig::new(ServerVerification::Roots(Arc::clone(&roots)));
-    assert_eq!(c.groups[0], group::X25519MLKEM768);
+    assert_eq!(c.groups[0], NamedGroup::X25519Mlkem768);
     let s = ServerConfig::from_pem(&read_pem(&pki.cert), &read_pem(&pki.key)).unwrap();
-    assert_eq!(s.groups[0], group::X25519MLKEM768);
+    assert_eq!(s.groups[0], NamedGroup::X25519Mlkem768);
     let (ce, se) = sealwire_pair(c.clone(), s.clone());
     assert_eq!(
         (ce.group, se.group),
-        (group::X25519MLKEM768, group::X25519MLKEM768)
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
     );
     // TLS 1.2 never negotiates the hybrid, though it is offered first.
     let mut s12 = s;
     s12.versions = Versions::TLS12_ONLY;
     let (ce, se) = sealwire_pair(c, s12);
     assert_eq!(ce.version, ProtocolVersion::Tls12);
-    assert_eq!((ce.group, se.group), (group::X25519, group::X25519));
+    assert_eq!(
+        (ce.group, se.group),
+        (NamedGroup::X25519, NamedGroup::X25519)
+    );
 }
 
 #[test]
 fn hybrid_hello_retry_request_between_sealwire_peers() {
     let pki = key_pki::make(Key::P256, Key::P256);
     // The client shares x25519 only; the server accepts the hybrid only.
-    let mut c = client_config(&pki, true, &[group::X25519, group::X25519MLKEM768]);
+    let mut c = client_config(
+        &pki,
+        true,
+        &[NamedGroup::X25519, NamedGroup::X25519Mlkem768],
+    );
     let lines = Arc::new(Mutex::new(Vec::new()));
     c.trace = trace_to(&lines);
     let mut s = server_config(&pki, true);
-    s.groups = vec![group::X25519MLKEM768];
+    s.groups = vec![NamedGroup::X25519Mlkem768];
     let (ce, se) = sealwire_pair(c, s);
     assert_eq!(
         (ce.group, se.group),
-        (group::X25519MLKEM768, group::X25519MLKEM768)
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
     );
     let t = lines.lock().unwrap().join("\n");
     assert!(t.contains("HelloRetryRequest: suite"), "{t}");
@@ -181,17 +192,17 @@ fn hybrid_hello_retry_request_between_sealwire_peers() {
 // rustls, both ways
 // ---------------------------------------------------------------------
 
-fn rustls_group(g: u16) -> &'static dyn rustls::crypto::SupportedKxGroup {
+fn rustls_group(g: NamedGroup) -> &'static dyn rustls::crypto::SupportedKxGroup {
     match g {
-        group::X25519MLKEM768 => kx_group::X25519MLKEM768,
-        group::X25519 => kx_group::X25519,
-        group::SECP256R1 => kx_group::SECP256R1,
-        group::SECP384R1 => kx_group::SECP384R1,
+        NamedGroup::X25519Mlkem768 => kx_group::X25519MLKEM768,
+        NamedGroup::X25519 => kx_group::X25519,
+        NamedGroup::Secp256r1 => kx_group::SECP256R1,
+        NamedGroup::Secp384r1 => kx_group::SECP384R1,
         _ => unreachable!("not a group of ours"),
     }
 }
 
-fn rustls_provider(groups: &[u16]) -> Arc<rustls::crypto::CryptoProvider> {
+fn rustls_provider(groups: &[NamedGroup]) -> Arc<rustls::crypto::CryptoProvider> {
     let mut p = rustls::crypto::aws_lc_rs::default_provider();
     p.kx_groups = groups.iter().map(|g| rustls_group(*g)).collect();
     Arc::new(p)
@@ -205,7 +216,11 @@ fn rustls_version(tls13: bool) -> &'static rustls::SupportedProtocolVersion {
     }
 }
 
-fn rustls_client(pki: &key_pki::KeyPki, tls13: bool, groups: &[u16]) -> Arc<rustls::ClientConfig> {
+fn rustls_client(
+    pki: &key_pki::KeyPki,
+    tls13: bool,
+    groups: &[NamedGroup],
+) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for c in sealwire::handshake::verify::certs_from_pem(&read_pem(&pki.ca)).unwrap() {
         roots.add(c).unwrap();
@@ -219,7 +234,11 @@ fn rustls_client(pki: &key_pki::KeyPki, tls13: bool, groups: &[u16]) -> Arc<rust
     )
 }
 
-fn rustls_server(pki: &key_pki::KeyPki, tls13: bool, groups: &[u16]) -> Arc<rustls::ServerConfig> {
+fn rustls_server(
+    pki: &key_pki::KeyPki,
+    tls13: bool,
+    groups: &[NamedGroup],
+) -> Arc<rustls::ServerConfig> {
     let chain = sealwire::handshake::verify::certs_from_pem(&read_pem(&pki.cert)).unwrap();
     let key = rustls_pemfile::private_key(&mut &read_pem(&pki.key)[..])
         .unwrap()
@@ -236,7 +255,10 @@ fn rustls_server(pki: &key_pki::KeyPki, tls13: bool, groups: &[u16]) -> Arc<rust
 
 /// The rustls client: handshake, `ping` → `pong`; returns the group
 /// rustls negotiated.
-fn rustls_client_run(cfg: Arc<rustls::ClientConfig>, sock: UnixStream) -> Result<u16, String> {
+fn rustls_client_run(
+    cfg: Arc<rustls::ClientConfig>,
+    sock: UnixStream,
+) -> Result<NamedGroup, String> {
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(cfg, name).map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
@@ -249,12 +271,15 @@ fn rustls_client_run(cfg: Arc<rustls::ClientConfig>, sock: UnixStream) -> Result
         .negotiated_key_exchange_group()
         .ok_or("no group")?
         .name();
-    Ok(u16::from(g))
+    Ok(NamedGroup::from(u16::from(g)))
 }
 
 /// The rustls server: handshake, `ping` → `pong`, close_notify; returns
 /// the group rustls negotiated.
-fn rustls_server_run(cfg: Arc<rustls::ServerConfig>, sock: UnixStream) -> Result<u16, String> {
+fn rustls_server_run(
+    cfg: Arc<rustls::ServerConfig>,
+    sock: UnixStream,
+) -> Result<NamedGroup, String> {
     let conn = rustls::ServerConnection::new(cfg).map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
     let mut buf = [0u8; 4];
@@ -269,11 +294,11 @@ fn rustls_server_run(cfg: Arc<rustls::ServerConfig>, sock: UnixStream) -> Result
         .name();
     tls.conn.send_close_notify();
     let _ = tls.flush();
-    Ok(u16::from(g))
+    Ok(NamedGroup::from(u16::from(g)))
 }
 
 /// sealwire client, rustls server: (what sealwire agreed, rustls's group).
-fn sealwire_to_rustls(c: ClientConfig, s: Arc<rustls::ServerConfig>) -> (Established, u16) {
+fn sealwire_to_rustls(c: ClientConfig, s: Arc<rustls::ServerConfig>) -> (Established, NamedGroup) {
     let (a, b) = pair();
     let server = std::thread::spawn(move || rustls_server_run(s, b));
     let mut conn = Connection::client(a, c, Some("localhost")).expect("sealwire client");
@@ -292,7 +317,7 @@ fn sealwire_to_rustls(c: ClientConfig, s: Arc<rustls::ServerConfig>) -> (Establi
 }
 
 /// rustls client, sealwire server: (what sealwire agreed, rustls's group).
-fn rustls_to_sealwire(c: Arc<rustls::ClientConfig>, s: ServerConfig) -> (Established, u16) {
+fn rustls_to_sealwire(c: Arc<rustls::ClientConfig>, s: ServerConfig) -> (Established, NamedGroup) {
     let (a, b) = pair();
     let server = std::thread::spawn(move || -> Result<Established, Error> {
         let mut conn = Connection::server(b, s)?;
@@ -317,9 +342,9 @@ fn every_group_and_key_type_against_rustls_both_ways() {
     for key in KEYS {
         let pki = key_pki::make(Key::P256, key);
         for tls13 in [true, false] {
-            let groups: &[u16] = if tls13 { &TLS13_GROUPS } else { &TLS12_GROUPS };
+            let groups: &[NamedGroup] = if tls13 { &TLS13_GROUPS } else { &TLS12_GROUPS };
             for &g in groups {
-                let what = format!("{key:?} {} tls13={tls13}", group::name(g));
+                let what = format!("{key:?} {} tls13={tls13}", g);
                 let (e, rg) = sealwire_to_rustls(
                     client_config(&pki, tls13, &[g]),
                     rustls_server(&pki, tls13, &[g]),
@@ -329,23 +354,23 @@ fn every_group_and_key_type_against_rustls_both_ways() {
                 if matches!(key, Key::Rsa(_)) {
                     assert!(
                         [
-                            scheme::RSA_PSS_RSAE_SHA256,
-                            scheme::RSA_PSS_RSAE_SHA384,
-                            scheme::RSA_PSS_RSAE_SHA512
+                            SignatureScheme::RsaPssRsaeSha256,
+                            SignatureScheme::RsaPssRsaeSha384,
+                            SignatureScheme::RsaPssRsaeSha512
                         ]
-                        .contains(&e.signature_scheme),
+                        .contains(&e.signature_scheme.unwrap()),
                         "{what}: {}",
-                        scheme::name(e.signature_scheme)
+                        e.signature_scheme.unwrap()
                     );
                 } else {
-                    assert_eq!(e.signature_scheme, expected_scheme(key), "{what}");
+                    assert_eq!(e.signature_scheme, Some(expected_scheme(key)), "{what}");
                 }
                 let (e, rg) = rustls_to_sealwire(
                     rustls_client(&pki, tls13, &[g]),
                     server_config(&pki, tls13),
                 );
                 assert_eq!((e.group, rg), (g, g), "sealwire server: {what}");
-                assert_eq!(e.signature_scheme, expected_scheme(key), "{what}");
+                assert_eq!(e.signature_scheme, Some(expected_scheme(key)), "{what}");
             }
         }
     }
@@ -358,8 +383,8 @@ fn hybrid_with_rustls_defaults_both_ways() {
     // it and x25519; ours do the same.
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     assert_eq!(
-        u16::from(provider.kx_groups[0].name()),
-        group::X25519MLKEM768,
+        NamedGroup::from(u16::from(provider.kx_groups[0].name())),
+        NamedGroup::X25519Mlkem768,
         "rustls's default group preference"
     );
     let mut roots = rustls::RootCertStore::empty();
@@ -375,7 +400,10 @@ fn hybrid_with_rustls_defaults_both_ways() {
     );
     let s = ServerConfig::from_pem(&read_pem(&pki.cert), &read_pem(&pki.key)).unwrap();
     let (e, g) = rustls_to_sealwire(rc, s);
-    assert_eq!((e.group, g), (group::X25519MLKEM768, group::X25519MLKEM768));
+    assert_eq!(
+        (e.group, g),
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
+    );
     assert_eq!(e.version, ProtocolVersion::Tls13);
 
     let roots = RootStore::from_pem(&read_pem(&pki.ca)).unwrap();
@@ -393,20 +421,30 @@ fn hybrid_with_rustls_defaults_both_ways() {
             .unwrap(),
     );
     let (e, g) = sealwire_to_rustls(c, rs);
-    assert_eq!((e.group, g), (group::X25519MLKEM768, group::X25519MLKEM768));
+    assert_eq!(
+        (e.group, g),
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
+    );
 }
 
 #[test]
 fn hybrid_hello_retry_request_with_rustls_both_ways() {
     let pki = key_pki::make(Key::P256, Key::P256);
     // rustls client shares x25519 first; our server takes the hybrid only.
-    let rc = rustls_client(&pki, true, &[group::X25519, group::X25519MLKEM768]);
+    let rc = rustls_client(
+        &pki,
+        true,
+        &[NamedGroup::X25519, NamedGroup::X25519Mlkem768],
+    );
     let mut s = server_config(&pki, true);
-    s.groups = vec![group::X25519MLKEM768];
+    s.groups = vec![NamedGroup::X25519Mlkem768];
     let lines = Arc::new(Mutex::new(Vec::new()));
     s.trace = trace_to(&lines);
     let (e, g) = rustls_to_sealwire(rc, s);
-    assert_eq!((e.group, g), (group::X25519MLKEM768, group::X25519MLKEM768));
+    assert_eq!(
+        (e.group, g),
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
+    );
     let t = lines.lock().unwrap().join("\n");
     assert!(
         t.contains("HelloRetryRequest: no usable key share; asking for X25519MLKEM768"),
@@ -414,11 +452,18 @@ fn hybrid_hello_retry_request_with_rustls_both_ways() {
     );
 
     // Our client shares x25519; the rustls server takes the hybrid only.
-    let mut c = client_config(&pki, true, &[group::X25519, group::X25519MLKEM768]);
+    let mut c = client_config(
+        &pki,
+        true,
+        &[NamedGroup::X25519, NamedGroup::X25519Mlkem768],
+    );
     let lines = Arc::new(Mutex::new(Vec::new()));
     c.trace = trace_to(&lines);
-    let (e, g) = sealwire_to_rustls(c, rustls_server(&pki, true, &[group::X25519MLKEM768]));
-    assert_eq!((e.group, g), (group::X25519MLKEM768, group::X25519MLKEM768));
+    let (e, g) = sealwire_to_rustls(c, rustls_server(&pki, true, &[NamedGroup::X25519Mlkem768]));
+    assert_eq!(
+        (e.group, g),
+        (NamedGroup::X25519Mlkem768, NamedGroup::X25519Mlkem768)
+    );
     let t = lines.lock().unwrap().join("\n");
     assert!(
         t.contains("ClientHello (retry): key share X25519MLKEM768"),
@@ -526,7 +571,7 @@ fn a_certificate_signed_with_an_algorithm_we_do_not_verify_is_refused() {
     // A P-521 CA: its ECDSA-SHA512 signature is not one we verify.
     let pki = key_pki::make(Key::P521, Key::P256);
     for tls13 in [true, false] {
-        let c = client_config(&pki, tls13, &[group::X25519]);
+        let c = client_config(&pki, tls13, &[NamedGroup::X25519]);
         let s = server_config(&pki, tls13);
         let (a, b) = pair();
         let server = std::thread::spawn(move || Connection::server(b, s).map(|_| ()));

@@ -6,13 +6,13 @@ mod common;
 
 use common::handshake::{run as run_both, untouched, Failed, Peer, Tamper};
 use common::pki::{have_openssl, make_pki, KeyKind};
-use sealwire::handshake::kx::group;
 use sealwire::handshake::messages::{hs_type, suite, HandshakeMessage};
 use sealwire::handshake::tls13::client;
 use sealwire::handshake::verify::{RootStore, ServerVerification};
 use sealwire::handshake::{
     ClientConfig, Context, Error, Input, ProtocolVersion, ServerConfig, Versions,
 };
+use sealwire::wire::{CipherSuite, NamedGroup};
 use std::sync::Arc;
 
 /// A handshake with `tamper_to_client` applied to every message the client
@@ -48,10 +48,10 @@ fn every_key_type_suite_and_group() {
     for kind in [KeyKind::EcP256, KeyKind::Ed25519, KeyKind::Rsa] {
         let (c0, s0, _pki) = configs(kind);
         for s in [
-            suite::TLS13_AES_128_GCM_SHA256,
-            suite::TLS13_AES_256_GCM_SHA384,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
         ] {
-            for g in [group::X25519, group::SECP256R1] {
+            for g in [NamedGroup::X25519, NamedGroup::Secp256r1] {
                 let (mut c, mut sc) = (c0.clone(), s0.clone());
                 c.suites13 = vec![s];
                 c.key_share_groups = vec![g];
@@ -79,12 +79,12 @@ fn hello_retry_request_for_p256_only_server() {
         return;
     }
     let (mut c, mut s, _pki) = configs(KeyKind::EcP256);
-    c.key_share_groups = vec![group::X25519];
-    c.groups = vec![group::X25519, group::SECP256R1];
-    s.groups = vec![group::SECP256R1];
+    c.key_share_groups = vec![NamedGroup::X25519];
+    c.groups = vec![NamedGroup::X25519, NamedGroup::Secp256r1];
+    s.groups = vec![NamedGroup::Secp256r1];
     let (cl, sv) = run(c, s, "localhost", &mut |_| {}).unwrap();
     assert_same_keys(&cl, &sv);
-    assert_eq!(cl.established.unwrap().group, group::SECP256R1);
+    assert_eq!(cl.established.unwrap().group, NamedGroup::Secp256r1);
     assert_eq!(
         sv.sent_types
             .iter()
@@ -107,9 +107,9 @@ fn no_common_group_is_handshake_failure() {
         return;
     }
     let (mut c, mut s, _pki) = configs(KeyKind::EcP256);
-    c.groups = vec![group::X25519];
-    c.key_share_groups = vec![group::X25519];
-    s.groups = vec![group::SECP256R1];
+    c.groups = vec![NamedGroup::X25519];
+    c.key_share_groups = vec![NamedGroup::X25519];
+    s.groups = vec![NamedGroup::Secp256r1];
     match run(c, s, "localhost", &mut |_| {}) {
         Err(Failed::Server(Error::HandshakeFailure(_))) => {}
         other => panic!("{:?}", other.err()),

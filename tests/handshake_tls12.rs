@@ -14,6 +14,7 @@ use sealwire::handshake::{
     Action, Alert, ClientConfig, Context, Error, Input, KeyLog, KeyLogSink, ProtocolVersion,
     ServerConfig, Trace, Versions,
 };
+use sealwire::wire::{CipherSuite, NamedGroup};
 use std::sync::{Arc, Mutex};
 
 fn configs(kind: KeyKind) -> (ClientConfig, ServerConfig, common::pki::Pki) {
@@ -55,11 +56,31 @@ fn every_suite_group_and_key_type() {
         return;
     }
     let cases = [
-        (KeyKind::EcP256, suite::ECDHE_ECDSA_AES_128_GCM_SHA256, 16),
-        (KeyKind::EcP256, suite::ECDHE_ECDSA_AES_256_GCM_SHA384, 32),
-        (KeyKind::Rsa, suite::ECDHE_RSA_AES_128_GCM_SHA256, 16),
-        (KeyKind::Rsa, suite::ECDHE_RSA_AES_256_GCM_SHA384, 32),
-        (KeyKind::Ed25519, suite::ECDHE_ECDSA_AES_128_GCM_SHA256, 16),
+        (
+            KeyKind::EcP256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            16,
+        ),
+        (
+            KeyKind::EcP256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            32,
+        ),
+        (
+            KeyKind::Rsa,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            16,
+        ),
+        (
+            KeyKind::Rsa,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            32,
+        ),
+        (
+            KeyKind::Ed25519,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            16,
+        ),
     ];
     let mut pkis = std::collections::HashMap::new();
     for (kind, s, key_len) in cases {
@@ -69,7 +90,7 @@ fn every_suite_group_and_key_type() {
                 .or_insert_with(|| configs(kind));
             (e.0.clone(), e.1.clone())
         };
-        for g in [group::X25519, group::SECP256R1] {
+        for g in [NamedGroup::X25519, NamedGroup::Secp256r1] {
             let (mut c, mut sc) = (c0.clone(), s0.clone());
             c.suites12 = vec![s];
             sc.groups = vec![g];
@@ -274,7 +295,7 @@ fn unoffered_curve_or_scheme_and_bad_points() {
         return;
     }
     let (mut c, s, _pki) = configs(KeyKind::EcP256);
-    c.groups = vec![group::X25519];
+    c.groups = vec![NamedGroup::X25519];
     // Say secp256r1 in ServerKeyExchange: not offered.
     let mut curve = |m: &mut HandshakeMessage| {
         if m.typ == hs_type::SERVER_KEY_EXCHANGE {
@@ -511,8 +532,14 @@ fn connection_over_tcp_echoes_a_mebibyte() {
     use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
     for (kind, s) in [
-        (KeyKind::EcP256, suite::ECDHE_ECDSA_AES_256_GCM_SHA384),
-        (KeyKind::Rsa, suite::ECDHE_RSA_AES_128_GCM_SHA256),
+        (
+            KeyKind::EcP256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ),
+        (
+            KeyKind::Rsa,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ),
     ] {
         let (mut c, sc, _pki) = configs(kind);
         c.suites12 = vec![s];

@@ -11,9 +11,9 @@ use common::key_pki;
 
 use key_pki::{Key, KeyPki};
 use sealwire::conn::Connection;
-use sealwire::handshake::kx::group;
-use sealwire::handshake::verify::{scheme, RootStore, ServerVerification};
+use sealwire::handshake::verify::{RootStore, ServerVerification};
 use sealwire::handshake::{ClientConfig, Established, ServerConfig, Versions};
+use sealwire::wire::{NamedGroup, SignatureScheme};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -32,10 +32,10 @@ impl Drop for Proc {
     }
 }
 
-fn openssl_group(g: u16) -> &'static str {
+fn openssl_group(g: NamedGroup) -> &'static str {
     match g {
-        group::X25519 => "X25519",
-        group::SECP256R1 => "P-256",
+        NamedGroup::X25519 => "X25519",
+        NamedGroup::Secp256r1 => "P-256",
         _ => "P-384",
     }
 }
@@ -82,10 +82,10 @@ fn connect_when_up(port: u16, server: &mut Proc) -> TcpStream {
 /// The groups a client offers for group `g` and a `leaf` certificate:
 /// OpenSSL, as RFC 8422 5.1.1 has it for TLS 1.2, wants an ECDSA
 /// certificate's curve among them too (else it finds no usable suite).
-fn client_groups(g: u16, leaf: Key) -> Vec<u16> {
+fn client_groups(g: NamedGroup, leaf: Key) -> Vec<NamedGroup> {
     let curve = match leaf {
-        Key::P256 => Some(group::SECP256R1),
-        Key::P384 => Some(group::SECP384R1),
+        Key::P256 => Some(NamedGroup::Secp256r1),
+        Key::P384 => Some(NamedGroup::Secp384r1),
         _ => None,
     };
     let mut v = vec![g];
@@ -95,7 +95,7 @@ fn client_groups(g: u16, leaf: Key) -> Vec<u16> {
 
 /// The sealwire client against `openssl s_server -www`: a GET, the status
 /// page back. Returns what the handshake agreed.
-fn client_vs_s_server(pki: &KeyPki, leaf: Key, tls13: bool, g: u16) -> Established {
+fn client_vs_s_server(pki: &KeyPki, leaf: Key, tls13: bool, g: NamedGroup) -> Established {
     let port = free_port();
     let mut server = Proc(
         Command::new("openssl")
@@ -150,7 +150,7 @@ fn s_client_vs_server(
     pki: &KeyPki,
     leaf: Key,
     tls13: bool,
-    g: u16,
+    g: NamedGroup,
     sigalgs: Option<&str>,
 ) -> Established {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -240,14 +240,26 @@ fn s_client_vs_server(
 fn every_curve_both_versions_both_directions() {
     let pki = key_pki::make(Key::P256, Key::P256);
     for tls13 in [true, false] {
-        for g in [group::X25519, group::SECP256R1, group::SECP384R1] {
-            let what = format!("{} tls13={tls13}", group::name(g));
+        for g in [
+            NamedGroup::X25519,
+            NamedGroup::Secp256r1,
+            NamedGroup::Secp384r1,
+        ] {
+            let what = format!("{} tls13={tls13}", g);
             let e = client_vs_s_server(&pki, Key::P256, tls13, g);
             assert_eq!(e.group, g, "client {what}");
-            assert_eq!(e.signature_scheme, scheme::ECDSA_SECP256R1_SHA256, "{what}");
+            assert_eq!(
+                e.signature_scheme,
+                Some(SignatureScheme::EcdsaSecp256r1Sha256),
+                "{what}"
+            );
             let e = s_client_vs_server(&pki, Key::P256, tls13, g, None);
             assert_eq!(e.group, g, "server {what}");
-            assert_eq!(e.signature_scheme, scheme::ECDSA_SECP256R1_SHA256, "{what}");
+            assert_eq!(
+                e.signature_scheme,
+                Some(SignatureScheme::EcdsaSecp256r1Sha256),
+                "{what}"
+            );
         }
     }
 }
@@ -255,27 +267,27 @@ fn every_curve_both_versions_both_directions() {
 #[test]
 fn every_key_type_both_versions_both_directions() {
     for (key, want) in [
-        (Key::P384, scheme::ECDSA_SECP384R1_SHA384),
-        (Key::Ed25519, scheme::ED25519),
-        (Key::Rsa(2048), scheme::RSA_PSS_RSAE_SHA256),
+        (Key::P384, SignatureScheme::EcdsaSecp384r1Sha384),
+        (Key::Ed25519, SignatureScheme::Ed25519),
+        (Key::Rsa(2048), SignatureScheme::RsaPssRsaeSha256),
     ] {
         // A P-384 CA too, so chains signed with ECDSA SHA-384 are checked.
         let pki = key_pki::make(Key::P384, key);
         for tls13 in [true, false] {
             let what = format!("{key:?} tls13={tls13}");
-            let e = client_vs_s_server(&pki, key, tls13, group::X25519);
+            let e = client_vs_s_server(&pki, key, tls13, NamedGroup::X25519);
             // TLS 1.2's ECDSA code points name the hash only (RFC 5246
             // 7.4.1.4.1): s_server signs with P-384 and SHA-256, the first
             // ECDSA scheme we offer, and we verify that too.
             let client_want = if key == Key::P384 && !tls13 {
-                scheme::ECDSA_SECP256R1_SHA256
+                SignatureScheme::EcdsaSecp256r1Sha256
             } else {
                 want
             };
-            assert_eq!(e.signature_scheme, client_want, "client {what}");
-            let e = s_client_vs_server(&pki, key, tls13, group::SECP384R1, None);
-            assert_eq!(e.signature_scheme, want, "server {what}");
-            assert_eq!(e.group, group::SECP384R1, "{what}");
+            assert_eq!(e.signature_scheme, Some(client_want), "client {what}");
+            let e = s_client_vs_server(&pki, key, tls13, NamedGroup::Secp384r1, None);
+            assert_eq!(e.signature_scheme, Some(want), "server {what}");
+            assert_eq!(e.group, NamedGroup::Secp384r1, "{what}");
         }
     }
 }
@@ -284,15 +296,33 @@ fn every_key_type_both_versions_both_directions() {
 fn rsa_schemes_openssl_asks_for() {
     let pki = key_pki::make(Key::P256, Key::Rsa(2048));
     for (tls13, sigalgs, want) in [
-        (true, "rsa_pss_rsae_sha384", scheme::RSA_PSS_RSAE_SHA384),
-        (true, "rsa_pss_rsae_sha512", scheme::RSA_PSS_RSAE_SHA512),
-        (false, "rsa_pss_rsae_sha256", scheme::RSA_PSS_RSAE_SHA256),
-        (false, "RSA+SHA256", scheme::RSA_PKCS1_SHA256),
-        (false, "RSA+SHA384", scheme::RSA_PKCS1_SHA384),
-        (false, "RSA+SHA512", scheme::RSA_PKCS1_SHA512),
+        (
+            true,
+            "rsa_pss_rsae_sha384",
+            SignatureScheme::RsaPssRsaeSha384,
+        ),
+        (
+            true,
+            "rsa_pss_rsae_sha512",
+            SignatureScheme::RsaPssRsaeSha512,
+        ),
+        (
+            false,
+            "rsa_pss_rsae_sha256",
+            SignatureScheme::RsaPssRsaeSha256,
+        ),
+        (false, "RSA+SHA256", SignatureScheme::RsaPkcs1Sha256),
+        (false, "RSA+SHA384", SignatureScheme::RsaPkcs1Sha384),
+        (false, "RSA+SHA512", SignatureScheme::RsaPkcs1Sha512),
     ] {
-        let e = s_client_vs_server(&pki, Key::Rsa(2048), tls13, group::X25519, Some(sigalgs));
-        assert_eq!(e.signature_scheme, want, "{sigalgs} tls13={tls13}");
+        let e = s_client_vs_server(
+            &pki,
+            Key::Rsa(2048),
+            tls13,
+            NamedGroup::X25519,
+            Some(sigalgs),
+        );
+        assert_eq!(e.signature_scheme, Some(want), "{sigalgs} tls13={tls13}");
     }
     // ECDSA SHA-384 in TLS 1.2's signature_algorithms, from a P-384 key.
     let pki = key_pki::make(Key::P256, Key::P384);
@@ -300,8 +330,11 @@ fn rsa_schemes_openssl_asks_for() {
         &pki,
         Key::P384,
         false,
-        group::SECP256R1,
+        NamedGroup::Secp256r1,
         Some("ECDSA+SHA384"),
     );
-    assert_eq!(e.signature_scheme, scheme::ECDSA_SECP384R1_SHA384);
+    assert_eq!(
+        e.signature_scheme,
+        Some(SignatureScheme::EcdsaSecp384r1Sha384)
+    );
 }

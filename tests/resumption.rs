@@ -15,13 +15,11 @@ use common::handshake::{
 use common::pki::{KeyKind, Pki};
 use sealwire::conn::Connection;
 use sealwire::handshake::keyschedule::EarlySecret;
-use sealwire::handshake::kx::group;
-use sealwire::handshake::messages::{
-    ext, hs_type, suite, ClientHello, HandshakeMessage, ServerHello,
-};
+use sealwire::handshake::messages::{ext, hs_type, ClientHello, HandshakeMessage, ServerHello};
 use sealwire::handshake::tls13::psk::{self, OfferedPsks, SessionStore};
 use sealwire::handshake::transcript::HashAlg;
 use sealwire::handshake::{Alert, ClientConfig, ServerConfig, Versions};
+use sealwire::wire::{CipherSuite, NamedGroup};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
@@ -36,7 +34,7 @@ struct Setup {
     _pki: Pki,
 }
 
-fn setup(suite: u16) -> Setup {
+fn setup(suite: CipherSuite) -> Setup {
     let (mut client, mut server, pki) = configs(KeyKind::EcP256, Versions::TLS13_ONLY);
     let store = Arc::new(SessionStore::new());
     client.session_store = Some(Arc::clone(&store));
@@ -105,8 +103,8 @@ fn assert_full(c: &Peer, sv: &Peer) {
 #[test]
 fn full_then_resumed_in_both_suites() {
     for s13 in [
-        suite::TLS13_AES_128_GCM_SHA256,
-        suite::TLS13_AES_256_GCM_SHA384,
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
     ] {
         let s = setup(s13);
         full(&s);
@@ -123,7 +121,7 @@ fn full_then_resumed_in_both_suites() {
 
 #[test]
 fn no_tickets_when_the_server_sends_none() {
-    let mut s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let mut s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     s.server.tickets = 0;
     full(&s);
     assert!(s.store.tickets(NAME).is_empty());
@@ -135,10 +133,10 @@ fn no_tickets_when_the_server_sends_none() {
 fn resumed_after_hello_retry_request() {
     // Both handshakes see a HelloRetryRequest: the first one's second
     // ClientHello keeps psk_key_exchange_modes with no ticket to offer.
-    let mut s = setup(suite::TLS13_AES_256_GCM_SHA384);
-    s.client.key_share_groups = vec![group::X25519];
-    s.client.groups = vec![group::X25519, group::SECP256R1];
-    s.server.groups = vec![group::SECP256R1];
+    let mut s = setup(CipherSuite::TLS13_AES_256_GCM_SHA384);
+    s.client.key_share_groups = vec![NamedGroup::X25519];
+    s.client.groups = vec![NamedGroup::X25519, NamedGroup::Secp256r1];
+    s.server.groups = vec![NamedGroup::Secp256r1];
     let (c, _) = full(&s);
     assert_eq!(count(&c, hs_type::CLIENT_HELLO), 2, "no HelloRetryRequest");
     let (c, sv) = second(&s);
@@ -148,7 +146,7 @@ fn resumed_after_hello_retry_request() {
 
 #[test]
 fn previous_ticket_key_accepted_older_refused() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     full(&s);
     s.server.ticket_keys.rotate().unwrap();
     let (c, sv) = second(&s);
@@ -163,7 +161,7 @@ fn previous_ticket_key_accepted_older_refused() {
 
 #[test]
 fn expired_ticket_gives_a_full_handshake() {
-    let mut s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let mut s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     // The client is told 1 s (rounded up) and still offers the ticket;
     // the server's own record says 200 ms.
     s.server.ticket_lifetime = Duration::from_millis(200);
@@ -204,7 +202,7 @@ fn edit_psk(
 
 #[test]
 fn altered_ticket_gives_a_full_handshake() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     full(&s);
     for i in [0, 10, 30] {
         let mut t = s.store.take(NAME).unwrap();
@@ -217,7 +215,7 @@ fn altered_ticket_gives_a_full_handshake() {
 
 #[test]
 fn wrong_binder_is_decrypt_error() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     full(&s);
     let mut bad = |m: &mut HandshakeMessage| edit_psk(m, &mut |_, p| p.binders[0][5] ^= 1, None);
     let r = handshake(&s, &mut untouched(), &mut bad);
@@ -226,7 +224,7 @@ fn wrong_binder_is_decrypt_error() {
 
 #[test]
 fn selected_identity_out_of_range_is_illegal_parameter() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     full(&s);
     let mut out_of_range = |m: &mut HandshakeMessage| {
         if m.typ == hs_type::SERVER_HELLO {
@@ -277,7 +275,7 @@ fn psk_ke_refused_unless_allowed() {
     // The altered ClientHello reaches the server only, so the server's
     // signature (full handshake) or Finished (resumed) is over another
     // transcript than the client's: the ServerHello shows the choice.
-    let mut s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let mut s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     full(&s);
     for (allowed, expect) in [(false, (false, true)), (true, (true, false))] {
         s.server.allow_psk_ke = allowed;
@@ -350,7 +348,7 @@ fn rustls_roots(pki: &Pki) -> rustls::RootCertStore {
 /// our server, twice: the second connection resumes on both sides.
 #[test]
 fn rustls_client_resumes_against_sealwire_server() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     let cfg = Arc::new(
         rustls::ClientConfig::builder_with_provider(ring_provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -388,7 +386,7 @@ fn rustls_client_resumes_against_sealwire_server() {
 /// connection resumes on both sides.
 #[test]
 fn sealwire_client_resumes_against_rustls_server() {
-    let s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     let chain =
         sealwire::handshake::verify::certs_from_pem(&std::fs::read(&s._pki.cert).unwrap()).unwrap();
     let key = rustls_pemfile::private_key(&mut &std::fs::read(&s._pki.key).unwrap()[..])
@@ -430,7 +428,7 @@ fn sealwire_client_resumes_against_rustls_server() {
 /// tickets (RFC 8446 4.2.9).
 #[test]
 fn no_tickets_for_a_client_without_psk_modes() {
-    let mut s = setup(suite::TLS13_AES_128_GCM_SHA256);
+    let mut s = setup(CipherSuite::TLS13_AES_128_GCM_SHA256);
     s.client.session_store = None;
     let (c, sv) = second(&s);
     assert_eq!(count(&sv, hs_type::NEW_SESSION_TICKET), 0);

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 use super::error::Error;
+use crate::wire::NamedGroup;
 use aws_lc_rs::{agreement, kem};
 use zeroize::Zeroizing;
 
@@ -55,11 +56,11 @@ pub mod group {
 
 /// Groups this crate implements, in default preference order: the
 /// post-quantum hybrid first, as rustls, Chrome and Firefox prefer it.
-pub const SUPPORTED_GROUPS: [u16; 4] = [
-    group::X25519MLKEM768,
-    group::X25519,
-    group::SECP256R1,
-    group::SECP384R1,
+pub const SUPPORTED_GROUPS: [NamedGroup; 4] = [
+    NamedGroup::X25519Mlkem768,
+    NamedGroup::X25519,
+    NamedGroup::Secp256r1,
+    NamedGroup::Secp384r1,
 ];
 
 /// ML-KEM-768 sizes (FIPS 203 table 3).
@@ -318,7 +319,7 @@ mod tests {
 
     #[test]
     fn every_group_agrees_both_ways() {
-        for g in SUPPORTED_GROUPS {
+        for g in SUPPORTED_GROUPS.map(NamedGroup::to_u16) {
             let client = KeyExchange::generate(g).unwrap();
             let r = respond(g, client.public_key()).unwrap();
             let s = client.agree(&r.public).unwrap();

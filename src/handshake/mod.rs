@@ -96,6 +96,7 @@ impl Versions {
 
 /// The negotiated protocol version.
 pub use crate::wire::ProtocolVersion;
+use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 
 /// Prints handshake steps (`--trace`). Messages name steps, parameters and
 /// secret labels, never secret values.
@@ -221,23 +222,37 @@ impl KeyLogSink {
     }
 }
 
+/// The TLS 1.3 suites of a default config, preferred first.
+pub const DEFAULT_SUITES13: [CipherSuite; 2] = [
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+];
+
+/// The TLS 1.2 suites of a default config, preferred first.
+pub const DEFAULT_SUITES12: [CipherSuite; 4] = [
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+];
+
 /// Client settings.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Enabled versions.
     pub versions: Versions,
     /// TLS 1.3 suites offered, preferred first.
-    pub suites13: Vec<u16>,
+    pub suites13: Vec<CipherSuite>,
     /// TLS 1.2 suites offered, preferred first.
-    pub suites12: Vec<u16>,
+    pub suites12: Vec<CipherSuite>,
     /// Groups in supported_groups, preferred first.
-    pub groups: Vec<u16>,
+    pub groups: Vec<NamedGroup>,
     /// Groups we send a key share for in the first ClientHello (a subset of
     /// `groups`). Default: X25519MLKEM768 and x25519, as rustls and the
     /// browsers send them, so a server without the hybrid needs no
     /// HelloRetryRequest; a server that wants another group of `groups`
     /// asks for it with one.
-    pub key_share_groups: Vec<u16>,
+    pub key_share_groups: Vec<NamedGroup>,
     /// How the server certificate is checked.
     pub verification: verify::ServerVerification,
     /// `--trace`.
@@ -262,18 +277,10 @@ impl ClientConfig {
     pub fn new(verification: verify::ServerVerification) -> Self {
         ClientConfig {
             versions: Versions::BOTH,
-            suites13: vec![
-                messages::suite::TLS13_AES_128_GCM_SHA256,
-                messages::suite::TLS13_AES_256_GCM_SHA384,
-            ],
-            suites12: vec![
-                messages::suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
-                messages::suite::ECDHE_RSA_AES_128_GCM_SHA256,
-                messages::suite::ECDHE_ECDSA_AES_256_GCM_SHA384,
-                messages::suite::ECDHE_RSA_AES_256_GCM_SHA384,
-            ],
+            suites13: DEFAULT_SUITES13.to_vec(),
+            suites12: DEFAULT_SUITES12.to_vec(),
             groups: kx::SUPPORTED_GROUPS.to_vec(),
-            key_share_groups: vec![kx::group::X25519MLKEM768, kx::group::X25519],
+            key_share_groups: vec![NamedGroup::X25519Mlkem768, NamedGroup::X25519],
             verification,
             trace: Trace::off(),
             keylog: KeyLogSink::default(),
@@ -290,12 +297,12 @@ pub struct ServerConfig {
     /// Enabled versions.
     pub versions: Versions,
     /// TLS 1.3 suites accepted, preferred first (server preference wins).
-    pub suites13: Vec<u16>,
+    pub suites13: Vec<CipherSuite>,
     /// TLS 1.2 suites accepted, preferred first.
-    pub suites12: Vec<u16>,
+    pub suites12: Vec<CipherSuite>,
     /// Groups accepted, preferred first; a client share in another group
     /// leads to HelloRetryRequest for the first group the client supports.
-    pub groups: Vec<u16>,
+    pub groups: Vec<NamedGroup>,
     /// Certificate chain, end-entity first (DER).
     pub chain: Vec<Vec<u8>>,
     /// The end-entity certificate's private key.
@@ -338,16 +345,8 @@ impl ServerConfig {
     pub fn new(chain: Vec<Vec<u8>>, key: verify::SigningKey) -> Self {
         ServerConfig {
             versions: Versions::BOTH,
-            suites13: vec![
-                messages::suite::TLS13_AES_128_GCM_SHA256,
-                messages::suite::TLS13_AES_256_GCM_SHA384,
-            ],
-            suites12: vec![
-                messages::suite::ECDHE_ECDSA_AES_128_GCM_SHA256,
-                messages::suite::ECDHE_RSA_AES_128_GCM_SHA256,
-                messages::suite::ECDHE_ECDSA_AES_256_GCM_SHA384,
-                messages::suite::ECDHE_RSA_AES_256_GCM_SHA384,
-            ],
+            suites13: DEFAULT_SUITES13.to_vec(),
+            suites12: DEFAULT_SUITES12.to_vec(),
             groups: kx::SUPPORTED_GROUPS.to_vec(),
             chain,
             key: Arc::new(key),
@@ -372,8 +371,8 @@ pub const DEFAULT_TICKET_LIFETIME: std::time::Duration = std::time::Duration::fr
 pub struct RecordKeys {
     /// The negotiated version (selects TLS 1.3 or TLS 1.2 record protection).
     pub version: ProtocolVersion,
-    /// The cipher suite code point.
-    pub suite: u16,
+    /// The cipher suite.
+    pub suite: CipherSuite,
     /// The AEAD key.
     pub key: Zeroizing<Vec<u8>>,
     /// TLS 1.3: the 12-byte write IV; TLS 1.2: the 4-byte implicit salt.
@@ -385,8 +384,7 @@ impl std::fmt::Debug for RecordKeys {
         write!(
             f,
             "RecordKeys({:?}, {}, <key redacted>)",
-            self.version,
-            messages::suite::name(self.suite)
+            self.version, self.suite
         )
     }
 }
@@ -396,13 +394,14 @@ impl std::fmt::Debug for RecordKeys {
 pub struct Established {
     /// The version.
     pub version: ProtocolVersion,
-    /// The cipher suite code point.
-    pub suite: u16,
+    /// The cipher suite.
+    pub suite: CipherSuite,
     /// The key exchange group.
-    pub group: u16,
+    pub group: NamedGroup,
     /// The signature scheme of the server's handshake signature
-    /// (CertificateVerify in TLS 1.3, ServerKeyExchange in TLS 1.2).
-    pub signature_scheme: u16,
+    /// (CertificateVerify in TLS 1.3, ServerKeyExchange in TLS 1.2);
+    /// `None` when the session was resumed and nothing was signed.
+    pub signature_scheme: Option<SignatureScheme>,
     /// The peer's certificate chain, end-entity first: the server's on the
     /// client; on the server the client's verified chain, empty when the
     /// client did not authenticate.
@@ -413,7 +412,7 @@ pub struct Established {
     pub alpn_protocol: Option<Vec<u8>>,
     /// Whether the session was resumed with a ticket's PSK (TLS 1.3, RFC
     /// 8446 2.2): no certificate was sent then, `peer_chain` is empty and
-    /// `signature_scheme` 0.
+    /// `signature_scheme` `None`.
     pub resumed: bool,
 }
 
@@ -432,11 +431,13 @@ impl Established {
                 ProtocolVersion::Tls13 => "TLS 1.3",
                 ProtocolVersion::Tls12 => "TLS 1.2",
             },
-            messages::suite::name(self.suite),
-            kx::group::name(self.group),
-            match self.resumed {
-                true => "none (PSK)".into(),
-                false => verify::scheme::name(self.signature_scheme),
+            self.suite,
+            self.group,
+            match self.signature_scheme {
+                _ if self.resumed => "none (PSK)".into(),
+                Some(s) => s.to_string(),
+                // Only a resumed session has no signature.
+                None => SignatureScheme::Unknown(0).to_string(),
             }
         )
     }

@@ -4,8 +4,6 @@
 
 use clap::{Args, ValueEnum};
 use sealwire::conn::Connection;
-use sealwire::handshake::kx::group;
-use sealwire::handshake::messages::suite;
 use sealwire::handshake::tls13::psk::SessionStore;
 use sealwire::handshake::tls13::tickets::TicketKeys;
 use sealwire::handshake::verify::{
@@ -14,6 +12,7 @@ use sealwire::handshake::verify::{
 use sealwire::handshake::{
     ClientConfig, Error, KeyLogFile, KeyLogSink, ServerConfig, Trace, Versions,
 };
+use sealwire::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -195,34 +194,38 @@ pub struct ConnectArgs {
     common: Common,
 }
 
-fn parse_group(name: &str) -> Result<u16, String> {
+fn parse_group(name: &str) -> Result<NamedGroup, String> {
     match name.to_ascii_lowercase().as_str() {
-        "x25519mlkem768" => Ok(group::X25519MLKEM768),
-        "x25519" => Ok(group::X25519),
-        "p-256" | "p256" | "secp256r1" | "prime256v1" => Ok(group::SECP256R1),
-        "p-384" | "p384" | "secp384r1" => Ok(group::SECP384R1),
+        "x25519mlkem768" => Ok(NamedGroup::X25519Mlkem768),
+        "x25519" => Ok(NamedGroup::X25519),
+        "p-256" | "p256" | "secp256r1" | "prime256v1" => Ok(NamedGroup::Secp256r1),
+        "p-384" | "p384" | "secp384r1" => Ok(NamedGroup::Secp384r1),
         _ => Err(format!(
             "unknown group {name:?} (known: X25519MLKEM768, x25519, P-256, P-384)"
         )),
     }
 }
 
-fn parse_suite(name: &str) -> Result<u16, String> {
+fn parse_suite(name: &str) -> Result<CipherSuite, String> {
     match name.to_ascii_uppercase().as_str() {
-        "TLS_AES_128_GCM_SHA256" | "AES128" | "AES-128" => Ok(suite::TLS13_AES_128_GCM_SHA256),
-        "TLS_AES_256_GCM_SHA384" | "AES256" | "AES-256" => Ok(suite::TLS13_AES_256_GCM_SHA384),
+        "TLS_AES_128_GCM_SHA256" | "AES128" | "AES-128" => {
+            Ok(CipherSuite::TLS13_AES_128_GCM_SHA256)
+        }
+        "TLS_AES_256_GCM_SHA384" | "AES256" | "AES-256" => {
+            Ok(CipherSuite::TLS13_AES_256_GCM_SHA384)
+        }
         // TLS 1.2 suites by IANA or OpenSSL name.
         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" | "ECDHE-ECDSA-AES128-GCM-SHA256" => {
-            Ok(suite::ECDHE_ECDSA_AES_128_GCM_SHA256)
+            Ok(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
         }
         "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" | "ECDHE-ECDSA-AES256-GCM-SHA384" => {
-            Ok(suite::ECDHE_ECDSA_AES_256_GCM_SHA384)
+            Ok(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
         }
         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" | "ECDHE-RSA-AES128-GCM-SHA256" => {
-            Ok(suite::ECDHE_RSA_AES_128_GCM_SHA256)
+            Ok(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
         }
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" | "ECDHE-RSA-AES256-GCM-SHA384" => {
-            Ok(suite::ECDHE_RSA_AES_256_GCM_SHA384)
+            Ok(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
         }
         _ => Err(format!(
             "unknown suite {name:?} (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, \
@@ -234,19 +237,19 @@ fn parse_suite(name: &str) -> Result<u16, String> {
 
 /// Splits `--suites` into the TLS 1.3 and TLS 1.2 lists (`None`: keep the
 /// defaults of that version).
-fn split_suites(all: Vec<u16>) -> (Option<Vec<u16>>, Option<Vec<u16>>) {
-    let (s12, s13): (Vec<u16>, Vec<u16>) = all
+fn split_suites(all: Vec<CipherSuite>) -> (Option<Vec<CipherSuite>>, Option<Vec<CipherSuite>>) {
+    let (s12, s13): (Vec<CipherSuite>, Vec<CipherSuite>) = all
         .into_iter()
-        .partition(|s| sealwire::handshake::tls12::suite_params(*s).is_some());
-    let some = |v: Vec<u16>| (!v.is_empty()).then_some(v);
+        .partition(|s| s.version() == ProtocolVersion::Tls12);
+    let some = |v: Vec<CipherSuite>| (!v.is_empty()).then_some(v);
     (some(s13), some(s12))
 }
 
 struct Parsed {
     versions: Versions,
-    groups: Option<Vec<u16>>,
-    suites: Option<Vec<u16>>,
-    suites12: Option<Vec<u16>>,
+    groups: Option<Vec<NamedGroup>>,
+    suites: Option<Vec<CipherSuite>>,
+    suites12: Option<Vec<CipherSuite>>,
     trace: Trace,
     keylog: KeyLogSink,
     alpn: Vec<Vec<u8>>,

@@ -32,6 +32,7 @@ use crate::handshake::{
     expect_handshake, Action, ClientConfig, Context, Established, Input, ProtocolVersion,
     RecordKeys, State,
 };
+use crate::wire::{NamedGroup, SignatureScheme};
 
 /// What the client carries through the handshake.
 #[derive(Debug)]
@@ -70,7 +71,11 @@ pub fn from_server_hello(
     }
     if sh.cipher_suite == suite::EMPTY_RENEGOTIATION_INFO_SCSV
         || !ch.cipher_suites.contains(&sh.cipher_suite)
-        || !start.config.suites12.contains(&sh.cipher_suite)
+        || !start
+            .config
+            .suites12
+            .iter()
+            .any(|s| s.iana() == sh.cipher_suite)
     {
         return Err(Error::IllegalParameter(
             "server chose a suite we did not offer",
@@ -144,7 +149,7 @@ pub fn from_server_hello(
     cx.trace.step(|| {
         format!(
             "ServerHello (TLS 1.2): chosen suite {}; extended_master_secret on; secure renegotiation {}",
-            suite::name(suite.code),
+            suite.suite,
             if sh.extension(ext::RENEGOTIATION_INFO).is_some() {
                 "signalled"
             } else {
@@ -370,7 +375,7 @@ impl State for ExpectServerHelloDone {
         let ms = MasterSecret::extended(h.suite.hash, pms, session_hash.as_bytes());
         announce_secrets(cx, &ms, &h.client_random);
         let kb = ms.key_block(h.suite.key_len, &h.client_random, &h.server_random);
-        let (client_keys, server_keys) = record_keys(&kb, h.suite.code);
+        let (client_keys, server_keys) = record_keys(&kb, h.suite.suite);
 
         cx.actions.push(Action::SendCcs);
         cx.actions.push(Action::WriteKeys(client_keys));
@@ -432,9 +437,9 @@ impl State for ExpectFinished {
             .step(|| "server Finished verified: handshake complete (TLS 1.2)".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls12,
-            suite: h.suite.code,
-            group,
-            signature_scheme: h.sig_scheme,
+            suite: h.suite.suite,
+            group: NamedGroup::from_u16(group),
+            signature_scheme: Some(SignatureScheme::from_u16(h.sig_scheme)),
             peer_chain: h.chain,
             server_name: h.server_name,
             alpn_protocol: h.alpn_protocol,

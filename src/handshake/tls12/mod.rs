@@ -52,6 +52,7 @@ use super::verify::scheme;
 // `prf` names these through `super::`.
 use super::{transcript, KeyLogSink};
 use super::{Action, Context, Input, ProtocolVersion, RecordKeys, State};
+use crate::wire::CipherSuite;
 use prf::{KeyBlock, MasterSecret};
 use zeroize::Zeroizing;
 
@@ -89,8 +90,8 @@ impl Auth {
 /// What a TLS 1.2 suite fixes (RFC 5289 section 3.2, RFC 5288 section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SuiteParams {
-    /// The code point.
-    pub code: u16,
+    /// The suite.
+    pub suite: CipherSuite,
     /// The PRF and transcript hash.
     pub hash: HashAlg,
     /// AES key length in bytes.
@@ -109,7 +110,7 @@ pub fn suite_params(code: u16) -> Option<SuiteParams> {
         _ => return None,
     };
     Some(SuiteParams {
-        code,
+        suite: CipherSuite::from_iana(code)?,
         hash,
         key_len,
         auth,
@@ -118,7 +119,7 @@ pub fn suite_params(code: u16) -> Option<SuiteParams> {
 
 /// The two directions' record keys from the key block: `(client → server,
 /// server → client)`.
-fn record_keys(kb: &KeyBlock, suite: u16) -> (RecordKeys, RecordKeys) {
+fn record_keys(kb: &KeyBlock, suite: CipherSuite) -> (RecordKeys, RecordKeys) {
     let keys = |key: &[u8], iv: &[u8]| RecordKeys {
         version: ProtocolVersion::Tls12,
         suite,

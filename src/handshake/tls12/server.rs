@@ -34,6 +34,7 @@ use crate::handshake::{
     expect_handshake, random32, Action, Context, Established, Input, ProtocolVersion, RecordKeys,
     ServerConfig, State,
 };
+use crate::wire::{NamedGroup, SignatureScheme};
 
 fn key_auth(key: &SigningKey) -> Auth {
     match key.key_type() {
@@ -65,8 +66,8 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
     let suite = config
         .suites12
         .iter()
-        .filter_map(|s| suite_params(*s))
-        .find(|s| s.auth == auth && ch.cipher_suites.contains(&s.code))
+        .filter_map(|s| suite_params(s.iana()))
+        .find(|s| s.auth == auth && ch.cipher_suites.contains(&s.suite.iana()))
         .ok_or(Error::HandshakeFailure(
             "no TLS 1.2 cipher suite in common for our key type",
         ))?;
@@ -97,7 +98,7 @@ fn choose(config: &ServerConfig, ch: &ClientHello) -> Result<Choice, Error> {
     let mut ours = config
         .groups
         .iter()
-        .copied()
+        .map(|g| g.to_u16())
         .filter(|g| group::is_ecdhe(*g));
     let group = match ch.supported_groups()? {
         Some(offered) => ours
@@ -167,7 +168,7 @@ pub fn from_client_hello(
     cx.trace.step(|| {
         format!(
             "ServerHello (TLS 1.2): chosen suite {}; group {}; extended_master_secret on; server_name {}",
-            suite::name(c.suite.code),
+            c.suite.suite,
             group::name(c.group),
             c.server_name.as_deref().unwrap_or("(none)")
         )
@@ -189,7 +190,7 @@ pub fn from_client_hello(
         random,
         // No session resumption: an empty session_id (RFC 5246 7.4.1.3).
         session_id: Vec::new(),
-        cipher_suite: c.suite.code,
+        cipher_suite: c.suite.suite.iana(),
         compression_method: 0,
         extensions: exts,
     }
@@ -348,7 +349,7 @@ impl State for ExpectClientKeyExchange {
         let ms = MasterSecret::extended(suite.hash, pms, session_hash.as_bytes());
         announce_secrets(cx, &ms, &client_random);
         let kb = ms.key_block(suite.key_len, &client_random, &server_random);
-        let (client_keys, server_keys) = record_keys(&kb, suite.code);
+        let (client_keys, server_keys) = record_keys(&kb, suite.suite);
         let keyed = Keyed {
             suite,
             group: grp,
@@ -484,9 +485,9 @@ impl State for ExpectFinished {
             .step(|| "server Finished sent: handshake complete (TLS 1.2)".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls12,
-            suite: f.suite.code,
-            group: f.group,
-            signature_scheme: f.sig_scheme,
+            suite: f.suite.suite,
+            group: NamedGroup::from_u16(f.group),
+            signature_scheme: Some(SignatureScheme::from_u16(f.sig_scheme)),
             peer_chain: f.peer_chain,
             server_name: f.server_name,
             alpn_protocol: f.alpn_protocol,

@@ -30,6 +30,7 @@ use crate::handshake::{
     expect_handshake, hello, random32, tls12, Action, ClientConfig, Context, Established, Input,
     ProtocolVersion, State,
 };
+use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 
 fn hex_short(b: &[u8]) -> String {
     hex::encode(b)
@@ -79,10 +80,10 @@ fn build_client_hello(
 ) -> ClientHello {
     let mut suites = Vec::new();
     if config.versions.tls13 {
-        suites.extend_from_slice(&config.suites13);
+        suites.extend(config.suites13.iter().map(|s| s.iana()));
     }
     if config.versions.tls12 {
-        suites.extend_from_slice(&config.suites12);
+        suites.extend(config.suites12.iter().map(|s| s.iana()));
         // RFC 5746 3.3: signal secure renegotiation support.
         suites.push(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
     }
@@ -97,7 +98,8 @@ fn build_client_hello(
     if let Some(name) = sni {
         exts.push(build::server_name(name));
     }
-    exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &config.groups));
+    let groups: Vec<u16> = config.groups.iter().map(|g| g.to_u16()).collect();
+    exts.push(build::u16_list(ext::SUPPORTED_GROUPS, &groups));
     exts.push(build::u16_list(
         ext::SIGNATURE_ALGORITHMS,
         &offered_schemes(config),
@@ -176,7 +178,7 @@ pub fn start(
     let mut shares = Vec::new();
     if config.versions.tls13 {
         for g in &config.key_share_groups {
-            shares.push(KeyExchange::generate(*g)?);
+            shares.push(KeyExchange::generate(g.to_u16())?);
         }
     }
     let mut ch = build_client_hello(
@@ -195,7 +197,7 @@ pub fn start(
         format!("ClientHello: offered suites {}", s.join(", "))
     });
     cx.trace.step(|| {
-        let g: Vec<_> = config.groups.iter().map(|g| group::name(*g)).collect();
+        let g: Vec<_> = config.groups.iter().map(|g| g.to_string()).collect();
         let k: Vec<_> = shares.iter().map(|k| group::name(k.group())).collect();
         format!(
             "ClientHello: groups {}; key shares {}; versions {}; server_name {}",
@@ -259,7 +261,12 @@ impl State for ExpectServerHello {
         if sh.compression_method != 0 {
             return Err(Error::IllegalParameter("compression method is not null"));
         }
-        if !this.config.suites13.contains(&sh.cipher_suite) {
+        if !this
+            .config
+            .suites13
+            .iter()
+            .any(|s| s.iana() == sh.cipher_suite)
+        {
             return Err(Error::IllegalParameter(
                 "server chose a suite we did not offer",
             ));
@@ -330,7 +337,9 @@ impl ExpectServerHello {
             .hrr_group()?
             .ok_or(Error::IllegalParameter("HelloRetryRequest changes nothing"))?;
         // RFC 8446 4.1.4: the group must be offered and not already shared.
-        if !self.config.groups.contains(&g) || self.shares.iter().any(|k| k.group() == g) {
+        if !self.config.groups.contains(&NamedGroup::from_u16(g))
+            || self.shares.iter().any(|k| k.group() == g)
+        {
             return Err(Error::IllegalParameter(
                 "HelloRetryRequest selected a bad group",
             ));
@@ -674,9 +683,9 @@ impl State for ExpectFinished {
             .step(|| "handshake complete: application data keys in use".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls13,
-            suite: h.suite,
-            group: h.group,
-            signature_scheme: h.sig_scheme,
+            suite: CipherSuite::from_iana(h.suite).ok_or(Error::Internal("suite"))?,
+            group: NamedGroup::from_u16(h.group),
+            signature_scheme: (!h.resumed).then(|| SignatureScheme::from_u16(h.sig_scheme)),
             peer_chain: h.chain,
             server_name: h.server_name.clone(),
             alpn_protocol: h.alpn.clone(),

@@ -15,6 +15,7 @@ use super::transcript::HashAlg;
 // `keyschedule` names these modules through `super::`.
 use super::{codec, error, transcript};
 use super::{Action, Context, Input, KeyLogSink, ProtocolVersion, RecordKeys, State, Trace};
+use crate::wire::CipherSuite;
 use keyschedule::TrafficSecret;
 use zeroize::Zeroizing;
 
@@ -33,7 +34,7 @@ pub(crate) fn record_keys(secret: &TrafficSecret, s: u16) -> Result<RecordKeys, 
     let k = secret.key_iv(key_len);
     Ok(RecordKeys {
         version: ProtocolVersion::Tls13,
-        suite: s,
+        suite: CipherSuite::from_iana(s).ok_or(Error::Internal("not a TLS 1.3 suite"))?,
         key: k.key,
         iv: Zeroizing::new(k.iv.to_vec()),
     })

@@ -562,7 +562,7 @@ pub(crate) fn offer(
     let hash_offered = config
         .suites13
         .iter()
-        .any(|s| suite_params(*s).is_some_and(|(a, _)| a == alg));
+        .any(|s| suite_params(s.iana()).is_some_and(|(a, _)| a == alg));
     if !hash_offered {
         return Ok(None);
     }

@@ -36,6 +36,7 @@ use crate::handshake::{
     expect_handshake, hello, random32, tls12, Action, Context, Established, Input, ProtocolVersion,
     ServerConfig, State,
 };
+use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 use zeroize::Zeroizing;
 
 /// Starts a server handshake: the state waiting for ClientHello.
@@ -251,9 +252,10 @@ fn choose_suite(
             check_second_hello(&r.ch1, ch)?;
             r.suite
         }
-        None => *config
+        None => config
             .suites13
             .iter()
+            .map(|s| s.iana())
             .find(|s| ch.cipher_suites.contains(s))
             .ok_or(Error::HandshakeFailure("no TLS 1.3 cipher suite in common"))?,
     })
@@ -278,7 +280,7 @@ fn choose_share(
     let chosen = config
         .groups
         .iter()
-        .find_map(|g| shares.iter().find(|s| s.group == *g));
+        .find_map(|g| shares.iter().find(|s| s.group == g.to_u16()));
     Ok(match (chosen, retry) {
         (Some(s), None) => ShareChoice::Use(s.clone()),
         (Some(s), Some(r)) if s.group == r.group && shares.len() == 1 => {
@@ -290,9 +292,10 @@ fn choose_share(
             ))
         }
         (None, None) => {
-            let g = *config
+            let g = config
                 .groups
                 .iter()
+                .map(|g| g.to_u16())
                 .find(|g| groups.contains(g))
                 .ok_or(Error::HandshakeFailure("no key exchange group in common"))?;
             ShareChoice::Retry(g)
@@ -624,9 +627,9 @@ impl State for ExpectFinished {
             .step(|| "handshake complete: application data keys in use".into());
         cx.actions.push(Action::Established(Established {
             version: ProtocolVersion::Tls13,
-            suite: this.suite,
-            group: this.group,
-            signature_scheme: this.sig_scheme,
+            suite: CipherSuite::from_iana(this.suite).ok_or(Error::Internal("suite"))?,
+            group: NamedGroup::from_u16(this.group),
+            signature_scheme: (!this.resumed).then(|| SignatureScheme::from_u16(this.sig_scheme)),
             peer_chain: this.peer_chain,
             server_name: this.server_name,
             alpn_protocol: this.alpn_protocol,
