@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::handshake::{configs, expect_client, expect_server, run, untouched};
+use common::handshake::{configs, expect_client, expect_server, read_exactly, run, untouched};
 use common::pki::{have_openssl, KeyKind};
 use sealwire::conn::Connection;
 use sealwire::handshake::alpn;
@@ -179,17 +179,6 @@ fn alpn_server_rejects_malformed_offer() {
             expect_server(r, Alert::DecodeError);
         }
     }
-}
-
-fn read_exactly(c: &mut Connection<UnixStream>, n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    while out.len() < n {
-        let k = c.read(&mut buf).unwrap();
-        assert!(k > 0, "peer closed early");
-        out.extend_from_slice(&buf[..k]);
-    }
-    out
 }
 
 /// Client and server over a socket pair with ALPN, both updating their

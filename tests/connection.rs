@@ -3,24 +3,13 @@
 
 mod common;
 
-use common::handshake::configs;
+use common::handshake::{configs, read_exactly};
 use common::pki::{have_openssl, KeyKind};
 use sealwire::conn::Connection;
 use sealwire::handshake::{Error, Versions};
 use sealwire::wire::CipherSuite;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
-
-fn read_exactly(c: &mut Connection<UnixStream>, n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    while out.len() < n {
-        let k = c.read(&mut buf).unwrap();
-        assert!(k > 0, "peer closed early");
-        out.extend_from_slice(&buf[..k]);
-    }
-    out
-}
 
 #[test]
 fn data_key_updates_and_close_over_a_socket_pair() {

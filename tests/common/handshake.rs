@@ -221,3 +221,19 @@ pub fn expect_server(r: Result<(Peer, Peer), Failed>, alert: Alert) -> Error {
         Ok(_) => panic!("handshake succeeded"),
     }
 }
+
+/// Reads from `c` until `n` bytes have come (panics if the peer closes
+/// first or a read fails).
+pub fn read_exactly(
+    c: &mut sealwire::conn::Connection<std::os::unix::net::UnixStream>,
+    n: usize,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    while out.len() < n {
+        let k = c.read(&mut buf).unwrap();
+        assert!(k > 0, "peer closed early");
+        out.extend_from_slice(&buf[..k]);
+    }
+    out
+}
