@@ -59,6 +59,29 @@ fn count(hay: &str, needle: &str) -> usize {
     hay.matches(needle).count()
 }
 
+/// `s_client` (offering `alpn`, version flag `version`) echoes `payload`
+/// through `sealwire serve` started with `serve_args`; both exit, the
+/// server successfully. Returns s_client's stdout and the server's trace.
+fn s_client_echo(
+    pki: &Pki,
+    serve_args: &[&str],
+    version: &str,
+    alpn: &str,
+    payload: &[u8],
+) -> (String, String) {
+    let (mut server, port) = sealwire_serve(pki, serve_args);
+    let mut client = s_client(pki, port, version, alpn);
+    client.feed_echoed(payload.to_vec());
+    client.wait_until("the echo", |p| contains(&p.stdout(), payload));
+    client.close_stdin();
+    client.wait_exit();
+    let status = server.wait_exit();
+    let trace = server.stderr();
+    assert!(status.success(), "server failed: {trace}");
+    let out = String::from_utf8_lossy(&client.stdout()).into_owned();
+    (out, trace)
+}
+
 /// Our client offers `offer` to s_server configured with `server`, which
 /// must agree on `expect`; both sides send 200 KiB; our client updates its
 /// keys every `every` records (TLS 1.3). Returns the client's trace.
@@ -164,17 +187,9 @@ fn openssl_client_alpn_with_sealwire_server() {
     }
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
     for (ours, theirs) in [("--tls1.3", "-tls1_3"), ("--tls1.2", "-tls1_2")] {
-        let (mut server, port) = sealwire_serve(&pki, &[ours, "--alpn", "h2,http/1.1"]);
-        let mut client = s_client(&pki, port, theirs, "http/1.1,h2");
         let payload = data(13, 128 * 1024);
-        client.feed_echoed(payload.clone());
-        client.wait_until("the echo", |p| contains(&p.stdout(), &payload));
-        client.close_stdin();
-        client.wait_exit();
-        let status = server.wait_exit();
-        let trace = server.stderr();
-        assert!(status.success(), "server failed: {trace}");
-        let out = String::from_utf8_lossy(&client.stdout()).into_owned();
+        let serve = [ours, "--alpn", "h2,http/1.1"];
+        let (out, trace) = s_client_echo(&pki, &serve, theirs, "http/1.1,h2", &payload);
         assert!(out.contains("ALPN protocol: h2"), "{out}");
         assert!(trace.contains("ALPN h2"), "{trace}");
     }
@@ -206,16 +221,9 @@ fn openssl_client_receives_key_updates_from_sealwire_server() {
         return;
     }
     let pki = make_pki(KeyKind::EcP256, &["localhost"]);
-    let (mut server, port) = sealwire_serve(&pki, &["--tls1.3", "--key-update-every", "3"]);
-    let mut client = s_client(&pki, port, "-tls1_3", "h2");
     let payload = data(14, 512 * 1024);
-    client.feed_echoed(payload.clone());
-    client.wait_until("the echo", |p| contains(&p.stdout(), &payload));
-    client.close_stdin();
-    client.wait_exit();
-    let status = server.wait_exit();
-    let trace = server.stderr();
-    assert!(status.success(), "server failed: {trace}");
+    let serve = ["--tls1.3", "--key-update-every", "3"];
+    let (out, trace) = s_client_echo(&pki, &serve, "-tls1_3", "h2", &payload);
     assert!(
         trace.contains(&format!("echoed {} bytes, closed cleanly", payload.len())),
         "{trace}"
@@ -224,6 +232,5 @@ fn openssl_client_receives_key_updates_from_sealwire_server() {
     // least 10 updates; the server offered no ALPN, so none was agreed.
     let sent = count(&trace, "send KeyUpdate");
     assert!(sent >= 10, "{sent} KeyUpdates sent:\n{trace}");
-    let out = String::from_utf8_lossy(&client.stdout()).into_owned();
     assert!(out.contains("No ALPN negotiated"), "{out}");
 }
