@@ -447,7 +447,7 @@ fn fan_out(pki: &Pki, rounds: usize) {
             } else {
                 let start = Instant::now();
                 for (s, buf) in sealers.iter().zip(bufs.iter_mut()) {
-                    s.start(buf);
+                    s.start_with_capacity(buf, msg.len());
                     buf.extend_from_slice(&msg);
                 }
                 let mut jobs: Vec<RecordJob<'_>> = sealers

@@ -198,7 +198,7 @@ fn run(a: &Args) -> Res<()> {
             .iter()
             .map(|s| {
                 let mut b = BytesMut::new();
-                s.start(&mut b);
+                s.start_with_capacity(&mut b, payload.len());
                 b.extend_from_slice(payload);
                 b
             })

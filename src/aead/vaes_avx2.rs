@@ -784,10 +784,16 @@ vaes_avx2_features!(enable!(
             let nblocks = f.blocks;
             assert!(nblocks >= STRIDE, "a record of at least one group");
             let (j0, ek_j0, tail_ks) = j0_keystream::<R>(k, &f);
-            let a = if r.aad.is_empty() {
-                _mm_setzero_si128()
-            } else {
-                ghash_aad(k, r.aad)
+            // A TLS AAD (5 or 13 bytes) is one block: one multiply by H
+            // here, in line (out of line, the call was ~5% of a batch of
+            // 1 KiB records on Zen 3).
+            let a = match r.aad.len() {
+                0 => _mm_setzero_si128(),
+                1..=16 => gf_mul(
+                    bswap128(from_u128(gcm::aad_block(r.aad))),
+                    load128(&k.h_powers[POWERS - 1]),
+                ),
+                _ => ghash_aad(k, r.aad),
             };
             let (body, tail) = r.buf.split_at_mut(16 * nblocks);
 

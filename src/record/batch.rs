@@ -76,45 +76,59 @@ impl<'a> RecordJob<'a> {
 /// A job that fails (e.g. its sealer reached the usage limit) leaves its
 /// buffer as it was and does not affect the others.
 pub fn seal_records(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error>> {
-    seal_with(jobs, seal_batch)
+    seal_with(jobs, seal_batch, SERIAL_PART)
 }
 
 /// As [`seal_records`], with the AEAD work spread over rayon's threads.
 pub fn seal_records_parallel(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error>> {
-    seal_with(jobs, seal_batch_parallel)
+    seal_with(jobs, seal_batch_parallel, usize::MAX)
 }
 
-fn seal_with(jobs: &mut [RecordJob<'_>], run: fn(&mut [SealJob<'_>])) -> Vec<Result<(), Error>> {
-    let prepared: Vec<Result<Prepared, Error>> = jobs
-        .iter_mut()
-        .map(|j| j.sealer.prepare(j.typ, j.buf, j.pad))
-        .collect();
-    let mut aead_jobs: Vec<SealJob<'_>> = jobs
-        .iter_mut()
-        .zip(&prepared)
-        .filter_map(|(j, p)| {
-            let p = p.as_ref().ok()?;
-            Some(SealJob {
-                key: j.sealer.aead(),
-                nonce: p.nonce,
-                aad: p.aad(),
-                buf: &mut j.buf[p.start..p.end],
-                tag: [0; 16],
+/// Records the serial paths frame, seal and finish per pass. The multi-record
+/// kernels need a few records of a shape in a row, not all of them, and the
+/// per-pass lists (framing results, AEAD jobs, tags: ~150 bytes a record)
+/// stay small: for 1000 records at once they came to ~150 KB a call, which
+/// the allocator handed back to the kernel and took again every call
+/// (measured on Zen 3, 1000 x 1 KiB records: ~20% of the time in page faults
+/// and page clearing).
+const SERIAL_PART: usize = 64;
+
+fn seal_with(
+    jobs: &mut [RecordJob<'_>],
+    run: fn(&mut [SealJob<'_>]),
+    part: usize,
+) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(jobs.len());
+    for jobs in jobs.chunks_mut(part) {
+        let prepared: Vec<Result<Prepared, Error>> = jobs
+            .iter_mut()
+            .map(|j| j.sealer.prepare(j.typ, j.buf, j.pad))
+            .collect();
+        let mut aead_jobs: Vec<SealJob<'_>> = jobs
+            .iter_mut()
+            .zip(&prepared)
+            .filter_map(|(j, p)| {
+                let p = p.as_ref().ok()?;
+                Some(SealJob {
+                    key: j.sealer.aead(),
+                    nonce: p.nonce,
+                    aad: p.aad(),
+                    buf: &mut j.buf[p.start..p.end],
+                    tag: [0; 16],
+                })
             })
-        })
-        .collect();
-    run(&mut aead_jobs);
-    let tags: Vec<[u8; 16]> = aead_jobs.into_iter().map(|j| j.tag).collect();
-    let mut tags = tags.into_iter();
-    jobs.iter_mut()
-        .zip(prepared)
-        .map(|(j, p)| {
+            .collect();
+        run(&mut aead_jobs);
+        let tags: Vec<[u8; 16]> = aead_jobs.into_iter().map(|j| j.tag).collect();
+        let mut tags = tags.into_iter();
+        results.extend(jobs.iter_mut().zip(prepared).map(|(j, p)| {
             let p = p?;
             let tag = tags.next().expect("one tag per prepared record");
             j.buf[p.end..p.end + TAG_LEN].copy_from_slice(&tag);
             Ok(())
-        })
-        .collect()
+        }));
+    }
+    results
 }
 
 /// One record to open in place: the connection's opener and the whole
