@@ -917,6 +917,19 @@ vaes_avx512_features!(enable!(
         let aad_in_sums = aad.len() <= 16 && buf.len() <= SHORT_MAX;
         let acc = if aad.is_empty() || aad_in_sums {
             _mm_setzero_si128()
+        } else if aad.len() <= 16 {
+            // A TLS AAD (5 or 13 bytes) before a long record: one block,
+            // one 128-bit multiply by H in line, off the critical path (the
+            // bulk loop first needs it after a group of AES rounds). As a
+            // call to `ghash_bytes` it was about a fifth of the kernel's
+            // time for 1 KiB records (profiled, Zen 4).
+            gf_mul(
+                _mm_shuffle_epi8(
+                    from_u128(gcm::aad_block(aad)),
+                    _mm512_castsi512_si128(bswap_mask()),
+                ),
+                load128(&k.h_powers[POWERS - 1]),
+            )
         } else {
             ghash_bytes(k, _mm_setzero_si128(), aad)
         };
