@@ -67,6 +67,11 @@ const GF_POLY_HI: i64 = 0xc200_0000_0000_0000_u64 as i64;
 ///
 /// Building one takes the [`cpu::VaesAvx512`] proof, so a `Key` exists only
 /// on a CPU that runs the kernels. Everything is zeroized on drop.
+/// Round keys repeated in the four lanes of a register, 64-aligned.
+#[derive(Zeroize)]
+#[repr(C, align(64))]
+pub(crate) struct WideKeys(pub(crate) [[u8; 64]; 15]);
+
 #[derive(Zeroize, ZeroizeOnDrop)]
 #[repr(C, align(64))]
 pub struct Key {
@@ -78,6 +83,12 @@ pub struct Key {
     pub(crate) round_keys: [[u8; 16]; 15],
     /// Number of AES rounds: 10, 12 or 14.
     pub(crate) rounds: usize,
+    /// The round keys again, each repeated in the four lanes of a
+    /// register, for the whole-message kernels' AES rounds: a full-width
+    /// aligned load, where a broadcast from 16 bytes is a load and a lane
+    /// shuffle. Last in the key, so the lines the batch kernels read (the
+    /// last powers of H and the 16-byte round keys) keep their places.
+    pub(crate) round_keys_wide: WideKeys,
     #[zeroize(skip)]
     _cpu: cpu::VaesAvx512,
 }
@@ -97,6 +108,7 @@ impl Key {
         let mut k = Key {
             h_powers: [[0; 16]; POWERS + 3],
             round_keys: [[0; 16]; 15],
+            round_keys_wide: WideKeys([[0; 64]; 15]),
             rounds: key.len() / 4 + 6,
             _cpu: cpu,
         };
@@ -123,6 +135,17 @@ vaes_avx512_features!(enable!(
     pub(crate) fn bcast(bytes: &[u8; 16]) -> __m512i {
         // SAFETY: `bytes` is 16 readable bytes; the load is unaligned.
         _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) })
+    }
+));
+
+vaes_avx512_features!(enable!(
+    /// Round key `r` repeated in the four lanes.
+    #[inline]
+    pub(crate) fn wide(keys: &WideKeys, r: usize) -> __m512i {
+        // SAFETY: entry r is 64 readable bytes at a multiple of 64 from the
+        // start of the 64-aligned `WideKeys`: the aligned load is in bounds
+        // (the index is checked) and aligned.
+        unsafe { _mm512_load_si512(keys.0[r].as_ptr().cast()) }
     }
 ));
 
@@ -464,7 +487,7 @@ macro_rules! rounds_with {
         if $R - 1 < steps {
             rounds_with!(@steps $R, steps, $i, $body; 9 10 11 12 13 14 15 16);
         }
-        let rk = bcast(&k.round_keys[$R]);
+        let rk = wide(&k.round_keys_wide, $R);
         for v in $x.iter_mut() {
             *v = _mm512_aesenclast_epi128(*v, rk);
         }
@@ -473,7 +496,7 @@ macro_rules! rounds_with {
         $($r:literal)*) => {
         $(
             if $r < $R {
-                let rk = bcast(&$k.round_keys[$r]);
+                let rk = wide(&$k.round_keys_wide, $r);
                 for v in $x.iter_mut() {
                     *v = _mm512_aesenc_epi128(*v, rk);
                 }
@@ -525,6 +548,11 @@ vaes_avx512_features!(enable!(
             }
         }
         w.zeroize();
+        for (wide, rk) in k.round_keys_wide.0.iter_mut().zip(&k.round_keys) {
+            for lane in wide.chunks_exact_mut(16) {
+                lane.copy_from_slice(rk);
+            }
+        }
 
         // H = E(K, 0^128) (SP 800-38D 6.4), reflected, times x^-1: a left
         // shift of the register with the reflected modulus folded in when
@@ -585,7 +613,7 @@ vaes_avx512_features!(enable!(
     /// CTR over whole blocks from the counter block `ctr` (generic IVs).
     fn ctr32_impl<const R: usize>(k: &Key, ctr: &mut [u8; 16], buf: &mut [u8]) {
         let mut cv = counters_from(load128(ctr));
-        let rk0 = bcast(&k.round_keys[0]);
+        let rk0 = wide(&k.round_keys_wide, 0);
         let mut at = 0;
         while buf.len() - at >= 16 * STRIDE {
             let mut x = next_counters::<VECS>(&mut cv, rk0);
@@ -717,7 +745,7 @@ vaes_avx512_features!(enable!(
         let mut s = sums_zero();
         short_aad(k, &mut s, aad, m);
         if SEAL {
-            let mut x = next_counters::<W>(&mut cv, bcast(&k.round_keys[0]));
+            let mut x = next_counters::<W>(&mut cv, wide(&k.round_keys_wide, 0));
             rounds_with!(k, R, &mut x, 0, [], |_i| {});
             let g = xor_out::<true, W>(buf, 0, &x);
             sum_tail::<W>(k, &mut s, &g, m, 0, acc, len);
@@ -728,7 +756,7 @@ vaes_avx512_features!(enable!(
                 *gj = _mm512_shuffle_epi8(load_masked(buf, 64 * j), bs);
             }
             sum_tail::<W>(k, &mut s, &g, m, 0, acc, len);
-            let mut x = next_counters::<W>(&mut cv, bcast(&k.round_keys[0]));
+            let mut x = next_counters::<W>(&mut cv, wide(&k.round_keys_wide, 0));
             rounds_with!(k, R, &mut x, 0, [], |_i| {});
             xor_out::<false, W>(buf, 0, &x);
         }
@@ -766,7 +794,7 @@ vaes_avx512_features!(enable!(
     ) -> __m128i {
         let m = (buf.len() - at).div_ceil(16);
         let mut s = sums_zero();
-        let mut x = next_counters::<W>(&mut cv, bcast(&k.round_keys[0]));
+        let mut x = next_counters::<W>(&mut cv, wide(&k.round_keys_wide, 0));
         if SEAL {
             // Positions 0..STRIDE of STRIDE + m + 1: the pending group.
             let g = group_in(buf, pend);
@@ -814,7 +842,7 @@ vaes_avx512_features!(enable!(
         let base = POWERS - STRIDE;
         if SEAL {
             // The first group: nothing to hash yet.
-            let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
+            let mut x = group_counters(&mut cv, wide(&k.round_keys_wide, 0));
             rounds_with!(k, R, &mut x, 0, [], |_i| {});
             for (j, v) in x.iter().enumerate() {
                 store64(buf, 64 * j, _mm512_xor_si512(*v, load64(buf, 64 * j)));
@@ -824,7 +852,7 @@ vaes_avx512_features!(enable!(
                 // Key loads stay in the loop (from L1), as in `vaes-avx2`.
                 let k = core::hint::black_box(k);
                 let g = group_in(buf, at - G);
-                let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
+                let mut x = group_counters(&mut cv, wide(&k.round_keys_wide, 0));
                 let mut s = sums_zero();
                 let carry = _mm512_zextsi128_si512(a);
                 rounds_with!(k, R, &mut x, VECS, [s.lo, s.mi, s.hi], |i| {
@@ -860,7 +888,7 @@ vaes_avx512_features!(enable!(
             while buf.len() - at >= G {
                 let k = core::hint::black_box(k);
                 let g = group_in(buf, at);
-                let mut x = group_counters(&mut cv, bcast(&k.round_keys[0]));
+                let mut x = group_counters(&mut cv, wide(&k.round_keys_wide, 0));
                 let mut s = sums_zero();
                 let carry = _mm512_zextsi128_si512(a);
                 rounds_with!(k, R, &mut x, VECS, [s.lo, s.mi, s.hi], |i| {
