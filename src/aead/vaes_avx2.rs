@@ -789,10 +789,7 @@ vaes_avx2_features!(enable!(
             // 1 KiB records on Zen 3).
             let a = match r.aad.len() {
                 0 => _mm_setzero_si128(),
-                1..=16 => gf_mul(
-                    bswap128(from_u128(gcm::aad_block(r.aad))),
-                    load128(&k.h_powers[POWERS - 1]),
-                ),
+                1..=16 => aad_block_times_h(r.aad, load128(&k.h_powers[POWERS - 1])),
                 _ => ghash_aad(k, r.aad),
             };
             let (body, tail) = r.buf.split_at_mut(16 * nblocks);
@@ -898,6 +895,17 @@ vaes_avx2_features!(enable!(
 //          times H^k..H^1 with a single reduction
 //   T  = E(K, J0) ^ S
 // ```
+
+vaes_avx2_features!(enable!(
+    /// The GHASH of an AAD of 1..=16 bytes (one zero-padded block) from a
+    /// zero state: the block times H, given as `h1` (the key's power
+    /// entry for H^1, in the register form both AVX keys store).
+    #[inline]
+    pub(crate) fn aad_block_times_h(aad: &[u8], h1: __m128i) -> __m128i {
+        debug_assert!((1..=16).contains(&aad.len()));
+        gf_mul(bswap128(from_u128(gcm::aad_block(aad))), h1)
+    }
+));
 
 vaes_avx2_features!(enable!(
     /// Byte reversal of one block: GCM block order <-> register form.
