@@ -13,8 +13,13 @@
 //!   keys imported from rustls connections, against rustls writing the
 //!   message to each connection (aws-lc-rs provider).
 //!
-//! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout]`
-//! (`--fanout`: the fan-out comparison only)
+//! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout]
+//! [--write N] [--rounds N] [--aead-time]` (`--fanout`: the fan-out
+//! comparison only; `--write N`: the bulk rows of that write size only;
+//! `--rounds N`: 5 with `--quick`, else 21; `--aead-time`: each
+//! provider's encrypt and decrypt calls timed inside the transfer, a line
+//! per provider after each bulk ratio: what the AEAD costs where rustls
+//! calls it, apart from rustls's own work)
 
 use bytes::BytesMut;
 use rustls::crypto::CryptoProvider;
@@ -28,6 +33,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "common/timed_aead.rs"]
+mod timed_aead;
+
+/// Per-provider AEAD time sums of `--aead-time`, in `Prov::ALL` order.
+static AEAD_TIME: [timed_aead::Slot; 3] = [
+    timed_aead::Slot::new(),
+    timed_aead::Slot::new(),
+    timed_aead::Slot::new(),
+];
+
+/// True with `--aead-time`: every provider's AEAD calls are timed.
+fn aead_time() -> bool {
+    std::env::args().any(|a| a == "--aead-time")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Prov {
@@ -54,6 +74,9 @@ impl Prov {
             Prov::Ring => rustls::crypto::ring::default_provider(),
         };
         p.cipher_suites.retain(|s| s.suite() == suite);
+        if aead_time() {
+            p = timed_aead::wrap(p, &AEAD_TIME[self as usize]);
+        }
         Arc::new(p)
     }
 }
@@ -257,9 +280,17 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// The number after `name` on the command line, if any.
+fn arg(name: &str) -> Option<usize> {
+    std::env::args()
+        .position(|a| a == name)
+        .and_then(|i| std::env::args().nth(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let rounds = if quick { 5 } else { 21 };
+    let rounds = arg("--rounds").unwrap_or(if quick { 5 } else { 21 });
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -284,14 +315,7 @@ fn main() {
         };
         // `--write N` (bytes per write, default 16384) and `--mib N`
         // (default 64) change the transfer.
-        let arg = |name: &str, default: usize| {
-            std::env::args()
-                .position(|a| a == name)
-                .and_then(|i| std::env::args().nth(i + 1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default)
-        };
-        let (write, mib) = (arg("--write", 16384), arg("--mib", 64));
+        let (write, mib) = (arg("--write").unwrap_or(16384), arg("--mib").unwrap_or(64));
         let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
         let (client, server) = pair(&configs(&pki, p, suite, false));
         let mut b = Bulk {
@@ -314,6 +338,12 @@ fn main() {
         fan_out(&pki, rounds);
         return;
     }
+    // `--aead-time`: the clock reads the timing layer adds to each call.
+    let clock = aead_time().then(|| {
+        let c = timed_aead::clock_pair_ns();
+        println!("# --aead-time: each provider's encrypt and decrypt timed in the transfer, less {c:.1} ns of clock reads per call");
+        c
+    });
     let suites = [
         rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
         rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
@@ -325,7 +355,12 @@ fn main() {
         } else {
             "TLSv1_2"
         };
-        for write in [16384usize, 1024] {
+        // `--write N`: that write size only (any size from 1 byte).
+        let writes = match arg("--write") {
+            Some(w) => vec![w.max(1)],
+            None => vec![16384usize, 1024],
+        };
+        for write in writes {
             let mut bulks: Vec<Bulk> = Prov::ALL
                 .iter()
                 .map(|&p| {
@@ -339,10 +374,15 @@ fn main() {
                     }
                 })
                 .collect();
-            // ~16 MiB per provider per round at 16 KiB writes, 4 MiB at 1 KiB.
-            let total = if write == 16384 { 16 << 20 } else { 4 << 20 };
+            // ~16 MiB per provider per round at 16 KiB writes, 4 MiB below.
+            let total = if write >= 16384 { 16 << 20 } else { 4 << 20 };
             for b in bulks.iter_mut() {
                 b.run(total / 4);
+            }
+            // The warm-up's calls do not count.
+            for slot in &AEAD_TIME {
+                slot.enc.take(0.0);
+                slot.dec.take(0.0);
             }
             let mut mbs: Vec<Vec<f64>> = vec![Vec::new(); 3];
             let mut ratios = Vec::new();
@@ -372,9 +412,22 @@ fn main() {
                 "ratio\t{version}\t{suite:?}\twrite:{write}\tsealwire/best-peer\t{:.3}x\t(min {lo:.3}, max {hi:.3})",
                 median(&mut ratios)
             );
+            if let Some(clock) = clock {
+                for (i, p) in Prov::ALL.iter().enumerate() {
+                    println!(
+                        "aead\t{version}\t{suite:?}\twrite:{write}\t{}\tencrypt\t{:.1}\tns\tdecrypt\t{:.1}\tns\t(per call, in the transfer)",
+                        p.name(),
+                        AEAD_TIME[i].enc.take(clock),
+                        AEAD_TIME[i].dec.take(clock)
+                    );
+                }
+            }
         }
     }
 
+    if arg("--write").is_some() {
+        return;
+    }
     // Handshakes: full TLS 1.3 handshakes, both sides in this thread.
     let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
     let cfgs: Vec<Configs> = Prov::ALL
