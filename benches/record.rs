@@ -12,14 +12,27 @@
 //! the per-round ratios record time / bare time (the framing overhead):
 //!
 //! ```sh
-//! cargo bench --bench record -- ab [ROUNDS] [FILTER ...]   # cases tls13-seal/1420, tls13-seal/16384
+//! cargo bench --bench record -- ab [ROUNDS] [FILTER ...]   # cases tls13-seal/*, fanout/*, fanin/*
 //! ```
+//!
+//! `fanout/64x64`, `fanout/1000x64`, `fanout/1000x1024`: one 64 B or 1 KiB
+//! TLS 1.3 record to each of 64 or 1000 connections, the payload copied in
+//! and sealed by `seal_records` against each connection's `Sealer::seal`
+//! one by one (fill and seal timed on both sides).
+//!
+//! `fanin/64x64`, `fanin/1000x64`, `fanin/1000x1024`: one 64 B or 1 KiB
+//! TLS 1.3 record from each of 64 or 1000 connections, opened by `open_records` against each connection's
+//! `Opener::open_in_place` one by one (a server reading what its clients
+//! sent). Records and openers are put back before each timed pass, outside
+//! the timing; ns per record and the ratio one-by-one time / batch time.
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealwire::aead::AesGcm;
-use sealwire::record::{CipherSuite, ContentType, Sealer, TrafficKeys};
+use sealwire::record::batch::{open_records, seal_records, OpenRecordJob, RecordJob};
+use sealwire::record::{CipherSuite, ContentType, Opener, Sealer, TrafficKeys};
 use std::hint::black_box;
+use std::time::Instant;
 
 #[path = "common/ab.rs"]
 mod ab;
@@ -134,7 +147,191 @@ fn bare_one(s: &mut Sides) {
     black_box(s.aead.seal_in_place_detached(&nonce, &aad, s.buf.buf())).unwrap();
 }
 
+/// One sealed record from each of many connections, and their openers.
+struct FanIn {
+    keys: Vec<TrafficKeys>,
+    openers: Vec<Opener>,
+    sealed: Vec<Vec<u8>>,
+    records: Vec<Vec<u8>>,
+}
+
+impl FanIn {
+    fn new(conns: usize, size: usize) -> Self {
+        let keys: Vec<TrafficKeys> = (0..conns)
+            .map(|i| {
+                let key: Vec<u8> = (0..16).map(|j| (i * 31 + j * 7) as u8).collect();
+                TrafficKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &key, &[i as u8; 12])
+                    .unwrap()
+            })
+            .collect();
+        let sealed = keys
+            .iter()
+            .map(|k| {
+                let mut sealer = Sealer::new(k.clone()).unwrap();
+                let mut buf = BytesMut::new();
+                sealer.start(&mut buf);
+                buf.extend_from_slice(&vec![0x5a; size]);
+                sealer.seal(ContentType::ApplicationData, &mut buf).unwrap();
+                buf.to_vec()
+            })
+            .collect::<Vec<_>>();
+        let openers = keys
+            .iter()
+            .map(|k| Opener::new(k.clone()).unwrap())
+            .collect();
+        FanIn {
+            records: sealed.clone(),
+            keys,
+            openers,
+            sealed,
+        }
+    }
+
+    /// The records sealed again and the openers at sequence number 0.
+    fn reset(&mut self) {
+        for (r, s) in self.records.iter_mut().zip(&self.sealed) {
+            r.copy_from_slice(s);
+        }
+        for (o, k) in self.openers.iter_mut().zip(&self.keys) {
+            *o = Opener::new(k.clone()).unwrap();
+        }
+    }
+
+    /// ns per record of one `open_records` call over every connection.
+    fn batch(&mut self) -> f64 {
+        self.reset();
+        let start = Instant::now();
+        let mut jobs: Vec<OpenRecordJob<'_>> = self
+            .openers
+            .iter_mut()
+            .zip(self.records.iter_mut())
+            .map(|(opener, record)| OpenRecordJob {
+                opener,
+                record: record.as_mut_slice(),
+            })
+            .collect();
+        for r in open_records(&mut jobs) {
+            black_box(r.unwrap());
+        }
+        start.elapsed().as_nanos() as f64 / self.records.len() as f64
+    }
+
+    /// ns per record of each connection's `open_in_place`.
+    fn one_by_one(&mut self) -> f64 {
+        self.reset();
+        let start = Instant::now();
+        for (o, r) in self.openers.iter_mut().zip(self.records.iter_mut()) {
+            black_box(o.open_in_place(r).unwrap().0);
+        }
+        start.elapsed().as_nanos() as f64 / self.records.len() as f64
+    }
+}
+
+/// Many connections' sealers and one record buffer each.
+struct FanOut {
+    sealers: Vec<Sealer>,
+    bufs: Vec<BytesMut>,
+    payload: Vec<u8>,
+}
+
+impl FanOut {
+    fn new(conns: usize, size: usize) -> Self {
+        let sealers = (0..conns)
+            .map(|i| {
+                let key: Vec<u8> = (0..16).map(|j| (i * 29 + j * 5) as u8).collect();
+                let k =
+                    TrafficKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &key, &[i as u8; 12])
+                        .unwrap();
+                Sealer::new(k).unwrap()
+            })
+            .collect();
+        FanOut {
+            sealers,
+            bufs: vec![BytesMut::new(); conns],
+            payload: vec![0x5a; size],
+        }
+    }
+
+    /// Every buffer started and filled with the payload (timed with the
+    /// seal: a sender does both).
+    fn fill(&mut self) {
+        for (s, b) in self.sealers.iter().zip(self.bufs.iter_mut()) {
+            s.start_with_capacity(b, self.payload.len());
+            b.extend_from_slice(&self.payload);
+        }
+    }
+
+    /// ns per record of filling every buffer and one `seal_records` call.
+    fn batch(&mut self) -> f64 {
+        let start = Instant::now();
+        self.fill();
+        let mut jobs: Vec<RecordJob<'_>> = self
+            .sealers
+            .iter_mut()
+            .zip(self.bufs.iter_mut())
+            .map(|(s, b)| RecordJob::new(s, ContentType::ApplicationData, b))
+            .collect();
+        for r in seal_records(&mut jobs) {
+            r.unwrap();
+        }
+        drop(jobs);
+        start.elapsed().as_nanos() as f64 / self.bufs.len() as f64
+    }
+
+    /// ns per record of filling every buffer and each sealer's `seal`.
+    fn one_by_one(&mut self) -> f64 {
+        let start = Instant::now();
+        self.fill();
+        for (s, b) in self.sealers.iter_mut().zip(self.bufs.iter_mut()) {
+            s.seal(ContentType::ApplicationData, b).unwrap();
+        }
+        start.elapsed().as_nanos() as f64 / self.bufs.len() as f64
+    }
+}
+
+fn fan_out(args: &ab::Args) {
+    for (conns, size) in [(64usize, 64usize), (1000, 64), (1000, 1024)] {
+        let case = format!("fanout/{conns}x{size}");
+        if !ab::selected(&case, &args.words) {
+            continue;
+        }
+        let conns = std::cell::RefCell::new(FanOut::new(conns, size));
+        let run = ab::alternate_pair(
+            args.rounds.unwrap_or(101),
+            &mut || conns.borrow_mut().one_by_one(),
+            &mut || conns.borrow_mut().batch(),
+        );
+        let (one, batch, ratio) = run.medians();
+        println!(
+            "{case:<18} one by one: {one:>8.1} ns   seal_records: {batch:>8.1} ns per record  one-by-one/batch {ratio:.3}"
+        );
+    }
+}
+
+fn fan_in(args: &ab::Args) {
+    for (conns, size) in [(64usize, 64usize), (1000, 64), (1000, 1024)] {
+        let case = format!("fanin/{conns}x{size}");
+        if !ab::selected(&case, &args.words) {
+            continue;
+        }
+        // One set of connections for both sides: the same memory, so the
+        // comparison is of the two paths alone.
+        let conns = std::cell::RefCell::new(FanIn::new(conns, size));
+        let run = ab::alternate_pair(
+            args.rounds.unwrap_or(101),
+            &mut || conns.borrow_mut().one_by_one(),
+            &mut || conns.borrow_mut().batch(),
+        );
+        let (one, batch, ratio) = run.medians();
+        println!(
+            "{case:<18} one by one: {one:>8.1} ns   open_records: {batch:>8.1} ns per record  one-by-one/batch {ratio:.3}"
+        );
+    }
+}
+
 fn ab_mode(args: ab::Args) {
+    fan_out(&args);
+    fan_in(&args);
     for size in [1420usize, 16384] {
         let case = format!("tls13-seal/{size}");
         if !ab::selected(&case, &args.words) {

@@ -84,13 +84,15 @@ pub fn seal_records_parallel(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error
     seal_with(jobs, seal_batch_parallel, usize::MAX)
 }
 
-/// Records the serial paths frame, seal and finish per pass. The multi-record
-/// kernels need a few records of a shape in a row, not all of them, and the
-/// per-pass lists (framing results, AEAD jobs, tags: ~150 bytes a record)
-/// stay small: for 1000 records at once they came to ~150 KB a call, which
-/// the allocator handed back to the kernel and took again every call
-/// (measured on Zen 3, 1000 x 1 KiB records: ~20% of the time in page faults
-/// and page clearing).
+/// Records the serial paths frame (or check), seal (or open) and finish per
+/// pass. The multi-record kernels need a few records of a shape in a row,
+/// not all of them, and the per-pass lists (framing results, AEAD jobs,
+/// tags: ~150 bytes a record) stay small: for 1000 records at once they
+/// came to ~150 KB a call, which the allocator handed back to the kernel
+/// and took again every call (measured on Zen 3, 1000 x 1 KiB records:
+/// ~20% of the sealing time in page faults and page clearing), and the
+/// records and connection state of a part are still in L1/L2 when the
+/// pass after the AEAD finishes them.
 const SERIAL_PART: usize = 64;
 
 fn seal_with(
@@ -165,69 +167,75 @@ type OpenRun = fn(&mut [OpenJob<'_>]) -> Vec<Result<(), aead::Error>>;
 /// nothing from a multi-record kernel are opened one by one instead (on
 /// this thread: the serial form only, the parallel one spreads them too).
 fn open_with(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool) -> Vec<Opened> {
-    // Every record checked first. Those that pass and gain from a
-    // multi-record kernel (and only those) go to the AEAD batch, in order,
-    // so its results line up with them below; the others are opened alone
-    // at once (measured: long records through the batch were 3-9% slower
-    // than alone, for the passes over the jobs and no kernel to gain from).
-    let checked: Vec<Check> = jobs
-        .iter_mut()
-        .map(|j| {
-            let p = match j.opener.check(j.record) {
-                Ok(p) => p,
-                Err(e) => return Check::Done(Err(e)),
-            };
-            if alone && !batch_open_gains(j.opener.aead(), p.end - p.start) {
-                let r = j.opener.open_checked(j.record, &p);
-                return Check::Done(r.map(|(t, start, len)| (t, start..start + len)));
-            }
-            // `check` puts the tag right after the text, at the record's
-            // end (the header's length field equals the record's).
-            let mut tag = [0u8; TAG_LEN];
-            tag.copy_from_slice(&j.record[p.end..]);
-            Check::Batch(p, tag)
-        })
-        .collect();
-    let mut aead_jobs: Vec<OpenJob<'_>> = jobs
-        .iter_mut()
-        .zip(&checked)
-        .filter_map(|(j, c)| {
-            let Check::Batch(p, tag) = c else {
-                return None;
-            };
-            Some(OpenJob {
-                key: j.opener.aead(),
-                nonce: p.nonce,
-                aad: p.aad(),
-                buf: &mut j.record[p.start..p.end],
-                tag: *tag,
-            })
-        })
-        .collect();
-    let authentic = run(&mut aead_jobs);
-    drop(aead_jobs);
-    let mut authentic = authentic.into_iter();
-    jobs.iter_mut()
-        .zip(checked)
-        .map(|(j, c)| match c {
-            Check::Done(r) => r,
-            Check::Batch(p, _) => {
-                match authentic.next() {
-                    Some(Ok(())) => {}
-                    _ => return Err(Error::BadRecordMac),
-                }
-                let (typ, start, len) = j.opener.finish(j.record, &p)?;
-                Ok((typ, start..start + len))
-            }
-        })
-        .collect()
+    // The serial form works in parts, as `seal_with` does; the parallel
+    // one hands every record to the pool at once.
+    let part = if alone { SERIAL_PART } else { usize::MAX };
+    let mut results = Vec::with_capacity(jobs.len());
+    for jobs in jobs.chunks_mut(part) {
+        open_part(jobs, run, alone, &mut results);
+    }
+    results
 }
 
-/// A record after the first pass: for the AEAD batch (with its AEAD
-/// parameters and tag), or done (refused, or opened alone).
-enum Check {
-    Batch(Prepared, [u8; TAG_LEN]),
-    Done(Opened),
+/// Opens one part of the jobs, appending a result per job to `results`.
+fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results: &mut Vec<Opened>) {
+    // Every record checked first, its result slot pushed in job order.
+    // Those that pass and gain from a multi-record kernel (and only those)
+    // are listed for the AEAD batch, their slots filled after it; the
+    // others are opened alone at once (measured: long records through the
+    // batch were 3-9% slower than alone, for the passes over the jobs and
+    // no kernel to gain from), so a part of long records lists nothing.
+    let base = results.len();
+    let mut listed: Vec<(usize, Prepared, [u8; TAG_LEN])> = Vec::new();
+    for (i, j) in jobs.iter_mut().enumerate() {
+        let r = match j.opener.check(j.record) {
+            Err(e) => Err(e),
+            Ok(p) if alone && !batch_open_gains(j.opener.aead(), p.end - p.start) => j
+                .opener
+                .open_checked(j.record, &p)
+                .map(|(t, start, len)| (t, start..start + len)),
+            Ok(p) => {
+                // `check` puts the tag right after the text, at the
+                // record's end (the header's length field equals the
+                // record's).
+                let mut tag = [0u8; TAG_LEN];
+                tag.copy_from_slice(&j.record[p.end..]);
+                listed.push((i, p, tag));
+                // The slot's value until the batch has run.
+                Err(Error::BadRecordMac)
+            }
+        };
+        results.push(r);
+    }
+    if listed.is_empty() {
+        return;
+    }
+    let mut next = listed.iter().peekable();
+    let mut aead_jobs: Vec<OpenJob<'_>> = Vec::with_capacity(listed.len());
+    for (i, j) in jobs.iter_mut().enumerate() {
+        let Some((_, p, tag)) = next.next_if(|(at, _, _)| *at == i) else {
+            continue;
+        };
+        aead_jobs.push(OpenJob {
+            key: j.opener.aead(),
+            nonce: p.nonce,
+            aad: p.aad(),
+            buf: &mut j.record[p.start..p.end],
+            tag: *tag,
+        });
+    }
+    let authentic = run(&mut aead_jobs);
+    drop(aead_jobs);
+    for ((i, p, _), ok) in listed.iter().zip(authentic) {
+        let j = &mut jobs[*i];
+        results[base + i] = match ok {
+            Ok(()) => j
+                .opener
+                .finish(j.record, p)
+                .map(|(typ, start, len)| (typ, start..start + len)),
+            Err(_) => Err(Error::BadRecordMac),
+        };
+    }
 }
 
 #[cfg(test)]
