@@ -20,14 +20,19 @@
 //! ```
 //!
 //! Cases: `64conns/SIZE/ring`, `64conns/SIZE/aws-lc-rs`,
-//! `64conns/SIZE/one-by-one` (SIZE 64, 256, 1420, 16384) and `1024x1420/parallel`; a FILTER keeps those containing
-//! it. The 64-connection rounds last ~2 ms (101 of them); the parallel
+//! `64conns/SIZE/one-by-one` (SIZE 64, 256, 1420, 16384),
+//! `64conns/SIZE/open` and `1000conns/64/open` (`open_batch` against
+//! sealwire opening the records one by one) and `1024x1420/parallel`; a
+//! FILTER keeps those containing it. The 64-connection rounds last ~2 ms (101 of them); the parallel
 //! ones ~20 ms (31): the pool's threads sleep during serial stretches and
 //! the first call after one pays their wake-up (measured: 116-134 us
 //! against 86-93 us for later calls), which a steady stream of calls never
 //! pays, so 2 ms rounds of ~20 calls would charge every call ~2% for it.
 
-use conns::{awslc_one_by_one, batch, conns, ring_one_by_one, sealwire_one_by_one, Conns};
+use conns::{
+    awslc_one_by_one, batch, conns, open_batch_all, open_one_by_one, prepare_open, ring_one_by_one,
+    sealwire_one_by_one, Conns,
+};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::time::Duration;
 
@@ -101,6 +106,19 @@ fn compare(
     );
 }
 
+/// `open_batch` against sealwire opening the same records one by one.
+fn open_compare(case: &str, c: &mut Conns, rounds: Option<usize>) {
+    prepare_open(c);
+    compare(
+        case,
+        c,
+        ("sealwire one by one", &mut open_one_by_one),
+        ("open_batch", &mut open_batch_all),
+        SHORT_ROUNDS,
+        rounds,
+    );
+}
+
 fn ab_mode(args: ab::Args) {
     let backend = sealwire::aead::AesGcm::new(&[0; 16]).unwrap().backend();
     println!("sealwire backend: {backend}; ratio = first time / second time (median of rounds)");
@@ -108,12 +126,14 @@ fn ab_mode(args: ab::Args) {
         let ring_case = format!("64conns/{size}/ring");
         let awslc_case = format!("64conns/{size}/aws-lc-rs");
         let own_case = format!("64conns/{size}/one-by-one");
-        let (ring_on, awslc_on, own_on) = (
+        let open_case = format!("64conns/{size}/open");
+        let (ring_on, awslc_on, own_on, open_on) = (
             ab::selected(&ring_case, &args.words),
             ab::selected(&awslc_case, &args.words),
             ab::selected(&own_case, &args.words),
+            ab::selected(&open_case, &args.words),
         );
-        if !ring_on && !awslc_on && !own_on {
+        if !ring_on && !awslc_on && !own_on && !open_on {
             continue;
         }
         let mut c = conns(64, size);
@@ -147,6 +167,13 @@ fn ab_mode(args: ab::Args) {
                 args.rounds,
             );
         }
+        if open_on {
+            open_compare(&open_case, &mut c, args.rounds);
+        }
+    }
+    if ab::selected("1000conns/64/open", &args.words) {
+        let mut c = conns(1000, 64);
+        open_compare("1000conns/64/open", &mut c, args.rounds);
     }
     if ab::selected("1024x1420/parallel", &args.words) {
         let mut c = conns(1024, 1420);

@@ -6,7 +6,7 @@
 
 use aws_lc_rs::aead as awslc;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
-use sealwire::aead::{seal_batch, seal_batch_parallel, AesGcm, SealJob};
+use sealwire::aead::{open_batch, seal_batch, seal_batch_parallel, AesGcm, OpenJob, SealJob};
 use std::hint::black_box;
 
 pub struct Conns {
@@ -16,6 +16,10 @@ pub struct Conns {
     pub nonces: Vec<[u8; 12]>,
     pub aads: Vec<[u8; 5]>,
     pub bufs: Vec<Vec<u8>>,
+    /// For the opens: per record the tags under which its buffer is a
+    /// ciphertext in either phase (see `prepare_open`), and the phase.
+    pub open_tags: Vec<[[u8; 16]; 2]>,
+    pub phase: usize,
 }
 
 /// `n` connections with distinct keys and nonces, one `size`-byte record each.
@@ -27,6 +31,8 @@ pub fn conns(n: usize, size: usize) -> Conns {
         nonces: Vec::new(),
         aads: Vec::new(),
         bufs: Vec::new(),
+        open_tags: Vec::new(),
+        phase: 0,
     };
     for i in 0..n {
         let key: Vec<u8> = (0..16).map(|j| (i * 31 + j * 7) as u8).collect();
@@ -118,4 +124,64 @@ pub fn sealwire_one_by_one(c: &mut Conns) {
     {
         black_box(key.seal_in_place_detached(nonce, aad, buf).unwrap());
     }
+}
+
+/// Makes every buffer openable, pass after pass. Under one nonce, sealing
+/// X0 gives X1 (its tag t1) and sealing X1 gives X0 back (its tag t0): X0
+/// is the ciphertext of X1 under t0 and X1 that of X0 under t1, so opens
+/// alternate X0 -> X1 -> X0 with the tags of the phase, each one authentic
+/// (CTR decrypts with the keystream it encrypts with; SP 800-38D 7.2).
+pub fn prepare_open(c: &mut Conns) {
+    c.open_tags.clear();
+    for ((key, nonce), (aad, buf)) in c
+        .keys
+        .iter()
+        .zip(&c.nonces)
+        .zip(c.aads.iter().zip(c.bufs.iter_mut()))
+    {
+        let t1 = key.seal_in_place_detached(nonce, aad, buf).unwrap();
+        let t0 = key.seal_in_place_detached(nonce, aad, buf).unwrap();
+        c.open_tags.push([t0, t1]);
+    }
+    c.phase = 0;
+}
+
+/// Every record in one `open_batch` call (after `prepare_open`).
+pub fn open_batch_all(c: &mut Conns) {
+    let phase = c.phase;
+    let mut jobs: Vec<OpenJob<'_>> = c
+        .keys
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut().zip(&c.open_tags))
+        .map(|(((key, nonce), aad), (buf, tags))| OpenJob {
+            key,
+            nonce: *nonce,
+            aad,
+            buf,
+            tag: tags[phase],
+        })
+        .collect();
+    for r in open_batch(&mut jobs) {
+        r.expect("authentic record");
+    }
+    c.phase ^= 1;
+}
+
+/// sealwire's single-stream path, one `open_in_place_detached` per record
+/// (after `prepare_open`).
+pub fn open_one_by_one(c: &mut Conns) {
+    let phase = c.phase;
+    for (((key, nonce), aad), (buf, tags)) in c
+        .keys
+        .iter()
+        .zip(&c.nonces)
+        .zip(&c.aads)
+        .zip(c.bufs.iter_mut().zip(&c.open_tags))
+    {
+        key.open_in_place_detached(nonce, aad, buf, &tags[phase])
+            .expect("authentic record");
+    }
+    c.phase ^= 1;
 }
