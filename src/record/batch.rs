@@ -186,7 +186,7 @@ fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results:
     // batch were 3-9% slower than alone, for the passes over the jobs and
     // no kernel to gain from), so a part of long records lists nothing.
     let base = results.len();
-    let mut listed: Vec<(usize, Prepared, [u8; TAG_LEN])> = Vec::new();
+    let mut listed: Vec<(usize, Prepared, [u8; TAG_LEN])> = Vec::with_capacity(jobs.len());
     for (i, j) in jobs.iter_mut().enumerate() {
         let r = match j.opener.check(j.record) {
             Err(e) => Err(e),
