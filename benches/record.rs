@@ -289,34 +289,50 @@ impl FanOut {
     }
 }
 
-fn fan_out(args: &ab::Args) {
-    for (conns, size) in [(64usize, 64usize), (1000, 64), (1000, 1024)] {
-        let case = format!("fanout/{conns}x{size}");
-        if !ab::selected(&case, &args.words) {
-            continue;
-        }
-        let conns = std::cell::RefCell::new(FanOut::new(conns, size));
-        let run = ab::alternate_pair(
-            args.rounds.unwrap_or(101),
-            &mut || conns.borrow_mut().one_by_one(),
-            &mut || conns.borrow_mut().batch(),
-        );
-        let (one, batch, ratio) = run.medians();
-        println!(
-            "{case:<18} one by one: {one:>8.1} ns   seal_records: {batch:>8.1} ns per record  one-by-one/batch {ratio:.3}"
-        );
+/// One side of a fan comparison: many connections, timed per pass.
+trait Fan {
+    fn new(conns: usize, size: usize) -> Self;
+    /// ns per record, each connection on its own.
+    fn one_by_one(&mut self) -> f64;
+    /// ns per record, every connection in one batch call.
+    fn batch(&mut self) -> f64;
+}
+
+impl Fan for FanOut {
+    fn new(conns: usize, size: usize) -> Self {
+        FanOut::new(conns, size)
+    }
+    fn one_by_one(&mut self) -> f64 {
+        FanOut::one_by_one(self)
+    }
+    fn batch(&mut self) -> f64 {
+        FanOut::batch(self)
     }
 }
 
-fn fan_in(args: &ab::Args) {
+impl Fan for FanIn {
+    fn new(conns: usize, size: usize) -> Self {
+        FanIn::new(conns, size)
+    }
+    fn one_by_one(&mut self) -> f64 {
+        FanIn::one_by_one(self)
+    }
+    fn batch(&mut self) -> f64 {
+        FanIn::batch(self)
+    }
+}
+
+/// The `prefix/CONNSxSIZE` cases of one fan direction; `call` names the
+/// batch call in the report.
+fn fan<F: Fan>(args: &ab::Args, prefix: &str, call: &str) {
     for (conns, size) in [(64usize, 64usize), (1000, 64), (1000, 1024)] {
-        let case = format!("fanin/{conns}x{size}");
+        let case = format!("{prefix}/{conns}x{size}");
         if !ab::selected(&case, &args.words) {
             continue;
         }
         // One set of connections for both sides: the same memory, so the
         // comparison is of the two paths alone.
-        let conns = std::cell::RefCell::new(FanIn::new(conns, size));
+        let conns = std::cell::RefCell::new(F::new(conns, size));
         let run = ab::alternate_pair(
             args.rounds.unwrap_or(101),
             &mut || conns.borrow_mut().one_by_one(),
@@ -324,14 +340,14 @@ fn fan_in(args: &ab::Args) {
         );
         let (one, batch, ratio) = run.medians();
         println!(
-            "{case:<18} one by one: {one:>8.1} ns   open_records: {batch:>8.1} ns per record  one-by-one/batch {ratio:.3}"
+            "{case:<18} one by one: {one:>8.1} ns   {call}: {batch:>8.1} ns per record  one-by-one/batch {ratio:.3}"
         );
     }
 }
 
 fn ab_mode(args: ab::Args) {
-    fan_out(&args);
-    fan_in(&args);
+    fan::<FanOut>(&args, "fanout", "seal_records");
+    fan::<FanIn>(&args, "fanin", "open_records");
     for size in [1420usize, 16384] {
         let case = format!("tls13-seal/{size}");
         if !ab::selected(&case, &args.words) {
