@@ -414,6 +414,7 @@ impl<S: Read + Write> Connection<S> {
                     }
                     self.read_version = Some(k.version);
                 }
+                Action::RequireRecordVersion(v) => self.deframer.require_version(v),
                 Action::SkipRejectedEarlyData => {
                     self.early_skip_budget = Some(MAX_SKIPPED_EARLY_DATA);
                 }

@@ -1,11 +1,11 @@
 //! RFC conformance of the record layer and the hello handling, checked with
 //! raw bytes over loopback against `Connection::server`, with a sealwire
-//! client through a proxy that alters the client's records, and with the
+//! client through a proxy that alters the records, and with the
 //! state machines driven in memory where the record layer plays no part.
 //!
 //! ```text
 //!   raw client ──bytes──▶ 127.0.0.1 ──▶ Connection::server (thread, bounded timeouts)
-//!   Connection::client ──▶ proxy (hook on each client record) ──▶ Connection::server
+//!   Connection::client ◀─▶ proxy (a hook on each record, each way) ◀─▶ Connection::server
 //! ```
 //!
 //! Every socket has a read timeout, and each check of "the server answers at
@@ -454,14 +454,37 @@ fn high_legacy_version_without_tls13_negotiates_tls12() {
     }
 }
 
-/// What the [`proxy`] does with each client record: given its index and
-/// the record, the bytes to forward in its place.
+/// What the [`proxy`] does with each record of one direction: given its
+/// index and the record, the bytes to forward in its place.
 type Hook = Box<dyn FnMut(usize, Rec) -> Vec<Vec<u8>> + Send>;
 
-/// Forwards one connection to `to`; each whole record from the client goes
-/// through `hook` (with its index), which returns the records to forward
-/// in its place. Server records pass unchanged.
-fn proxy(to: SocketAddr, mut hook: Hook) -> SocketAddr {
+/// Forwards every whole record read from `from` to `to` through `hook`
+/// (with its index), then shuts `to` for writing.
+fn pump(mut from: TcpStream, mut to: TcpStream, mut hook: Hook) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let mut index = 0;
+    loop {
+        match from.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        for rec in take_records(&mut buf) {
+            for out in hook(index, rec) {
+                if to.write_all(&out).is_err() {
+                    return;
+                }
+            }
+            index += 1;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// Forwards one connection to `to`; each whole record of each direction
+/// goes through that direction's hook (with its index), which returns the
+/// records to forward in its place.
+fn proxy_both(to: SocketAddr, client_hook: Hook, server_hook: Hook) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -474,30 +497,9 @@ fn proxy(to: SocketAddr, mut hook: Hook) -> SocketAddr {
         for s in [&client, &server] {
             let _ = s.set_read_timeout(Some(SERVER_TIMEOUT));
         }
-        let (mut c_rd, mut s_wr) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-        let (mut s_rd, mut c_wr) = (server, client);
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut s_rd, &mut c_wr);
-            let _ = c_wr.shutdown(std::net::Shutdown::Both);
-        });
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        let mut index = 0;
-        loop {
-            match c_rd.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            for rec in take_records(&mut buf) {
-                for out in hook(index, rec) {
-                    if s_wr.write_all(&out).is_err() {
-                        return;
-                    }
-                }
-                index += 1;
-            }
-        }
-        let _ = s_wr.shutdown(std::net::Shutdown::Write);
+        let (c_rd, s_wr) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        std::thread::spawn(move || pump(server, client, server_hook));
+        pump(c_rd, s_wr, client_hook);
     });
     addr
 }
@@ -510,12 +512,26 @@ fn reframe(r: &Rec) -> Vec<u8> {
 /// server that reads until the client's close; returns the client's result
 /// of handshake-then-read and the server's.
 fn through_proxy(hook: Hook) -> Option<ProxyRun> {
-    let (c, s, _pki) = pki_and_server(Versions::TLS13_ONLY)?;
+    through_proxy_both(
+        Versions::TLS13_ONLY,
+        hook,
+        Box::new(|_, rec| vec![reframe(&rec)]),
+    )
+}
+
+/// As [`through_proxy`], with the given versions and a hook on each
+/// direction.
+fn through_proxy_both(
+    versions: Versions,
+    client_hook: Hook,
+    server_hook: Hook,
+) -> Option<ProxyRun> {
+    let (c, s, _pki) = pki_and_server(versions)?;
     let (saddr, h) = serve(s, |conn| {
         let mut buf = [0u8; 64];
         conn.read(&mut buf)
     });
-    let paddr = proxy(saddr, hook);
+    let paddr = proxy_both(saddr, client_hook, server_hook);
     let start = Instant::now();
     let sock = TcpStream::connect(paddr).unwrap();
     sock.set_read_timeout(Some(ANSWER_DEADLINE)).unwrap();
@@ -611,6 +627,59 @@ fn ccs_before_the_first_client_hello_is_unexpected_message() {
     let (recs, closed, r) = exchange(s, &wire);
     assert_eq!(plaintext_alert(&recs), Some(Alert::UnexpectedMessage));
     assert!(closed && r.is_err());
+}
+
+/// TLS 1.2 (RFC 5246 6.2.1, appendix E.1): once the ServerHello is out,
+/// every record carries the negotiated 0x0303; a record with another 0x03xx
+/// is protocol_version, from the client's side and from the server's. The
+/// first record of each side may differ (the client's ClientHello record is
+/// checked elsewhere; the server's first is its ServerHello).
+#[test]
+fn tls12_records_after_the_server_hello_carry_0x0303() {
+    for (from_client, at, version) in [
+        (true, 1, 0x0301),
+        (true, 1, 0x0302),
+        (true, 2, 0x0301),
+        (false, 1, 0x0301),
+        (false, 1, 0x0304),
+    ] {
+        let retag = move |i: usize, mut rec: Rec| {
+            if i == at {
+                rec.version = version;
+            }
+            vec![reframe(&rec)]
+        };
+        let pass: Hook = Box::new(|_, rec| vec![reframe(&rec)]);
+        let (client_hook, server_hook): (Hook, Hook) = if from_client {
+            (Box::new(retag), pass)
+        } else {
+            (pass, Box::new(retag))
+        };
+        let what = format!(
+            "{} record {at} at {version:#06x}",
+            if from_client { "client" } else { "server" }
+        );
+        let Some(ProxyRun {
+            client,
+            server,
+            took,
+        }) = through_proxy_both(Versions::TLS12_ONLY, client_hook, server_hook)
+        else {
+            return;
+        };
+        let (rejecter, other) = if from_client {
+            (server, client)
+        } else {
+            (client, server)
+        };
+        let e = rejecter.unwrap_err();
+        assert_eq!(e.alert(), Some(Alert::ProtocolVersion), "{what}: {e}");
+        assert!(
+            matches!(other, Err(Error::PeerAlert(Alert::ProtocolVersion))),
+            "{what}: the other side saw {other:?}"
+        );
+        assert!(took < ANSWER_DEADLINE, "{what}: took {took:?}");
+    }
 }
 
 /// The ClientHello going to the server rewritten by `f`.
@@ -712,6 +781,38 @@ fn bad_server_names_are_refused_with_the_rfc_alert() {
             assert!(!err.to_string().contains('\x1b'), "{what}: {err}");
         }
     }
+}
+
+/// RFC 6066 3 permits no literal IP address in host_name; a client that
+/// sends one anyway is served as a client without server_name: the parse
+/// gives no name, and the server answers with its ServerHello (TLS 1.3
+/// and TLS 1.2), not an alert. A DNS name still comes through.
+#[test]
+fn ip_address_as_server_name_reads_as_none() {
+    let Some((_, s, _pki)) = pki_and_server(Versions::BOTH) else {
+        return;
+    };
+    for name in ["127.0.0.1", "::1", "2001:db8::7"] {
+        for versions in [&[version::TLS13][..], &[]] {
+            let mut ch = client_hello(version::TLS12, versions);
+            replace_ext(&mut ch.extensions, host_name(name.as_bytes()));
+            assert_eq!(ch.server_name().unwrap(), None, "{name}");
+            let (addr, h) = serve_handshake(s.clone());
+            let mut raw = Raw::connect(addr);
+            raw.send(&frame(HANDSHAKE, 0x0301, &ch.encode().raw));
+            let recs = raw.read_until_type(HANDSHAKE);
+            let want = if versions.is_empty() {
+                version::TLS12
+            } else {
+                version::TLS13
+            };
+            assert_eq!(server_hello_version(&recs), Some(want), "{name}: {recs:?}");
+            drop(raw);
+            let _ = h.join().unwrap();
+        }
+    }
+    let ch = client_hello(version::TLS12, &[version::TLS13]);
+    assert_eq!(ch.server_name().unwrap().as_deref(), Some("localhost"));
 }
 
 #[test]

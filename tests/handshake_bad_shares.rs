@@ -52,6 +52,7 @@ fn drain(cx: &mut Context, out: &mut VecDeque<Input>, established: &mut bool) {
             | Action::ReadKeys(_)
             | Action::SendWarning(_)
             | Action::SkipRejectedEarlyData
+            | Action::RequireRecordVersion(_)
             | Action::WriteUpdater(_)
             | Action::KeyUpdate { .. } => {}
         }

@@ -36,6 +36,8 @@ fn assert_same_keys(cl: &Peer, sv: &Peer) {
     assert_eq!(sv.write_keys, cl.read_keys, "server->client keys differ");
     assert_eq!(cl.write_keys.len(), 2);
     assert_eq!(cl.write_versions, [ProtocolVersion::Tls13; 2]);
+    // TLS 1.3 ignores legacy_record_version (RFC 8446 5.1): nothing pinned.
+    assert!(cl.required_versions.is_empty() && sv.required_versions.is_empty());
     assert!(cl.is_connected());
     assert!(sv.is_connected());
 }

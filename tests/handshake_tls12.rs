@@ -30,6 +30,9 @@ fn check_agreed(cl: &Peer, sv: &Peer, key_len: usize) {
     assert_eq!(cl.write_keys[0].len(), key_len + 4);
     assert_eq!(cl.write_versions, [ProtocolVersion::Tls12]);
     assert_eq!(sv.write_versions, [ProtocolVersion::Tls12]);
+    // Both sides pin the record version once the ServerHello is out.
+    assert_eq!(cl.required_versions, [0x0303]);
+    assert_eq!(sv.required_versions, [0x0303]);
     assert!(cl.is_connected());
     assert!(sv.is_connected());
     let (ce, se) = (

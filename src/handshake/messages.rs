@@ -443,7 +443,10 @@ impl ClientHello {
     /// The `host_name` of `server_name` (RFC 6066 section 3), if sent.
     /// An empty `server_name_list` or `host_name` does not parse
     /// (decode_error); a host name that is not a DNS name is
-    /// illegal_parameter.
+    /// illegal_parameter. A literal IPv4 or IPv6 address, which RFC 6066 3
+    /// does not permit there but some clients send, names no host: it
+    /// reads as no server_name (the server's default certificate), rather
+    /// than failing the handshake of such a client.
     pub fn server_name(&self) -> Result<Option<String>, Error> {
         let Some(d) = self.extension(ext::SERVER_NAME) else {
             return Ok(None);
@@ -456,6 +459,7 @@ impl ClientHello {
             return Err(DecodeError::BadLength("server_name_list").into());
         }
         let mut host = None;
+        let mut seen = false;
         while !r.is_empty() {
             let name_type = r.u8("name_type")?;
             let name = r.vec16("host_name")?;
@@ -463,10 +467,15 @@ impl ClientHello {
                 return Err(DecodeError::BadLength("host_name").into());
             }
             if name_type == 0 {
-                if host.is_some() {
+                if seen {
                     return Err(Error::IllegalParameter("two host names in server_name"));
                 }
-                host = Some(dns_host_name(name)?);
+                seen = true;
+                let ip =
+                    std::str::from_utf8(name).is_ok_and(|n| n.parse::<std::net::IpAddr>().is_ok());
+                if !ip {
+                    host = Some(dns_host_name(name)?);
+                }
             }
         }
         Ok(host)

@@ -455,6 +455,11 @@ pub enum Action {
     WriteKeys(RecordKeys),
     /// Records received from now on are protected with these keys.
     ReadKeys(RecordKeys),
+    /// TLS 1.2 was negotiated (ServerHello received or sent): every record
+    /// received from now on carries this legacy_record_version (RFC 5246
+    /// 6.2.1 and appendix E.1: the negotiated version once the ServerHello
+    /// is out; only records before it may carry another 0x03xx).
+    RequireRecordVersion(u16),
     /// The handshake is complete: application data may flow both ways.
     Established(Established),
     /// Send this alert at the warning level under the current write

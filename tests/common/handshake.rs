@@ -50,6 +50,8 @@ pub struct Peer {
     pub warnings: Vec<Alert>,
     /// The secret of the sending keys once connected (TLS 1.3).
     pub updater: Option<WriteUpdater>,
+    /// Every RequireRecordVersion, in order.
+    pub required_versions: Vec<u16>,
 }
 
 impl Peer {
@@ -64,6 +66,7 @@ impl Peer {
             sent_types: Vec::new(),
             warnings: Vec::new(),
             updater: None,
+            required_versions: Vec::new(),
         }
     }
 
@@ -90,6 +93,7 @@ impl Peer {
                 }
                 Action::Established(e) => self.established = Some(e),
                 Action::SendWarning(a) => self.warnings.push(a),
+                Action::RequireRecordVersion(v) => self.required_versions.push(v),
                 Action::SkipRejectedEarlyData => {}
                 Action::WriteUpdater(u) => self.updater = Some(u),
                 Action::KeyUpdate { request_peer } => {

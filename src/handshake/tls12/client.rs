@@ -157,6 +157,8 @@ pub fn from_server_hello(
             }
         )
     });
+    cx.actions
+        .push(Action::RequireRecordVersion(version::TLS12));
     Ok(Box::new(ExpectCertificate(Handshaking {
         config: start.config,
         server_name: start.server_name,

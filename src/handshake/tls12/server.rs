@@ -154,6 +154,8 @@ pub fn from_client_hello(
     }
     let c = choose(&config, &ch)?;
     let random = server_random(config.versions.tls13)?;
+    cx.actions
+        .push(Action::RequireRecordVersion(version::TLS12));
     cx.trace.step(|| {
         format!(
             "ServerHello (TLS 1.2): server_random={}{}",
