@@ -566,11 +566,20 @@ impl Sealer {
     /// [`start`](Sealer::start).
     pub fn start_with_capacity(&self, buf: &mut BytesMut, payload_len: usize) {
         buf.clear();
-        let payload_len = payload_len.min(MAX_PLAINTEXT_LEN);
-        buf.reserve(PAYLOAD_ALIGN + self.overhead(0) + payload_len);
-        let payload_at = buf.as_ptr() as usize + self.header_room();
-        let skip = payload_at.wrapping_neg() % PAYLOAD_ALIGN;
-        buf.resize(skip + self.header_room(), 0);
+        let room = self.header_room();
+        let need = self.overhead(0) + payload_len.min(MAX_PLAINTEXT_LEN);
+        // Bytes to skip so that the payload starts on a PAYLOAD_ALIGN
+        // boundary.
+        let skip = |b: &BytesMut| (b.as_ptr() as usize + room).wrapping_neg() % PAYLOAD_ALIGN;
+        // A buffer used for a record before is already aligned and large
+        // enough: it keeps its place. Reserving the alignment slack every
+        // time made `reserve` move the start back to the allocation's
+        // (its slow path) on every record, only to skip forward again.
+        if skip(buf) != 0 || buf.capacity() < need {
+            buf.reserve(PAYLOAD_ALIGN + need);
+        }
+        let skip = skip(buf);
+        buf.resize(skip + room, 0);
         buf.advance(skip);
     }
 

@@ -979,6 +979,20 @@ fn start_aligns_the_payload_and_reuses_the_buffer() {
             let (_, pt) = opener.open(buf.clone()).unwrap();
             assert_eq!(&pt[..], &vec![i as u8; i * 80][..]);
         }
+        // A buffer sized to its records keeps its place from one record
+        // to the next: no reallocation, no move of its start.
+        let mut buf = BytesMut::new();
+        let mut at = None;
+        for i in 0..50 {
+            sealer.start_with_capacity(&mut buf, 100);
+            assert_eq!((buf.as_ptr() as usize + sealer.header_room()) % 64, 0);
+            assert_eq!(buf.len(), sealer.header_room());
+            assert_eq!(*at.get_or_insert(buf.as_ptr()), buf.as_ptr(), "record {i}");
+            buf.extend_from_slice(&[i as u8; 100]);
+            sealer.seal(ContentType::ApplicationData, &mut buf).unwrap();
+            let (_, pt) = opener.open(buf.clone()).unwrap();
+            assert_eq!(&pt[..], &[i as u8; 100][..]);
+        }
     }
 }
 
