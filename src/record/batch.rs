@@ -179,9 +179,9 @@ fn open_with(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool) -> Vec<O
 
 /// Opens one part of the jobs, appending a result per job to `results`.
 fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results: &mut Vec<Opened>) {
-    // Every record checked first, its result slot pushed in job order.
-    // Those that pass and gain from a multi-record kernel (and only those)
-    // are listed for the AEAD batch, their slots filled after it; the
+    // Every record checked first, in job order. Those that pass and gain
+    // from a multi-record kernel (and only those) are listed for the AEAD
+    // batch, their slots filled after it; the
     // others are opened alone at once (measured: long records through the
     // batch were 3-9% slower than alone, for the passes over the jobs and
     // no kernel to gain from), so a part of long records lists nothing.
@@ -189,9 +189,9 @@ fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results:
     // Every slot is made first and each result written into its own: a
     // result pushed is staged on the stack (the push may grow the list) by
     // narrow stores and read back by wide loads, which cannot be
-    // store-forwarded (~20% of a batch of 64-byte records, two such
-    // stalls a record). The listed records' slots keep this value until
-    // the batch has run.
+    // store-forwarded (two such stalls a record held half of this
+    // function's samples on 64-byte records; asm-notes/vaes-avx2.md). The
+    // listed records' slots keep this value until the batch has run.
     results.resize(base + jobs.len(), Err(Error::BadRecordMac));
     let slots = &mut results[base..];
     let mut listed: Vec<(usize, Prepared)> = Vec::with_capacity(jobs.len());
