@@ -579,8 +579,17 @@ impl Sealer {
             buf.reserve(PAYLOAD_ALIGN + need);
         }
         let skip = skip(buf);
-        buf.resize(skip + room, 0);
-        buf.advance(skip);
+        if skip == 0 {
+            // The header room alone, as fixed-size copies: `resize` is a
+            // memset call and `advance` a call of its own.
+            match self.dir.suite.version() {
+                TlsVersion::Tls13 => buf.extend_from_slice(&[0; tls13::HEADER_ROOM]),
+                TlsVersion::Tls12 => buf.extend_from_slice(&[0; tls12::HEADER_ROOM]),
+            }
+        } else {
+            buf.resize(skip + room, 0);
+            buf.advance(skip);
+        }
     }
 
     /// Seals the payload `buf[header_room()..]` in place into one record
