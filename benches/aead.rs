@@ -39,6 +39,17 @@
 //! ```sh
 //! cargo bench --features peers --bench aead -- ab vaes-avx2 ring 151 aes128-gcm-seal @5 copy
 //! ```
+//!
+//! `alone` times every call by itself (one call per timed batch, 1000
+//! batches per round, the subjects' calls interleaved), less the median time
+//! of an empty call: the cost of a record sealed between other work, as an
+//! encrypter inside rustls seals it, rather than of records sealed back to
+//! back, where one call's end overlaps the next one's start and every branch
+//! and code line stays hot. Its ratios are of the medians.
+//!
+//! ```sh
+//! cargo bench --features peers --bench aead -- ab vaes-avx2 ring 31 aes128-gcm-seal/1025 alone
+//! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealwire::aead::{AesGcm, Backend};
@@ -178,9 +189,12 @@ fn ab_mode(args: ab::Args) -> ExitCode {
     let mut filters = Vec::new();
     let mut offset = 0usize;
     let mut copy = false;
+    let mut alone = false;
     for w in args.words {
         if w == "copy" {
             copy = true;
+        } else if w == "alone" {
+            alone = true;
         } else if let Some(n) = w.strip_prefix('@').and_then(|n| n.parse().ok()) {
             offset = n;
         } else if let Some(b) = Backend::from_name(&w) {
@@ -209,9 +223,14 @@ fn ab_mode(args: ab::Args) -> ExitCode {
     let hz = ab::clock_hz();
     println!(
         "core clock (multiply chain): {:.2} GHz; {rounds} rounds; records {offset} B past a \
-         64-byte boundary; ratio = peer time / {} time (median of rounds; min: fastest \
+         64-byte boundary; {}ratio = peer time / {} time (median of rounds; min: fastest \
          rounds); > 1: {} faster",
         hz / 1e9,
+        if alone {
+            "every call timed alone, interleaved, less an empty call's time; "
+        } else {
+            ""
+        },
         backend.name(),
         backend.name()
     );
@@ -280,14 +299,35 @@ fn ab_mode(args: ab::Args) -> ExitCode {
                         }) as Call
                     })
                     .collect();
+                if alone {
+                    // The timer's own cost, subtracted below.
+                    calls.push(Box::new(|_: &mut ()| {
+                        black_box(());
+                    }));
+                }
                 let mut refs: Vec<&mut dyn FnMut(&mut ())> =
                     calls.iter_mut().map(|f| &mut **f as _).collect();
-                let plan = ab::Plan {
-                    reps: (200_000 / (size + 64)).max(4),
-                    rounds,
-                    best_of: 1,
+                let t = if alone {
+                    let mut t = ab::alternate_alone(&mut refs, rounds, 1000);
+                    let empty = t.pop().expect("the empty call's timing");
+                    for s in t.iter_mut() {
+                        s.median -= empty.median;
+                        s.min -= empty.min;
+                    }
+                    let (m0, n0) = (t[0].median, t[0].min);
+                    for s in t.iter_mut() {
+                        s.ratio = s.median / m0;
+                        s.min_ratio = s.min / n0;
+                    }
+                    t
+                } else {
+                    let plan = ab::Plan {
+                        reps: (200_000 / (size + 64)).max(4),
+                        rounds,
+                        best_of: 1,
+                    };
+                    ab::alternate(&mut (), &mut refs, plan)
                 };
-                let t = ab::alternate(&mut (), &mut refs, plan);
                 let mut row = format!("{:<18}{size:>6}", format!("aes{bits}-gcm-{op}"));
                 for s in &t {
                     let ns = s.median * 1e9;

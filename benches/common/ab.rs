@@ -105,6 +105,43 @@ pub fn alternate<C>(
         .collect()
 }
 
+/// Times every call of `subjects` by itself: `rounds` rounds of `calls`
+/// steps, each step one call of every subject in an order rotated by the
+/// step, so each call follows the others' calls rather than its own. Per
+/// subject: the median call (`median`), the fastest tenth's bound (`min`);
+/// the ratios are left for the caller (the timer's cost is in every call).
+pub fn alternate_alone(
+    subjects: &mut [&mut dyn FnMut(&mut ())],
+    rounds: usize,
+    calls: usize,
+) -> Vec<Timing> {
+    let n = subjects.len();
+    assert!(n >= 1 && rounds >= 1 && calls >= 1);
+    for f in subjects.iter_mut() {
+        f(&mut ());
+    }
+    let mut t: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds * calls); n];
+    for step in 0..rounds * calls {
+        for k in 0..n {
+            let which = (k + step) % n;
+            let start = Instant::now();
+            subjects[which](&mut ());
+            t[which].push(start.elapsed().as_secs_f64());
+        }
+    }
+    t.into_iter()
+        .map(|mut v| {
+            let m = median(&mut v);
+            Timing {
+                median: m,
+                min: v[v.len() / 10],
+                ratio: 1.0,
+                min_ratio: 1.0,
+            }
+        })
+        .collect()
+}
+
 /// Core clock in Hz from a dependent chain of `x = x * x + k` on u64
 /// (64-bit multiply, 3 cycles, plus an add, 1 cycle, on Zen 3 / Zen 4;
 /// squaring cannot be reassociated by the compiler): the fastest of 301
