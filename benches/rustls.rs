@@ -7,20 +7,22 @@
 //!   16 KiB and 1 KiB writes; TLS 1.3 AES-128-GCM and AES-256-GCM, TLS 1.2
 //!   ECDHE-ECDSA AES-128-GCM. Lines in rustls-bench's shape, MB/s.
 //! - handshakes: full TLS 1.3 handshakes (client and server in one thread),
-//!   handshakes/s; the providers share key exchange and signatures, so
-//!   these should match.
+//!   handshakes/s; sealwire's provider takes aws-lc-rs's key exchange and
+//!   signatures, so those two should match.
 //! - fan-out: one 1 KiB message to 1000 connections: `seal_records` on
 //!   keys imported from rustls connections, against rustls writing the
 //!   message to each connection on its aws-lc-rs and ring providers; the
 //!   ratio is against the faster of the two in each round.
 //!
 //! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout]
-//! [--write N] [--rounds N] [--aead-time]` (`--fanout`: the fan-out
-//! comparison only; `--write N`: the bulk rows of that write size only;
+//! [--handshakes] [--write N] [--rounds N] [--aead-time]` (`--fanout`, `--handshakes`:
+//! that comparison only; `--write N`: the bulk rows of that write size only;
 //! `--rounds N`: 5 with `--quick`, else 21; `--aead-time`: each
 //! provider's encrypt and decrypt calls timed inside the transfer, a line
 //! per provider after each bulk ratio: what the AEAD costs where rustls
-//! calls it, apart from rustls's own work)
+//! calls it, apart from rustls's own work). For a profiler, `--profile
+//! sealwire|aws-lc-rs|ring` runs one provider's transfer (`--write N`,
+//! `--mib N`) or, with `--hs N`, N handshakes.
 
 use bytes::BytesMut;
 use rustls::crypto::CryptoProvider;
@@ -314,6 +316,25 @@ fn main() {
             eprintln!("--profile takes sealwire, aws-lc-rs or ring");
             std::process::exit(2);
         };
+        if let Some(n) = arg("--hs") {
+            // `--hs N`: N full handshakes (and drops) instead of a transfer.
+            let cfg = configs(
+                &pki,
+                p,
+                rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+                false,
+            );
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(pair(&cfg));
+            }
+            println!(
+                "profile\t{}\t{n} handshakes in {:.1} ms",
+                p.name(),
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            return;
+        }
         // `--write N` (bytes per write, default 16384) and `--mib N`
         // (default 64) change the transfer.
         let (write, mib) = (arg("--write").unwrap_or(16384), arg("--mib").unwrap_or(64));
@@ -332,6 +353,11 @@ fn main() {
             p.name(),
             t.as_secs_f64() * 1e3
         );
+        return;
+    }
+    if std::env::args().any(|a| a == "--handshakes") {
+        // The handshake comparison alone.
+        handshakes(&pki, rounds);
         return;
     }
     if std::env::args().any(|a| a == "--fanout") {
@@ -429,14 +455,21 @@ fn main() {
     if arg("--write").is_some() {
         return;
     }
-    // Handshakes: full TLS 1.3 handshakes, both sides in this thread.
+    handshakes(&pki, rounds.min(9));
+    fan_out(&pki, rounds);
+}
+
+/// Full TLS 1.3 handshakes, both sides in this thread, each provider in
+/// turn for ~150 ms a round (rotating order); the connections are dropped
+/// in the timed loop, as a server drops them.
+fn handshakes(pki: &Pki, rounds: usize) {
     let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
     let cfgs: Vec<Configs> = Prov::ALL
         .iter()
-        .map(|&p| configs(&pki, p, suite, false))
+        .map(|&p| configs(pki, p, suite, false))
         .collect();
     let mut hs: Vec<Vec<f64>> = vec![Vec::new(); 3];
-    for r in 0..rounds.min(9) {
+    for r in 0..rounds {
         for k in 0..3 {
             let i = (r + k) % 3;
             let start = Instant::now();
@@ -455,8 +488,6 @@ fn main() {
             median(&mut hs[i])
         );
     }
-
-    fan_out(&pki, rounds);
 }
 
 /// One 1 KiB message to 1000 connections: `seal_records` on imported keys
