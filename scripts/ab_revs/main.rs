@@ -3,14 +3,18 @@
 //! in alternating rounds (ABBA) so that both see the same machine.
 //!
 //! Cells: vaes-avx2 and aesni-clmul, AES-128 and AES-256, seal and open, at
-//! 64, 1420 and 16384 bytes (12-byte nonce, 5-byte AAD); `seal_batch` of
+//! 64, 1420 and 16384 bytes (12-byte nonce, 5-byte AAD); vaes-avx2 AES-128
+//! seal and open at 64, 1025 and 1420 bytes, cold (below); `seal_batch` of
 //! 64 connections x 64 B and x 1420 B; and `seal_batch` of 1000 connections
 //! x 1024 B, a fan-out whose keys and records do not fit in L2. Each round
 //! times a short batch of calls of each side; printed: the median time of
 //! each side, the median of the per-round ratios old / new (above 1: the
 //! new code is faster), and the ratio of the fastest rounds. Opens alternate between a ciphertext and its
 //! plaintext, each with the tag under which it is a ciphertext, so every
-//! open authenticates.
+//! open authenticates. The `-cold` cells time each call by itself after
+//! 4096 taken jumps have evicted the branch target buffer (as a server's
+//! own code does between two records), so they show what a call costs
+//! when its branches have to be found again.
 //!
 //! Usage (through the script): `ab-revs ROUNDS [FILTER]`.
 
@@ -101,6 +105,27 @@ macro_rules! engine {
 engine!(o, old);
 engine!(n, new);
 
+/// 4096 taken jumps: their targets fill the branch target buffer.
+#[inline(never)]
+fn evict_branch_targets() {
+    // SAFETY: only jumps to the next instruction; no register or memory
+    // is touched.
+    unsafe { core::arch::asm!(".rept 4096", "jmp 2f", "2:", ".endr", options(nomem, nostack)) };
+}
+
+/// Nanoseconds per call of `f`, each call timed alone after the branch
+/// target buffer was evicted.
+fn time_cold(iters: usize, mut f: impl FnMut()) -> f64 {
+    let mut ns = 0u128;
+    for _ in 0..iters {
+        evict_branch_targets();
+        let t = Instant::now();
+        f();
+        ns += t.elapsed().as_nanos();
+    }
+    ns as f64 / iters as f64
+}
+
 fn time(iters: usize, mut f: impl FnMut()) -> f64 {
     let t = Instant::now();
     for _ in 0..iters {
@@ -129,6 +154,11 @@ fn main() {
             }
         }
     }
+    for op in ["seal-cold", "open-cold"] {
+        for len in [64, 1025, 1420] {
+            cells.push(("vaes-avx2".into(), op.into(), 16, len, 1));
+        }
+    }
     for len in [64, 1420] {
         cells.push(("vaes-avx2".into(), "batch".into(), 16, len, 64));
     }
@@ -146,12 +176,16 @@ fn main() {
             println!("{name}: backend unavailable");
             continue;
         };
-        if op == "open" {
+        if op.starts_with("open") {
             a.prepare_open();
             b.prepare_open();
         }
         let per = (200_000.0 / (len * conns) as f64).max(1.0);
-        let iters = (per as usize).clamp(10, 2000);
+        let iters = if op.ends_with("-cold") {
+            20
+        } else {
+            (per as usize).clamp(10, 2000)
+        };
         let mut run = |which: bool| -> f64 {
             match (op.as_str(), which) {
                 ("seal", false) => time(iters, || {
@@ -167,6 +201,22 @@ fn main() {
                     black_box(&a);
                 }),
                 ("open", true) => time(iters, || {
+                    b.open();
+                    black_box(&b);
+                }),
+                ("seal-cold", false) => time_cold(iters, || {
+                    a.seal();
+                    black_box(&a);
+                }),
+                ("seal-cold", true) => time_cold(iters, || {
+                    b.seal();
+                    black_box(&b);
+                }),
+                ("open-cold", false) => time_cold(iters, || {
+                    a.open();
+                    black_box(&a);
+                }),
+                ("open-cold", true) => time_cold(iters, || {
                     b.open();
                     black_box(&b);
                 }),

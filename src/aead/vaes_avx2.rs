@@ -322,6 +322,31 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
+    /// [`ghash_upto16`] of exactly [`STRIDE`] blocks (the last group of a
+    /// record whose body is whole groups, as a TLS 1.3 record of 1 or 16 KiB
+    /// of data is): fixed sizes, so the loop unrolls with no bounds checks
+    /// and no back-edge for the branch predictor to learn.
+    #[inline]
+    fn ghash_group(k: &Key, acc: __m128i, data: &[u8; 16 * STRIDE]) -> __m128i {
+        const FIRST: usize = POWERS - STRIDE;
+        let bs = bswap_mask();
+        let mut s = wide_zero();
+        let mut x = _mm256_zextsi128_si256(acc);
+        for j in 0..STRIDE / 2 {
+            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(data, 32 * j), bs), x);
+            x = _mm256_setzero_si256();
+            wide_mul_add(
+                &mut s,
+                d,
+                load_pair(&k.h_powers, FIRST + 2 * j),
+                load_pair(&k.h_karatsuba, FIRST + 2 * j),
+            );
+        }
+        wide_finish(s)
+    }
+));
+
+vaes_avx2_features!(enable!(
     /// Counter blocks `[c, c+1]` (byte-swapped form) from the counter block
     /// `ctr` as stored.
     #[inline]
@@ -601,7 +626,11 @@ macro_rules! seal_rest {
             at = full + 128;
         }
         // AES of the last blocks first, so it overlaps the pending GHASH.
-        ctr_blocks::<$R>(k, &mut cv, &mut buf[at..]);
+        // (Not called for nothing: a call with its branches costs more
+        // than the test, most of all when the branches are cold.)
+        if at < buf.len() {
+            ctr_blocks::<$R>(k, &mut cv, &mut buf[at..]);
+        }
         if buf.len() - pending > 16 * POWERS {
             a = ghash_upto16(k, a, &buf[pending..at]);
             pending = at;
@@ -621,7 +650,10 @@ vaes_avx2_features!(enable!(
             ctr_group::<R, VECS>(k, &mut cv, &mut buf[..16 * STRIDE]);
         }
         let (a, from) = seal_rest!(k, R, cv, a, buf);
-        let a = ghash_upto16(k, a, &buf[from..]);
+        let a = match <&[u8; 16 * STRIDE]>::try_from(&buf[from..]) {
+            Ok(group) => ghash_group(k, a, group),
+            Err(_) => ghash_upto16(k, a, &buf[from..]),
+        };
         *acc = acc_store(a);
         gcm::add32(ctr, nblocks);
     }
@@ -1106,6 +1138,9 @@ vaes_avx2_features!(enable!(
         let mut lead = None;
         if !aad.is_empty() && aad.len() <= 16 && nblocks + singles < POWERS {
             lead = Some(bswap128(from_u128(gcm::aad_block(aad))));
+        } else if !aad.is_empty() && aad.len() <= 16 {
+            // One block (a TLS record header): one product here, no call.
+            acc = aad_block_times_h(aad, load128(&k.h_powers[POWERS - 1]));
         } else {
             acc = ghash_aad(k, aad);
         }
@@ -1148,7 +1183,7 @@ vaes_avx2_features!(enable!(
         }
         let mut tail_block = None;
         if SEAL {
-            if !early {
+            if !early && done < body.len() {
                 ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
             }
             if !tail.is_empty() {
@@ -1213,7 +1248,7 @@ vaes_avx2_features!(enable!(
             wide_mul_add(&mut s, d, h, hk);
         }
         let tag = make_tag(wide_finish(s), ek_j0);
-        if !SEAL {
+        if !SEAL && done < body.len() {
             // Decrypt after the GHASH has read the ciphertext.
             ctr_blocks::<R>(k, &mut cv, &mut body[done..]);
         }
