@@ -322,31 +322,6 @@ vaes_avx2_features!(enable!(
 ));
 
 vaes_avx2_features!(enable!(
-    /// [`ghash_upto16`] of exactly [`STRIDE`] blocks (the last group of a
-    /// record whose body is whole groups, as a TLS 1.3 record of 1 or 16 KiB
-    /// of data is): fixed sizes, so the loop unrolls with no bounds checks
-    /// and no back-edge for the branch predictor to learn.
-    #[inline]
-    fn ghash_group(k: &Key, acc: __m128i, data: &[u8; 16 * STRIDE]) -> __m128i {
-        const FIRST: usize = POWERS - STRIDE;
-        let bs = bswap_mask();
-        let mut s = wide_zero();
-        let mut x = _mm256_zextsi128_si256(acc);
-        for j in 0..STRIDE / 2 {
-            let d = _mm256_xor_si256(_mm256_shuffle_epi8(load32(data, 32 * j), bs), x);
-            x = _mm256_setzero_si256();
-            wide_mul_add(
-                &mut s,
-                d,
-                load_pair(&k.h_powers, FIRST + 2 * j),
-                load_pair(&k.h_karatsuba, FIRST + 2 * j),
-            );
-        }
-        wide_finish(s)
-    }
-));
-
-vaes_avx2_features!(enable!(
     /// Counter blocks `[c, c+1]` (byte-swapped form) from the counter block
     /// `ctr` as stored.
     #[inline]
@@ -650,8 +625,12 @@ vaes_avx2_features!(enable!(
             ctr_group::<R, VECS>(k, &mut cv, &mut buf[..16 * STRIDE]);
         }
         let (a, from) = seal_rest!(k, R, cv, a, buf);
+        // The last group of a body of whole groups (TLS 1.3 records of 1
+        // and 16 KiB of data) through a copy of `ghash_upto16` inlined for
+        // exactly STRIDE blocks: unrolled, with no bounds checks and no
+        // back-edge for the branch predictor to learn.
         let a = match <&[u8; 16 * STRIDE]>::try_from(&buf[from..]) {
-            Ok(group) => ghash_group(k, a, group),
+            Ok(group) => ghash_upto16(k, a, group),
             Err(_) => ghash_upto16(k, a, &buf[from..]),
         };
         *acc = acc_store(a);
