@@ -110,12 +110,20 @@ engine!(n, new);
 fn evict_branch_targets() {
     // SAFETY: only jumps to the next instruction; no register or memory
     // is touched.
-    unsafe { core::arch::asm!(".rept 4096", "jmp 2f", "2:", ".endr", options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!(
+            ".rept 4096",
+            "jmp 2f",
+            "2:",
+            ".endr",
+            options(nomem, nostack)
+        )
+    };
 }
 
 /// Nanoseconds per call of `f`, each call timed alone after the branch
 /// target buffer was evicted.
-fn time_cold(iters: usize, mut f: impl FnMut()) -> f64 {
+fn time_cold(iters: usize, f: &mut dyn FnMut()) -> f64 {
     let mut ns = 0u128;
     for _ in 0..iters {
         evict_branch_targets();
@@ -126,7 +134,7 @@ fn time_cold(iters: usize, mut f: impl FnMut()) -> f64 {
     ns as f64 / iters as f64
 }
 
-fn time(iters: usize, mut f: impl FnMut()) -> f64 {
+fn time(iters: usize, f: &mut dyn FnMut()) -> f64 {
     let t = Instant::now();
     for _ in 0..iters {
         f();
@@ -186,45 +194,35 @@ fn main() {
         } else {
             (per as usize).clamp(10, 2000)
         };
+        // `-cold` cells: the same call, timed by `time_cold`.
+        let (base, timer): (&str, fn(usize, &mut dyn FnMut()) -> f64) =
+            match op.strip_suffix("-cold") {
+                Some(base) => (base, time_cold),
+                None => (op.as_str(), time),
+            };
         let mut run = |which: bool| -> f64 {
-            match (op.as_str(), which) {
-                ("seal", false) => time(iters, || {
+            match (base, which) {
+                ("seal", false) => timer(iters, &mut || {
                     a.seal();
                     black_box(&a);
                 }),
-                ("seal", true) => time(iters, || {
+                ("seal", true) => timer(iters, &mut || {
                     b.seal();
                     black_box(&b);
                 }),
-                ("open", false) => time(iters, || {
+                ("open", false) => timer(iters, &mut || {
                     a.open();
                     black_box(&a);
                 }),
-                ("open", true) => time(iters, || {
+                ("open", true) => timer(iters, &mut || {
                     b.open();
                     black_box(&b);
                 }),
-                ("seal-cold", false) => time_cold(iters, || {
-                    a.seal();
-                    black_box(&a);
-                }),
-                ("seal-cold", true) => time_cold(iters, || {
-                    b.seal();
-                    black_box(&b);
-                }),
-                ("open-cold", false) => time_cold(iters, || {
-                    a.open();
-                    black_box(&a);
-                }),
-                ("open-cold", true) => time_cold(iters, || {
-                    b.open();
-                    black_box(&b);
-                }),
-                (_, false) => time(iters, || {
+                (_, false) => timer(iters, &mut || {
                     a.batch();
                     black_box(&a);
                 }),
-                (_, true) => time(iters, || {
+                (_, true) => timer(iters, &mut || {
                     b.batch();
                     black_box(&b);
                 }),
