@@ -610,7 +610,11 @@ fn forged_finished_to_sealwire_client_is_decrypt_error() {
     let mut cli = connect(proxy.port, &pki.ca, &["--keylog", path(&keys)]);
     srv.feed(data(11, 4096));
     cli.feed(b"hello".to_vec());
-    let (cs, _) = (cli.finish(), srv.finish_within(Duration::from_secs(20)));
+    let cs = cli.finish();
+    // The alert has to reach s_server before its standard input closes:
+    // at end of input it shuts down without reading the socket again.
+    srv.expect_stderr("decrypt error");
+    srv.finish_within(Duration::from_secs(20));
     proxy.join();
     let logs = both_logs(&cli, &srv);
     assert!(cs.is_some_and(|s| !s.success()), "{logs}");
