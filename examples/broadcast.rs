@@ -194,19 +194,13 @@ fn run(a: &Args) -> Res<()> {
         (ContentType::ApplicationData, msg.as_slice()),
         (ContentType::Alert, &[1u8, 0][..]),
     ] {
-        let mut bufs: Vec<BytesMut> = sealers
-            .iter()
-            .map(|s| {
-                let mut b = BytesMut::new();
-                s.start_with_capacity(&mut b, payload.len());
-                b.extend_from_slice(payload);
-                b
-            })
-            .collect();
+        // `with_payload`: the call copies the payload into each buffer,
+        // a few records ahead of sealing it.
+        let mut bufs: Vec<BytesMut> = vec![BytesMut::new(); sealers.len()];
         let mut jobs: Vec<RecordJob<'_>> = sealers
             .iter_mut()
             .zip(bufs.iter_mut())
-            .map(|(s, b)| RecordJob::new(s, typ, b))
+            .map(|(s, b)| RecordJob::with_payload(s, typ, b, payload))
             .collect();
         for r in seal_records(&mut jobs) {
             r?;

@@ -789,7 +789,17 @@ vaes_avx2_features!(enable!(
         const { assert!(R > 9, "9 GHASH steps ride the AES rounds") };
         const G: usize = 16 * STRIDE;
         let mut prev: Option<End<'b>> = None;
-        for r in recs {
+        let mut next = recs.next();
+        while let Some(r) = next.take() {
+            next = recs.next();
+            // The next record's key (round keys and powers of H), cold in a
+            // batch over many connections, on its way during this record.
+            // Measured on Zen 3, rustls bench fan-out (1000 x 1 KiB after
+            // other connections' work): ~20% less time; back to back, keys
+            // warm: 0-4% more.
+            if let Some(n) = &next {
+                cpu::prefetch_val(n.key);
+            }
             let k = r.key;
             let f = Frame::new(r.iv, r.aad.len(), r.buf.len());
             let nblocks = f.blocks;

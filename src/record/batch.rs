@@ -47,27 +47,60 @@ use bytes::BytesMut;
 use core::ops::Range;
 
 /// One record to seal: the connection's sealer, the content type, and the
-/// buffer holding `[header room][payload]` as after [`Sealer::start`].
+/// buffer holding `[header room][payload]` as after [`Sealer::start`], or
+/// a payload for the call to put there itself.
 #[derive(Debug)]
 pub struct RecordJob<'a> {
     /// The connection's sealer.
     pub sealer: &'a mut Sealer,
     /// The record's content type.
     pub typ: ContentType,
-    /// `[header room][payload]` in, the whole record out.
+    /// `[header room][payload]` in (or anything, with `payload` set), the
+    /// whole record out.
     pub buf: &'a mut BytesMut,
     /// TLS 1.3 padding bytes (RFC 8446 5.4); 0 for TLS 1.2.
     pub pad: usize,
+    /// If set, the record's payload: the call starts `buf` afresh (as
+    /// [`Sealer::start_with_capacity`]) and copies this into it, a few
+    /// records ahead of sealing them.
+    pub payload: Option<&'a [u8]>,
 }
 
 impl<'a> RecordJob<'a> {
-    /// A job without padding.
+    /// A job without padding, its payload already in `buf`.
     pub fn new(sealer: &'a mut Sealer, typ: ContentType, buf: &'a mut BytesMut) -> Self {
         RecordJob {
             sealer,
             typ,
             buf,
             pad: 0,
+            payload: None,
+        }
+    }
+
+    /// A job without padding whose payload the call copies into `buf`
+    /// (whatever `buf` held is dropped): one message for many connections
+    /// needs no pass of its own to fill their buffers.
+    ///
+    /// Copying every buffer before the call, 1000 connections of 1 KiB
+    /// went through memory twice: the copies pushed the first buffers out
+    /// of the core's caches before the sealing came back to them. Copied
+    /// a few dozen records ahead of the sealing, each buffer is still
+    /// cached when it is sealed (measured on Zen 3, AMD EPYC family 25
+    /// model 1, caches cold as after other connections' work: about 20%
+    /// less time for the whole fan-out).
+    pub fn with_payload(
+        sealer: &'a mut Sealer,
+        typ: ContentType,
+        buf: &'a mut BytesMut,
+        payload: &'a [u8],
+    ) -> Self {
+        RecordJob {
+            sealer,
+            typ,
+            buf,
+            pad: 0,
+            payload: Some(payload),
         }
     }
 }
@@ -95,6 +128,10 @@ pub fn seal_records_parallel(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error
 /// pass after the AEAD finishes them.
 const SERIAL_PART: usize = 64;
 
+/// How many records ahead [`seal_with`] fetches a connection's state and
+/// buffer.
+const PREFETCH_AHEAD: usize = 4;
+
 fn seal_with(
     jobs: &mut [RecordJob<'_>],
     run: fn(&mut [SealJob<'_>]),
@@ -102,6 +139,26 @@ fn seal_with(
 ) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(jobs.len());
     for jobs in jobs.chunks_mut(part) {
+        for i in 0..jobs.len() {
+            // The connection state and (for a payload to copy) the buffer
+            // of a record a few ahead on their way: those of 1000
+            // connections are cold after other work. Measured on Zen 3,
+            // 1000 x 1 KiB with the payload: about 10% less time with them
+            // fetched 2 records ahead, 3% less again at 4. (A buffer the
+            // caller filled is not fetched: that measured slower.)
+            if let Some(n) = jobs.get(i + PREFETCH_AHEAD) {
+                n.sealer.prefetch();
+                if let Some(p) = n.payload {
+                    let len = n.buf.capacity().min(p.len() + 64);
+                    crate::cpu::prefetch(n.buf.as_ptr(), len);
+                }
+            }
+            let j = &mut jobs[i];
+            if let Some(p) = j.payload {
+                j.sealer.start_with_capacity(j.buf, p.len());
+                j.buf.extend_from_slice(p);
+            }
+        }
         let prepared: Vec<Result<Prepared, Error>> = jobs
             .iter_mut()
             .map(|j| j.sealer.prepare(j.typ, j.buf, j.pad))
@@ -302,20 +359,34 @@ mod tests {
                         ((0..len).map(|_| rng.gen()).collect(), pad)
                     })
                     .collect();
+                // Every other connection's payload handed to the call to
+                // copy, over a buffer holding leftovers of another size.
+                let by_call: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.5)).collect();
                 let mut bufs: Vec<BytesMut> = vec![BytesMut::new(); n];
-                for ((s, b), (p, _)) in batch.iter().zip(bufs.iter_mut()).zip(&payloads) {
-                    s.start(b);
-                    b.extend_from_slice(p);
+                for (((s, b), (p, _)), &call) in batch
+                    .iter()
+                    .zip(bufs.iter_mut())
+                    .zip(&payloads)
+                    .zip(&by_call)
+                {
+                    if call {
+                        b.extend_from_slice(&vec![0xee; rng.gen_range(0..3000)]);
+                    } else {
+                        s.start(b);
+                        b.extend_from_slice(p);
+                    }
                 }
                 let mut jobs: Vec<RecordJob<'_>> = batch
                     .iter_mut()
                     .zip(bufs.iter_mut())
                     .zip(&payloads)
-                    .map(|((s, b), (_, pad))| RecordJob {
+                    .zip(&by_call)
+                    .map(|(((s, b), (p, pad)), &call)| RecordJob {
                         sealer: s,
                         typ: ContentType::ApplicationData,
                         buf: b,
                         pad: *pad,
+                        payload: call.then_some(&p[..]),
                     })
                     .collect();
                 let results = if parallel {

@@ -641,6 +641,13 @@ impl Sealer {
     /// Frames the record around the payload, takes the sequence number and
     /// returns where the AEAD must run. The tag room is zeros until sealed.
     #[inline(always)]
+    /// Asks for the cache lines [`prepare`](Sealer::prepare) reads.
+    pub(crate) fn prefetch(&self) {
+        crate::cpu::prefetch_val(&self.dir.seq);
+        crate::cpu::prefetch_val(&self.dir.iv);
+        crate::cpu::prefetch_val(&self.dir.suite);
+    }
+
     pub(crate) fn prepare(
         &mut self,
         typ: ContentType,
