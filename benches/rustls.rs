@@ -14,11 +14,12 @@
 //!   message to each connection on its aws-lc-rs and ring providers; the
 //!   ratio is against the faster of the two in each round.
 //!
-//! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout]
-//! [--handshakes] [--write N] [--rounds N] [--aead-time]` (`--fanout`, `--handshakes`:
-//! that comparison only; `--write N`: the bulk rows of that write size only;
-//! `--rounds N`: 5 with `--quick`, else 21; `--aead-time`: each
-//! provider's encrypt and decrypt calls timed inside the transfer, a line
+//! `cargo bench --features rustls --bench rustls [-- --quick] [--fanout
+//! [--fill-first]] [--handshakes] [--write N] [--rounds N] [--aead-time]`
+//! (`--fanout`, `--handshakes`: that comparison only; `--fill-first`: the
+//! fan-out's sealwire side fills the buffers before `seal_records`;
+//! `--write N`: the bulk rows of that write size only; `--rounds N`: 5
+//! with `--quick`, else 21; `--aead-time`: each provider's encrypt and decrypt calls timed inside the transfer, a line
 //! per provider after each bulk ratio: what the AEAD costs where rustls
 //! calls it, apart from rustls's own work). For a profiler, `--profile
 //! sealwire|aws-lc-rs|ring` runs one provider's transfer (`--write N`,
@@ -492,11 +493,12 @@ fn handshakes(pki: &Pki, rounds: usize) {
 
 /// One 1 KiB message to 1000 connections: `seal_records` on imported keys
 /// against rustls writing the message to each connection, on its aws-lc-rs
-/// and on its ring provider; the sides run in rotating order and the ratio
-/// is taken per round against the faster rustls side. sealwire runs twice:
-/// the message handed to `seal_records` ([`RecordJob::with_payload`], which
-/// copies it into each buffer a few records ahead of sealing), and every
-/// buffer filled by the caller first ([`RecordJob::new`]).
+/// and on its ring provider; the three sides run in rotating order and the
+/// ratio is taken per round against the faster rustls side. sealwire hands
+/// the message to `seal_records` ([`RecordJob::with_payload`]: the call
+/// copies it into each buffer a few records ahead of sealing), or with
+/// `--fill-first` fills every buffer itself before the call
+/// ([`RecordJob::new`]).
 fn fan_out(pki: &Pki, rounds: usize) {
     const N: usize = 1000;
     let suite = rustls::CipherSuite::TLS13_AES_128_GCM_SHA256;
@@ -511,34 +513,29 @@ fn fan_out(pki: &Pki, rounds: usize) {
             (0..N).map(|_| pair(&cfg).1).collect()
         })
         .collect();
-    // sealwire sides: N more connections each, keys imported after the
-    // handshake. Each side has its own connections and buffers: sharing
-    // them, the side that ran second found them in the caches.
+    // sealwire side: N more connections, keys imported after the handshake.
     let rustls_cfg = configs(pki, Prov::AwsLc, suite, true);
-    let mut sealers: [Vec<Sealer>; 2] = core::array::from_fn(|_| {
-        (0..N)
-            .map(|_| {
-                let (_, server) = pair(&rustls_cfg);
-                let rustls::Connection::Server(server) = server else {
-                    unreachable!()
-                };
-                let s = server.negotiated_cipher_suite().unwrap();
-                let secrets = server.dangerous_extract_secrets().unwrap();
-                sealwire::rustls::import::sealer(s, &secrets.tx).unwrap()
-            })
-            .collect()
-    });
+    let mut sealers: Vec<Sealer> = (0..N)
+        .map(|_| {
+            let (_, server) = pair(&rustls_cfg);
+            let rustls::Connection::Server(server) = server else {
+                unreachable!()
+            };
+            let s = server.negotiated_cipher_suite().unwrap();
+            let secrets = server.dangerous_extract_secrets().unwrap();
+            sealwire::rustls::import::sealer(s, &secrets.tx).unwrap()
+        })
+        .collect();
+    let with_payload = !std::env::args().any(|a| a == "--fill-first");
     let mut wires: Vec<Vec<u8>> = (0..N).map(|_| Vec::with_capacity(2048)).collect();
-    let mut bufs: [Vec<BytesMut>; 2] = core::array::from_fn(|_| vec![BytesMut::new(); N]);
-    // Microseconds per round: [rustls aws-lc-rs, rustls ring, sealwire
-    // with the payload, sealwire on filled buffers].
-    const SIDES: usize = 4;
-    let mut times: [Vec<f64>; SIDES] = Default::default();
-    let mut ratios: [Vec<f64>; 2] = Default::default();
-    for r in 0..rounds * SIDES {
-        let mut t = [0.0f64; SIDES];
-        for k in 0..SIDES {
-            let side = (r + k) % SIDES;
+    let mut bufs: Vec<BytesMut> = vec![BytesMut::new(); N];
+    // Microseconds per round: [rustls aws-lc-rs, rustls ring, sealwire].
+    let mut times: [Vec<f64>; 3] = Default::default();
+    let mut ratios = Vec::new();
+    for r in 0..rounds * 3 {
+        let mut t = [0.0f64; 3];
+        for k in 0..3 {
+            let side = (r + k) % 3;
             let start = Instant::now();
             if side < 2 {
                 for (c, w) in conns[side].iter_mut().zip(wires.iter_mut()) {
@@ -550,8 +547,6 @@ fn fan_out(pki: &Pki, rounds: usize) {
                 black_box(&wires);
                 continue;
             }
-            let with_payload = side == 2;
-            let (sealers, bufs) = (&mut sealers[side - 2], &mut bufs[side - 2]);
             if !with_payload {
                 for (s, buf) in sealers.iter().zip(bufs.iter_mut()) {
                     s.start_with_capacity(buf, msg.len());
@@ -575,19 +570,22 @@ fn fan_out(pki: &Pki, rounds: usize) {
             }
             drop(jobs);
             t[side] = start.elapsed().as_secs_f64();
-            black_box(bufs);
+            black_box(&bufs);
         }
         for (v, x) in times.iter_mut().zip(t) {
             v.push(x * 1e6);
         }
-        ratios[0].push(t[0].min(t[1]) / t[2]);
-        ratios[1].push(t[0].min(t[1]) / t[3]);
+        ratios.push(t[0].min(t[1]) / t[2]);
     }
+    let ours = if with_payload {
+        "sealwire seal_records (with_payload)"
+    } else {
+        "sealwire seal_records (buffers filled first)"
+    };
     let names = [
         "rustls (aws-lc-rs) write each",
         "rustls (ring) write each",
-        "sealwire seal_records, with_payload",
-        "sealwire seal_records, buffers filled first",
+        ours,
     ];
     for (name, v) in names.iter().zip(times.iter_mut()) {
         let m = median(v);
@@ -597,11 +595,7 @@ fn fan_out(pki: &Pki, rounds: usize) {
         );
     }
     println!(
-        "ratio\tfanout\tseal_records (with_payload)/faster rustls\t{:.2}x",
-        median(&mut ratios[0])
-    );
-    println!(
-        "ratio\tfanout\tseal_records (buffers filled first)/faster rustls\t{:.2}x",
-        median(&mut ratios[1])
+        "ratio\tfanout\t{ours}/faster rustls\t{:.2}x",
+        median(&mut ratios)
     );
 }
