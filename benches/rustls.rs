@@ -19,11 +19,12 @@
 //! (`--fanout`, `--handshakes`: that comparison only; `--fill-first`: the
 //! fan-out's sealwire side fills the buffers before `seal_records`;
 //! `--write N`: the bulk rows of that write size only; `--rounds N`: 5
-//! with `--quick`, else 21; `--aead-time`: each provider's encrypt and decrypt calls timed inside the transfer, a line
-//! per provider after each bulk ratio: what the AEAD costs where rustls
-//! calls it, apart from rustls's own work). For a profiler, `--profile
-//! sealwire|aws-lc-rs|ring` runs one provider's transfer (`--write N`,
-//! `--mib N`) or, with `--hs N`, N handshakes.
+//! with `--quick`, else 21; `--aead-time`: each provider's encrypt and
+//! decrypt calls timed inside the transfer, a line per provider after
+//! each bulk ratio: what the AEAD costs where rustls calls it, apart from
+//! rustls's own work). For a profiler, `--profile sealwire|aws-lc-rs|ring`
+//! runs one provider's transfer (`--write N`, `--mib N`) or, with
+//! `--hs N`, N handshakes.
 
 use bytes::BytesMut;
 use rustls::crypto::CryptoProvider;
