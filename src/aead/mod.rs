@@ -371,6 +371,24 @@ impl AesGcm {
         })
     }
 
+    /// Asks for the cache lines of the key's tables (round keys, powers
+    /// of H), for a batch over many connections, whose keys are cold, to
+    /// fetch a few jobs ahead.
+    pub(crate) fn prefetch(&self) {
+        match &self.imp {
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::AesniClmul(k) => crate::cpu::prefetch_val(k),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx2(k) => crate::cpu::prefetch_val(k),
+            #[cfg(target_arch = "x86_64")]
+            KeyImpl::VaesAvx512(k) => crate::cpu::prefetch_val(k),
+            #[cfg(target_arch = "aarch64")]
+            KeyImpl::Neon(k) => crate::cpu::prefetch_val(k),
+            KeyImpl::RustCrypto(k) => crate::cpu::prefetch_val(k),
+            KeyImpl::Portable(k) => crate::cpu::prefetch_val(k),
+        }
+    }
+
     /// The backend this key runs on.
     pub fn backend(&self) -> Backend {
         match &self.imp {
