@@ -61,6 +61,7 @@ use crate::aead::vaes_avx2::{
     ChainRec, Key, Wide, POWERS,
 };
 use crate::aead::{Error, Kernel, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
+use crate::cpu;
 use core::arch::x86_64::*;
 use core::borrow::BorrowMut;
 
@@ -211,16 +212,39 @@ pub(crate) fn seal_group<'a, J: BorrowMut<SealJob<'a>>>(rounds: usize, group: &m
         run_pipe::<true>(rounds, recs);
     }
     if long {
+        // The keys (round keys and powers of H) of the records two ahead
+        // on their way as each record goes into the chain: in a batch over
+        // many connections they are cold. Measured on Zen 3 (AMD EPYC,
+        // family 25 model 1): rustls bench fan-out (1000 x 1 KiB after
+        // other connections' work) ~20% less time fetching one record
+        // ahead, ~4% less again two ahead; `seal_batch` back to back,
+        // 1000 x 1 KiB 2-9% less, but 64 x 1420 B with every key already
+        // in L2 ~5% more (with the lines fetched to L2 only, the same).
+        let keys: Vec<&Key> = group
+            .iter()
+            .map(|j| j.borrow())
+            .filter(|j| path(j.buf.len()) == Path::Long)
+            .map(|j| vaes_key(j.key))
+            .collect();
+        for k in keys.iter().take(2) {
+            cpu::prefetch_val(*k);
+        }
+        let mut ahead = keys.iter().skip(2);
         let mut recs = group
             .iter_mut()
             .map(|j| j.borrow_mut())
             .filter(|j| path(j.buf.len()) == Path::Long)
-            .map(|j| ChainRec {
-                key: vaes_key(j.key),
-                iv: &j.nonce,
-                aad: j.aad,
-                buf: &mut *j.buf,
-                tag: &mut j.tag,
+            .map(|j| {
+                if let Some(k) = ahead.next() {
+                    cpu::prefetch_val(*k);
+                }
+                ChainRec {
+                    key: vaes_key(j.key),
+                    iv: &j.nonce,
+                    aad: j.aad,
+                    buf: &mut *j.buf,
+                    tag: &mut j.tag,
+                }
             });
         // SAFETY: a `Key` exists only with the `cpu::VaesAvx2` proof, and
         // every record holds one; every record here is longer than
