@@ -638,9 +638,6 @@ impl Sealer {
         self.dir.update(&next)
     }
 
-    /// Frames the record around the payload, takes the sequence number and
-    /// returns where the AEAD must run. The tag room is zeros until sealed.
-    #[inline(always)]
     /// Asks for the cache lines [`prepare`](Sealer::prepare) reads.
     pub(crate) fn prefetch(&self) {
         crate::cpu::prefetch_val(&self.dir.seq);
@@ -648,6 +645,9 @@ impl Sealer {
         crate::cpu::prefetch_val(&self.dir.suite);
     }
 
+    /// Frames the record around the payload, takes the sequence number and
+    /// returns where the AEAD must run. The tag room is zeros until sealed.
+    #[inline(always)]
     pub(crate) fn prepare(
         &mut self,
         typ: ContentType,
