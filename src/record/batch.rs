@@ -85,12 +85,12 @@ impl<'a> RecordJob<'a> {
     /// Copying every buffer before the call, 1000 connections of 1 KiB
     /// went through memory twice: the copies pushed the first buffers out
     /// of the core's caches before the sealing came back to them. Copied
-    /// at most 64 records ahead of the sealing (and each
-    /// buffer fetched a few records before its copy), each buffer is still
-    /// cached when it is sealed. Measured on Zen 3 (AMD EPYC, family 25
-    /// model 1), 1000 x 1 KiB: with 64 MB written between rounds, 17%
-    /// less time than filling first; in the rustls bench's fan-out, a
-    /// median of 3.1x the faster rustls provider against 2.9x.
+    /// at most 64 records ahead of the sealing (and each buffer fetched a
+    /// few records before its copy), each buffer is still cached when it
+    /// is sealed. Measured on Zen 3 (AMD EPYC, family 25 model 1), 1000 x
+    /// 1 KiB: with 64 MB written between rounds, 17% less time than
+    /// filling first; in the rustls bench's fan-out, a median of 3.1x the
+    /// faster rustls provider against 2.9x.
     pub fn with_payload(
         sealer: &'a mut Sealer,
         typ: ContentType,
@@ -147,9 +147,8 @@ fn seal_with(
             // connections are cold after other work. Measured on Zen 3,
             // 1000 x 1 KiB, rustls bench fan-out: 6-10% less time
             // (vaes-avx2 and aesni-clmul keys), of which ~3% from fetching
-            // 4 records ahead rather than 2. (Records the caller filled
-            // are not fetched: their buffers measured slower, and with
-            // everything in cache the pass cost up to 5%.)
+            // 4 records ahead rather than 2. (Buffers the caller filled
+            // are not fetched: fetching them measured slower.)
             if let Some(n) = jobs.get(i + PREFETCH_AHEAD) {
                 if let Some(p) = n.payload {
                     n.sealer.prefetch();
