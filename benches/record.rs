@@ -20,6 +20,11 @@
 //! and sealed by `seal_records` against each connection's `Sealer::seal`
 //! one by one (fill and seal timed on both sides).
 //!
+//! `fanout-par/*`, `fanin-par/*` (1000 x 64 B, 1000 x 1 KiB, 256 x 16 KiB):
+//! the same batch call against its parallel form (`seal_records_parallel`,
+//! `open_records_parallel`) on the same connections; the ratio is serial
+//! time / parallel time.
+//!
 //! `fanin/64x64`, `fanin/1000x64`, `fanin/1000x1024`: one 64 B or 1 KiB
 //! TLS 1.3 record from each of 64 or 1000 connections, opened by `open_records` against each connection's
 //! `Opener::open_in_place` one by one (a server reading what its clients
@@ -29,7 +34,10 @@
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealwire::aead::AesGcm;
-use sealwire::record::batch::{open_records, seal_records, OpenRecordJob, RecordJob};
+use sealwire::record::batch::{
+    open_records, open_records_parallel, seal_records, seal_records_parallel, OpenRecordJob,
+    RecordJob,
+};
 use sealwire::record::{CipherSuite, ContentType, Opener, Sealer, TrafficKeys};
 use std::hint::black_box;
 use std::time::Instant;
@@ -197,8 +205,9 @@ impl FanIn {
         }
     }
 
-    /// ns per record of one `open_records` call over every connection.
-    fn batch(&mut self) -> f64 {
+    /// ns per record of one `open_records` (or, with `par`,
+    /// `open_records_parallel`) call over every connection.
+    fn batch(&mut self, par: bool) -> f64 {
         self.reset();
         let start = Instant::now();
         let mut jobs: Vec<OpenRecordJob<'_>> = self
@@ -210,7 +219,12 @@ impl FanIn {
                 record: record.as_mut_slice(),
             })
             .collect();
-        for r in open_records(&mut jobs) {
+        let results = if par {
+            open_records_parallel(&mut jobs)
+        } else {
+            open_records(&mut jobs)
+        };
+        for r in results {
             black_box(r.unwrap());
         }
         start.elapsed().as_nanos() as f64 / self.records.len() as f64
@@ -261,8 +275,9 @@ impl FanOut {
         }
     }
 
-    /// ns per record of filling every buffer and one `seal_records` call.
-    fn batch(&mut self) -> f64 {
+    /// ns per record of filling every buffer and one `seal_records` (or,
+    /// with `par`, `seal_records_parallel`) call.
+    fn batch(&mut self, par: bool) -> f64 {
         let start = Instant::now();
         self.fill();
         let mut jobs: Vec<RecordJob<'_>> = self
@@ -271,7 +286,12 @@ impl FanOut {
             .zip(self.bufs.iter_mut())
             .map(|(s, b)| RecordJob::new(s, ContentType::ApplicationData, b))
             .collect();
-        for r in seal_records(&mut jobs) {
+        let results = if par {
+            seal_records_parallel(&mut jobs)
+        } else {
+            seal_records(&mut jobs)
+        };
+        for r in results {
             r.unwrap();
         }
         drop(jobs);
@@ -294,8 +314,9 @@ trait Fan {
     fn new(conns: usize, size: usize) -> Self;
     /// ns per record, each connection on its own.
     fn one_by_one(&mut self) -> f64;
-    /// ns per record, every connection in one batch call.
-    fn batch(&mut self) -> f64;
+    /// ns per record, every connection in one batch call (with `par`, its
+    /// parallel form).
+    fn batch(&mut self, par: bool) -> f64;
 }
 
 impl Fan for FanOut {
@@ -305,8 +326,8 @@ impl Fan for FanOut {
     fn one_by_one(&mut self) -> f64 {
         FanOut::one_by_one(self)
     }
-    fn batch(&mut self) -> f64 {
-        FanOut::batch(self)
+    fn batch(&mut self, par: bool) -> f64 {
+        FanOut::batch(self, par)
     }
 }
 
@@ -317,8 +338,8 @@ impl Fan for FanIn {
     fn one_by_one(&mut self) -> f64 {
         FanIn::one_by_one(self)
     }
-    fn batch(&mut self) -> f64 {
-        FanIn::batch(self)
+    fn batch(&mut self, par: bool) -> f64 {
+        FanIn::batch(self, par)
     }
 }
 
@@ -336,7 +357,7 @@ fn fan<F: Fan>(args: &ab::Args, prefix: &str, call: &str) {
         let run = ab::alternate_pair(
             args.rounds.unwrap_or(101),
             &mut || conns.borrow_mut().one_by_one(),
-            &mut || conns.borrow_mut().batch(),
+            &mut || conns.borrow_mut().batch(false),
         );
         let (one, batch, ratio) = run.medians();
         println!(
@@ -345,9 +366,33 @@ fn fan<F: Fan>(args: &ab::Args, prefix: &str, call: &str) {
     }
 }
 
+/// The `prefix-par/CONNSxSIZE` cases: the batch call against its parallel
+/// form on the same connections (`threads` rayon threads).
+fn fan_par<F: Fan>(args: &ab::Args, prefix: &str, call: &str) {
+    for (conns, size) in [(1000usize, 64usize), (1000, 1024), (256, 16384)] {
+        let case = format!("{prefix}-par/{conns}x{size}");
+        if !ab::selected(&case, &args.words) {
+            continue;
+        }
+        let conns = std::cell::RefCell::new(F::new(conns, size));
+        let run = ab::alternate_pair(
+            args.rounds.unwrap_or(101),
+            &mut || conns.borrow_mut().batch(false),
+            &mut || conns.borrow_mut().batch(true),
+        );
+        let (serial, par, ratio) = run.medians();
+        println!(
+            "{case:<22} {call}: {serial:>8.1} ns   {call}_parallel ({} threads): {par:>8.1} ns per record  serial/parallel {ratio:.3}",
+            rayon::current_num_threads()
+        );
+    }
+}
+
 fn ab_mode(args: ab::Args) {
     fan::<FanOut>(&args, "fanout", "seal_records");
     fan::<FanIn>(&args, "fanin", "open_records");
+    fan_par::<FanOut>(&args, "fanout", "seal_records");
+    fan_par::<FanIn>(&args, "fanin", "open_records");
     for size in [1420usize, 16384] {
         let case = format!("tls13-seal/{size}");
         if !ab::selected(&case, &args.words) {

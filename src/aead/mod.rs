@@ -31,7 +31,7 @@
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;
-pub(crate) use batch::batch_open_gains;
+pub(crate) use batch::{batch_open_gains, split_over_threads};
 pub mod check;
 mod gcm;
 #[cfg(test)]

@@ -39,10 +39,7 @@
 #![forbid(unsafe_code)]
 
 use super::{ContentType, Error, Opener, Prepared, Sealer, TAG_LEN};
-use crate::aead::{
-    self, batch_open_gains, open_batch, open_batch_parallel, seal_batch, seal_batch_parallel,
-    OpenJob, SealJob,
-};
+use crate::aead::{self, batch_open_gains, open_batch, seal_batch, OpenJob, SealJob};
 use bytes::BytesMut;
 use core::ops::Range;
 
@@ -111,12 +108,36 @@ impl<'a> RecordJob<'a> {
 /// A job that fails (e.g. its sealer reached the usage limit) leaves its
 /// buffer as it was and does not affect the others.
 pub fn seal_records(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error>> {
-    seal_with(jobs, seal_batch, SERIAL_PART)
+    let mut results = fresh_results(jobs.len());
+    let mut slots: Vec<Slot<'_, '_>> = jobs.iter_mut().zip(results.iter_mut()).collect();
+    seal_parts(&mut slots);
+    drop(slots);
+    results
 }
 
-/// As [`seal_records`], with the AEAD work spread over rayon's threads.
+/// As [`seal_records`], with the jobs spread over rayon's threads: each
+/// thread copies, frames, seals and finishes the records of the chunks it
+/// takes, as [`seal_records`] does on one (so the copies and framing run in
+/// parallel too, and each record is finished while its buffer is still in
+/// that core's caches). Small batches stay on the calling thread.
 pub fn seal_records_parallel(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error>> {
-    seal_with(jobs, seal_batch_parallel, usize::MAX)
+    let mut results = fresh_results(jobs.len());
+    let mut slots: Vec<Slot<'_, '_>> = jobs.iter_mut().zip(results.iter_mut()).collect();
+    aead::split_over_threads(
+        &mut slots,
+        |(j, _)| (13, j.payload.map_or(j.buf.len(), <[u8]>::len)),
+        seal_parts,
+    );
+    drop(slots);
+    results
+}
+
+/// A job and the slot its result goes to.
+type Slot<'j, 'a> = (&'j mut RecordJob<'a>, &'j mut Result<(), Error>);
+
+/// `n` result slots, each overwritten by its job's outcome.
+fn fresh_results<T>(n: usize) -> Vec<Result<(), T>> {
+    (0..n).map(|_| Ok(())).collect()
 }
 
 /// Records the serial paths frame (or check), seal (or open) and finish per
@@ -130,18 +151,15 @@ pub fn seal_records_parallel(jobs: &mut [RecordJob<'_>]) -> Vec<Result<(), Error
 /// pass after the AEAD finishes them.
 const SERIAL_PART: usize = 64;
 
-/// How many records ahead [`seal_with`] fetches a connection's state and
+/// How many records ahead [`seal_parts`] fetches a connection's state and
 /// buffer.
 const PREFETCH_AHEAD: usize = 4;
 
-fn seal_with(
-    jobs: &mut [RecordJob<'_>],
-    run: fn(&mut [SealJob<'_>]),
-    part: usize,
-) -> Vec<Result<(), Error>> {
-    let mut results = Vec::with_capacity(jobs.len());
-    for jobs in jobs.chunks_mut(part) {
-        for i in 0..jobs.len() {
+/// Seals the slots' records on this thread, [`SERIAL_PART`] at a time:
+/// copy (for payload jobs), frame, one [`seal_batch`], tags in place.
+fn seal_parts(slots: &mut [Slot<'_, '_>]) {
+    for part in slots.chunks_mut(SERIAL_PART) {
+        for i in 0..part.len() {
             // For a payload to copy, the connection state and the buffer
             // of a record a few ahead on their way: those of 1000
             // connections are cold after other work. Measured on Zen 3,
@@ -149,27 +167,27 @@ fn seal_with(
             // (vaes-avx2 and aesni-clmul keys), of which ~3% from fetching
             // 4 records ahead rather than 2. (Buffers the caller filled
             // are not fetched: fetching them measured slower.)
-            if let Some(n) = jobs.get(i + PREFETCH_AHEAD) {
+            if let Some((n, _)) = part.get(i + PREFETCH_AHEAD) {
                 if let Some(p) = n.payload {
                     n.sealer.prefetch();
                     let len = n.buf.capacity().min(p.len() + 64);
                     crate::cpu::prefetch(n.buf.as_ptr(), len);
                 }
             }
-            let j = &mut jobs[i];
+            let j = &mut *part[i].0;
             if let Some(p) = j.payload {
                 j.sealer.start_with_capacity(j.buf, p.len());
                 j.buf.extend_from_slice(p);
             }
         }
-        let prepared: Vec<Result<Prepared, Error>> = jobs
+        let prepared: Vec<Result<Prepared, Error>> = part
             .iter_mut()
-            .map(|j| j.sealer.prepare(j.typ, j.buf, j.pad))
+            .map(|(j, _)| j.sealer.prepare(j.typ, j.buf, j.pad))
             .collect();
-        let mut aead_jobs: Vec<SealJob<'_>> = jobs
+        let mut aead_jobs: Vec<SealJob<'_>> = part
             .iter_mut()
             .zip(&prepared)
-            .filter_map(|(j, p)| {
+            .filter_map(|((j, _), p)| {
                 let p = p.as_ref().ok()?;
                 Some(SealJob {
                     key: j.sealer.aead(),
@@ -180,17 +198,16 @@ fn seal_with(
                 })
             })
             .collect();
-        run(&mut aead_jobs);
+        seal_batch(&mut aead_jobs);
         let tags: Vec<[u8; 16]> = aead_jobs.into_iter().map(|j| j.tag).collect();
         let mut tags = tags.into_iter();
-        results.extend(jobs.iter_mut().zip(prepared).map(|(j, p)| {
-            let p = p?;
-            let tag = tags.next().expect("one tag per prepared record");
-            j.buf[p.end..p.end + TAG_LEN].copy_from_slice(&tag);
-            Ok(())
-        }));
+        for ((j, slot), p) in part.iter_mut().zip(prepared) {
+            **slot = p.map(|p| {
+                let tag = tags.next().expect("one tag per prepared record");
+                j.buf[p.end..p.end + TAG_LEN].copy_from_slice(&tag);
+            });
+        }
     }
-    results
 }
 
 /// One record to open in place: the connection's opener and the whole
@@ -213,56 +230,62 @@ pub type Opened = Result<(ContentType, Range<usize>), Error>;
 /// record that fails to authenticate has its text zeroed; a failed record
 /// takes no sequence number; the others are not affected).
 pub fn open_records(jobs: &mut [OpenRecordJob<'_>]) -> Vec<Opened> {
-    open_with(jobs, open_batch, true)
-}
-
-/// As [`open_records`], with the AEAD work spread over rayon's threads.
-pub fn open_records_parallel(jobs: &mut [OpenRecordJob<'_>]) -> Vec<Opened> {
-    open_with(jobs, open_batch_parallel, false)
-}
-
-type OpenRun = fn(&mut [OpenJob<'_>]) -> Vec<Result<(), aead::Error>>;
-
-/// Opens the jobs through `run`; with `alone`, the records that gain
-/// nothing from a multi-record kernel are opened one by one instead (on
-/// this thread: the serial form only, the parallel one spreads them too).
-fn open_with(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool) -> Vec<Opened> {
-    // The serial form works in parts, as `seal_with` does; the parallel
-    // one hands every record to the pool at once.
-    let part = if alone { SERIAL_PART } else { usize::MAX };
-    let mut results = Vec::with_capacity(jobs.len());
-    for jobs in jobs.chunks_mut(part) {
-        open_part(jobs, run, alone, &mut results);
-    }
+    let mut results = open_results(jobs.len());
+    let mut slots: Vec<OpenSlot<'_, '_>> = jobs.iter_mut().zip(results.iter_mut()).collect();
+    open_parts(&mut slots);
+    drop(slots);
     results
 }
 
-/// Opens one part of the jobs, appending a result per job to `results`.
-fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results: &mut Vec<Opened>) {
+/// As [`open_records`], with the jobs spread over rayon's threads: each
+/// thread checks, opens and finishes the records of the chunks it takes,
+/// as [`open_records`] does on one. Small batches stay on the calling
+/// thread.
+pub fn open_records_parallel(jobs: &mut [OpenRecordJob<'_>]) -> Vec<Opened> {
+    let mut results = open_results(jobs.len());
+    let mut slots: Vec<OpenSlot<'_, '_>> = jobs.iter_mut().zip(results.iter_mut()).collect();
+    aead::split_over_threads(&mut slots, |(j, _)| (13, j.record.len()), open_parts);
+    drop(slots);
+    results
+}
+
+/// A job and the slot its result goes to.
+type OpenSlot<'j, 'a> = (&'j mut OpenRecordJob<'a>, &'j mut Opened);
+
+/// `n` result slots, made before any record is opened and each written in
+/// place: a result pushed instead is staged on the stack (the push may
+/// grow the list) by narrow stores and read back by wide loads, which
+/// cannot be store-forwarded (two such stalls a record held half of the
+/// opening's samples on 64-byte records; asm-notes/vaes-avx2.md). A listed
+/// record's slot keeps this value until its batch has run.
+fn open_results(n: usize) -> Vec<Opened> {
+    (0..n).map(|_| Err(Error::BadRecordMac)).collect()
+}
+
+/// Opens the slots' records on this thread, [`SERIAL_PART`] at a time.
+fn open_parts(slots: &mut [OpenSlot<'_, '_>]) {
+    for part in slots.chunks_mut(SERIAL_PART) {
+        open_part(part);
+    }
+}
+
+/// Opens one part of the jobs, each result into its slot.
+fn open_part(part: &mut [OpenSlot<'_, '_>]) {
     // Every record checked first, in job order. Those that pass and gain
     // from a multi-record kernel (and only those) are listed for the AEAD
-    // batch, their slots filled after it; the
-    // others are opened alone at once (measured: long records through the
-    // batch were 3-9% slower than alone, for the passes over the jobs and
-    // no kernel to gain from), so a part of long records lists nothing.
-    let base = results.len();
-    // Every slot is made first and each result written into its own: a
-    // result pushed is staged on the stack (the push may grow the list) by
-    // narrow stores and read back by wide loads, which cannot be
-    // store-forwarded (two such stalls a record held half of this
-    // function's samples on 64-byte records; asm-notes/vaes-avx2.md). The
-    // listed records' slots keep this value until the batch has run.
-    results.resize(base + jobs.len(), Err(Error::BadRecordMac));
-    let slots = &mut results[base..];
-    let mut listed: Vec<(usize, Prepared)> = Vec::with_capacity(jobs.len());
-    for ((i, j), slot) in jobs.iter_mut().enumerate().zip(slots.iter_mut()) {
+    // batch, their slots filled after it; the others are opened alone at
+    // once (measured: long records through the batch were 3-9% slower than
+    // alone, for the passes over the jobs and no kernel to gain from), so a
+    // part of long records lists nothing.
+    let mut listed: Vec<(usize, Prepared)> = Vec::with_capacity(part.len());
+    for (i, (j, slot)) in part.iter_mut().enumerate() {
         match j.opener.check(j.record) {
-            Err(e) => *slot = Err(e),
-            Ok(p) if alone && !batch_open_gains(j.opener.aead(), p.end - p.start) => {
-                match j.opener.open_checked(j.record, &p) {
-                    Ok((t, start, len)) => *slot = Ok((t, start..start + len)),
-                    Err(e) => *slot = Err(e),
-                }
+            Err(e) => **slot = Err(e),
+            Ok(p) if !batch_open_gains(j.opener.aead(), p.end - p.start) => {
+                **slot = match j.opener.open_checked(j.record, &p) {
+                    Ok((t, start, len)) => Ok((t, start..start + len)),
+                    Err(e) => Err(e),
+                };
             }
             Ok(p) => listed.push((i, p)),
         }
@@ -272,7 +295,7 @@ fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results:
     }
     let mut next = listed.iter().peekable();
     let mut aead_jobs: Vec<OpenJob<'_>> = Vec::with_capacity(listed.len());
-    for (i, j) in jobs.iter_mut().enumerate() {
+    for (i, (j, _)) in part.iter_mut().enumerate() {
         let Some((_, p)) = next.next_if(|(at, _)| *at == i) else {
             continue;
         };
@@ -287,18 +310,17 @@ fn open_part(jobs: &mut [OpenRecordJob<'_>], run: OpenRun, alone: bool, results:
             tag: tag.try_into().expect("a 16-byte tag after the text"),
         });
     }
-    let authentic = run(&mut aead_jobs);
+    let authentic = open_batch(&mut aead_jobs);
     drop(aead_jobs);
     for ((i, p), ok) in listed.iter().zip(authentic) {
-        let j = &mut jobs[*i];
-        let slot = &mut results[base + i];
-        match ok {
+        let (j, slot) = &mut part[*i];
+        **slot = match ok {
             Ok(()) => match j.opener.finish(j.record, p) {
-                Ok((typ, start, len)) => *slot = Ok((typ, start..start + len)),
-                Err(e) => *slot = Err(e),
+                Ok((typ, start, len)) => Ok((typ, start..start + len)),
+                Err(e) => Err(e),
             },
-            Err(_) => *slot = Err(Error::BadRecordMac),
-        }
+            Err(_) => Err(Error::BadRecordMac),
+        };
     }
 }
 
@@ -329,11 +351,32 @@ mod tests {
             .collect()
     }
 
+    /// Whether rayon has a second thread for the parallel forms to split
+    /// their jobs over; if not, says loudly that the split goes untested.
+    fn threads_to_split_over() -> bool {
+        let two = rayon::current_num_threads() >= 2;
+        if !two {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: one rayon thread here; the parallel record paths run unsplit"
+            );
+        }
+        two
+    }
+
+    /// Cost bytes above which the parallel forms split their jobs over
+    /// threads (64 KiB: the AEAD batch's threshold), with a margin.
+    const SPLIT_BYTES: usize = 96 * 1024;
+
     #[test]
     fn batch_records_equal_one_by_one() {
         let mut rng = ChaCha20Rng::seed_from_u64(0x4ec);
+        let split = threads_to_split_over();
         for parallel in [false, true] {
-            let n = 70;
+            // Enough records in the parallel rounds to be split into
+            // chunks over the threads.
+            let n = if parallel { 240 } else { 70 };
             let conns = random_conns(&mut rng, n);
             let mut batch: Vec<Sealer> = conns
                 .iter()
@@ -392,6 +435,13 @@ mod tests {
                         payload: call.then_some(&p[..]),
                     })
                     .collect();
+                if parallel && split {
+                    let bytes: usize = payloads.iter().map(|(p, pad)| p.len() + pad).sum();
+                    assert!(
+                        bytes > SPLIT_BYTES,
+                        "round {round}: {bytes} bytes, too few to split"
+                    );
+                }
                 let results = if parallel {
                     seal_records_parallel(&mut jobs)
                 } else {
@@ -464,8 +514,9 @@ mod tests {
     fn open_records_equal_one_by_one() {
         let mut rng = ChaCha20Rng::seed_from_u64(0x09e);
         let mut seen = Vec::new();
+        let split = threads_to_split_over();
         for parallel in [false, true] {
-            let n = 80;
+            let n = if parallel { 240 } else { 80 };
             let conns = random_conns(&mut rng, n);
             let make = |i: usize| Opener::with_backend(keys(conns[i].0, i), conns[i].1).unwrap();
             let mut batch: Vec<Opener> = (0..n).map(make).collect();
@@ -490,6 +541,13 @@ mod tests {
                     .zip(recs.iter_mut())
                     .map(|(opener, record)| OpenRecordJob { opener, record })
                     .collect();
+                if parallel && split {
+                    let bytes: usize = jobs.iter().map(|j| j.record.len()).sum();
+                    assert!(
+                        bytes > SPLIT_BYTES,
+                        "round {round}: {bytes} bytes, too few to split"
+                    );
+                }
                 let got = if parallel {
                     open_records_parallel(&mut jobs)
                 } else {

@@ -177,6 +177,28 @@ pub fn seal_batch_parallel(jobs: &mut [SealJob<'_>]) {
     }
 }
 
+/// Runs `f` over contiguous chunks of `items` on rayon's threads, each
+/// chunk taken as [`seal_batch_parallel`] takes its chunks (guided
+/// self-scheduling by cost: AAD + text bytes, from `lens`); or over all of
+/// them on this thread when the total is too small to share. For callers
+/// whose per-item work around the AEAD (copies, framing) should be spread
+/// too, not only the AEAD.
+pub(crate) fn split_over_threads<T: Send>(
+    items: &mut [T],
+    lens: impl Fn(&T) -> (usize, usize) + Sync,
+    f: impl Fn(&mut [T]) + Sync,
+) {
+    let item_cost = |t: &T| {
+        let (aad, text) = lens(t);
+        cost(aad, text)
+    };
+    let total = items.iter().map(item_cost).sum();
+    match parallel_threads(total) {
+        Some(threads) => run_split(items, total, threads, item_cost, f),
+        None => f(items),
+    }
+}
+
 /// Opens every job, spreading the work over rayon's threads as
 /// [`seal_batch_parallel`] does; one result per job, in order.
 pub fn open_batch_parallel(jobs: &mut [OpenJob<'_>]) -> Vec<Result<(), Error>> {
