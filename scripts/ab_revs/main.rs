@@ -3,7 +3,7 @@
 //! in alternating rounds (ABBA) so that both see the same machine.
 //!
 //! Cells: vaes-avx2 and aesni-clmul, AES-128 and AES-256, seal and open, at
-//! 64, 1420 and 16384 bytes (12-byte nonce, 5-byte AAD); vaes-avx2 AES-128
+//! 64, 1025, 1420 and 16384 bytes (12-byte nonce, 5-byte AAD); vaes-avx2 AES-128
 //! seal and open at 64, 1025 and 1420 bytes, cold (below); `seal_batch` of
 //! 64 connections x 64 B and x 1420 B; and `seal_batch` of 1000 connections
 //! x 1024 B, a fan-out whose keys and records do not fit in L2. Each round
@@ -156,7 +156,7 @@ fn main() {
     for backend in ["vaes-avx2", "aesni-clmul"] {
         for klen in [16, 32] {
             for op in ["seal", "open"] {
-                for len in [64, 1420, 16384] {
+                for len in [64, 1025, 1420, 16384] {
                     cells.push((backend.into(), op.into(), klen, len, 1));
                 }
             }
