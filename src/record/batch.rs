@@ -2,10 +2,11 @@
 //! call.
 //!
 //! Each connection's [`Sealer`] frames its record and takes its sequence
-//! number as usual; then all the AEAD work goes to
-//! [`crate::aead::seal_batch`] (or its parallel form), which groups the
-//! records by backend and key size and runs them through the multi-lane
-//! kernels. The records are byte-identical to sealing them one by one.
+//! number as usual; then the AEAD work goes to [`crate::aead::seal_batch`],
+//! which groups the records by backend and key size and runs them through
+//! the multi-lane kernels, 64 records at a time (the parallel forms hand
+//! chunks of the jobs to rayon's threads, each doing all of this for its
+//! own). The records are byte-identical to sealing them one by one.
 //! [`open_records`] does the same for incoming records with each
 //! connection's [`Opener`]: the results, the plaintexts and the openers'
 //! sequence numbers are those of opening each record alone.
