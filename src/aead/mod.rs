@@ -31,6 +31,8 @@
 #[cfg(target_arch = "x86_64")]
 mod aesni_clmul;
 mod batch;
+#[cfg(test)]
+pub(crate) use batch::PARALLEL_MIN_BYTES;
 pub(crate) use batch::{batch_open_gains, split_over_threads};
 pub mod check;
 mod gcm;

@@ -127,7 +127,7 @@ pub(super) fn cost(aad: usize, len: usize) -> usize {
 
 /// Below this many bytes a batch stays on one thread: handing work to rayon
 /// costs more than it saves.
-const PARALLEL_MIN_BYTES: usize = 64 * 1024;
+pub(crate) const PARALLEL_MIN_BYTES: usize = 64 * 1024;
 /// The smallest chunk a thread takes (cost bytes): taking one is a lock and
 /// a kernel restart, a few tens of nanoseconds next to ~0.5 us of sealing.
 const MIN_CHUNK_BYTES: usize = 4 * 1024;

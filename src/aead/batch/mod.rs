@@ -41,6 +41,8 @@ mod vaes_avx512;
 
 use super::{AesGcm, Error, MAX_AAD_LEN, MAX_PLAINTEXT_LEN};
 use core::borrow::BorrowMut;
+#[cfg(test)]
+pub(crate) use job::PARALLEL_MIN_BYTES;
 use job::{cost, group_of, one_group, parallel_threads, run_split, OpenPair};
 pub use job::{OpenJob, SealJob};
 
