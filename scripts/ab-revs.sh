@@ -29,6 +29,7 @@ path = "$root/scripts/ab_revs/main.rs"
 [dependencies]
 old = { package = "sealwire", git = "file://$root", rev = "$rev" }
 new = { package = "sealwire", path = "$root" }
+bytes = "1"
 
 [profile.release]
 codegen-units = 1
