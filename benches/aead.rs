@@ -50,6 +50,17 @@
 //! ```sh
 //! cargo bench --features peers --bench aead -- ab vaes-avx2 ring 31 aes128-gcm-seal/1025 alone
 //! ```
+//!
+//! `cold` (x86_64; implies `alone`) runs 8192 conditional branches, each
+//! taken or not at random, before every timed call: the branch predictors'
+//! history and target tables are then as full of other code's branches as
+//! they are in a server between two records, and 48 KB of that code has
+//! passed through the instruction cache. What a call costs then, with its
+//! data still in L1, is the part of the `alone` cost the predictors hid.
+//!
+//! ```sh
+//! cargo bench --features peers --bench aead -- ab vaes-avx2 ring 31 aes128-gcm-seal/1025 cold
+//! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealwire::aead::{AesGcm, Backend};
@@ -180,6 +191,34 @@ const AB_AAD: [u8; 13] = [0x17, 0x03, 0x03, 0x40, 0x11, 0, 0, 0, 0, 0, 0, 0, 1];
 #[cfg(feature = "peers")]
 type Call = Box<dyn FnMut(&mut ())>;
 
+/// 8192 conditional branches at distinct addresses, each taken or not by
+/// one bit of `bits` (rotated through the carry flag): they fill the
+/// predictors' tables with entries of their own and push the caller's code
+/// out of the instruction cache (`cold` in the file's docs).
+#[cfg(all(feature = "peers", target_arch = "x86_64"))]
+#[inline(never)]
+fn random_branches(bits: u64) {
+    // SAFETY: rotates one register and jumps only forward to the next
+    // label; no memory or stack is touched.
+    unsafe {
+        core::arch::asm!(
+            ".rept 8192",
+            "ror {x}, 1",
+            "jc 2f",
+            "nop",
+            "2:",
+            ".endr",
+            x = inout(reg) bits => _,
+            options(nomem, nostack)
+        )
+    };
+}
+
+/// Without x86_64 there is no `cold` variant: the calls run as `alone`
+/// (said once, when the arguments are read).
+#[cfg(all(feature = "peers", not(target_arch = "x86_64")))]
+fn random_branches(_bits: u64) {}
+
 /// `ab`: one backend against peers, alternating (see the file's docs).
 #[cfg(feature = "peers")]
 fn ab_mode(args: ab::Args) -> ExitCode {
@@ -190,11 +229,15 @@ fn ab_mode(args: ab::Args) -> ExitCode {
     let mut offset = 0usize;
     let mut copy = false;
     let mut alone = false;
+    let mut cold = false;
     for w in args.words {
         if w == "copy" {
             copy = true;
         } else if w == "alone" {
             alone = true;
+        } else if w == "cold" {
+            alone = true;
+            cold = true;
         } else if let Some(n) = w.strip_prefix('@').and_then(|n| n.parse().ok()) {
             offset = n;
         } else if let Some(b) = Backend::from_name(&w) {
@@ -204,6 +247,10 @@ fn ab_mode(args: ab::Args) -> ExitCode {
         } else {
             filters.push(w);
         }
+    }
+    if cold && !cfg!(target_arch = "x86_64") {
+        eprintln!("aead ab: `cold` needs x86_64; the calls run as `alone`");
+        cold = false;
     }
     let backend = backend.unwrap_or_else(Backend::best);
     if !backend.is_available() {
@@ -226,10 +273,13 @@ fn ab_mode(args: ab::Args) -> ExitCode {
          64-byte boundary; {}ratio = peer time / {} time (median of rounds; min: fastest \
          rounds); > 1: {} faster",
         hz / 1e9,
-        if alone {
-            "every call timed alone, interleaved, less an empty call's time; "
-        } else {
-            ""
+        match (alone, cold) {
+            (_, true) => {
+                "every call timed alone after 8192 random branches, interleaved, less an \
+                 empty call's time; "
+            }
+            (true, false) => "every call timed alone, interleaved, less an empty call's time; ",
+            _ => "",
         },
         backend.name(),
         backend.name()
@@ -308,7 +358,16 @@ fn ab_mode(args: ab::Args) -> ExitCode {
                 let mut refs: Vec<&mut dyn FnMut(&mut ())> =
                     calls.iter_mut().map(|f| &mut **f as _).collect();
                 let t = if alone {
-                    let mut t = ab::alternate_alone(&mut refs, rounds, 1000);
+                    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+                    let mut before = || {
+                        if cold {
+                            seed ^= seed << 13;
+                            seed ^= seed >> 7;
+                            seed ^= seed << 17;
+                            random_branches(seed);
+                        }
+                    };
+                    let mut t = ab::alternate_alone(&mut refs, rounds, 1000, &mut before);
                     let empty = t.pop().expect("the empty call's timing");
                     for s in t.iter_mut() {
                         s.median -= empty.median;

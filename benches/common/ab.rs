@@ -110,10 +110,12 @@ pub fn alternate<C>(
 /// step, so each call follows the others' calls rather than its own. Per
 /// subject: the median call (`median`), the fastest tenth's bound (`min`);
 /// the ratios are left for the caller (the timer's cost is in every call).
+/// `before` runs ahead of every call, outside its timing.
 pub fn alternate_alone(
     subjects: &mut [&mut dyn FnMut(&mut ())],
     rounds: usize,
     calls: usize,
+    before: &mut dyn FnMut(),
 ) -> Vec<Timing> {
     let n = subjects.len();
     assert!(n >= 1 && rounds >= 1 && calls >= 1);
@@ -124,6 +126,7 @@ pub fn alternate_alone(
     for step in 0..rounds * calls {
         for k in 0..n {
             let which = (k + step) % n;
+            before();
             let start = Instant::now();
             subjects[which](&mut ());
             t[which].push(start.elapsed().as_secs_f64());
